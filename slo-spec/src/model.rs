@@ -1,0 +1,203 @@
+//! The validated, normalised model every backend consumes. It holds no YAML types:
+//! both spec formats (v1 and Sloth `prometheus/v1`) lower into it.
+
+use crate::diagnostic::Span;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub type Labels = BTreeMap<String, String>;
+
+/// Which spec language a service was written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    V1,
+    SlothV1,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Service {
+    pub file: String,
+    pub format: Format,
+    pub name: String,
+    /// Where `service:` was declared, for cross-file diagnostics.
+    pub span: Span,
+    pub owner: Option<String>,
+    pub labels: Labels,
+    pub slos: Vec<Slo>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    pub name: String,
+    pub span: Span,
+    pub description: String,
+    pub objective: Objective,
+    pub period: Period,
+    /// SLO-level labels (Sloth has them; v1 puts labels on the file and the alerts).
+    pub labels: Labels,
+    pub sli: Sli,
+    pub alerting: Alerting,
+}
+
+/// The objective in percent, kept with the text the user wrote so generated files print
+/// `99.9`, never float noise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    pub percent: f64,
+    pub text: String,
+}
+
+impl Objective {
+    /// The objective as a ratio (`99.9` -> `0.999`).
+    pub fn ratio(&self) -> f64 {
+        self.percent / 100.0
+    }
+
+    /// The error budget as a ratio of events (`99.9` -> `0.001`).
+    pub fn error_budget(&self) -> f64 {
+        (100.0 - self.percent) / 100.0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub duration: Duration,
+    pub text: String,
+}
+
+pub const DEFAULT_PERIOD_TEXT: &str = "30d";
+
+/// A PromQL expression with a `{{window}}` placeholder (Sloth's `{{.window}}` is
+/// normalised to this spelling).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowQuery {
+    pub template: String,
+}
+
+impl WindowQuery {
+    pub const PLACEHOLDER: &'static str = "{{window}}";
+
+    /// The query for one window, e.g. `render("5m")`.
+    pub fn render(&self, window: &str) -> String {
+        self.template.replace(Self::PLACEHOLDER, window)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sli {
+    Ratio(RatioSli),
+    Latency(LatencySli),
+    Freshness(FreshnessSli),
+    Raw(RawSli),
+}
+
+impl Sli {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sli::Ratio(_) => "ratio",
+            Sli::Latency(_) => "latency",
+            Sli::Freshness(_) => "freshness",
+            Sli::Raw(_) => "raw",
+        }
+    }
+}
+
+/// Which events the numerator counts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Numerator {
+    Errors(WindowQuery),
+    Good(WindowQuery),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatioSli {
+    pub numerator: Numerator,
+    pub total: WindowQuery,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LatencySli {
+    /// Histogram base name: `<histogram>_bucket` and `<histogram>_count` are read.
+    pub histogram: String,
+    /// Label matchers without braces, e.g. `route="/v1/usage",method="POST"`; may be empty.
+    pub matchers: String,
+    pub threshold: Duration,
+    pub threshold_text: String,
+}
+
+impl LatencySli {
+    /// The `le` label value of the bucket that counts good events, as Prometheus client
+    /// libraries print bucket bounds (`0.3`, `1`, `2.5`).
+    pub fn le(&self) -> String {
+        seconds_text(self.threshold)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FreshnessSli {
+    /// A gauge holding the unix time (seconds) of the last success.
+    pub metric: String,
+    pub matchers: String,
+    pub max_age: Duration,
+    pub max_age_text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawSli {
+    pub error_ratio: WindowQuery,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Alerting {
+    pub name: String,
+    pub disabled: bool,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub page: Tier,
+    pub ticket: Tier,
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Tier {
+    pub disabled: bool,
+    pub labels: Labels,
+    pub annotations: Labels,
+}
+
+/// Seconds as the shortest decimal text (`300ms` -> `0.3`, `2s` -> `2`).
+pub fn seconds_text(d: Duration) -> String {
+    let nanos = d.as_nanos();
+    let whole = nanos / 1_000_000_000;
+    let frac = nanos % 1_000_000_000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:09}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_printed_like_client_libraries() {
+        for (ms, want) in [
+            (300, "0.3"),
+            (2000, "2"),
+            (2500, "2.5"),
+            (5, "0.005"),
+            (60_000, "60"),
+        ] {
+            assert_eq!(seconds_text(Duration::from_millis(ms)), want);
+        }
+    }
+
+    #[test]
+    fn window_queries_render() {
+        let q = WindowQuery {
+            template: "sum(rate(a[{{window}}])) / sum(rate(b[{{window}}]))".into(),
+        };
+        assert_eq!(q.render("5m"), "sum(rate(a[5m])) / sum(rate(b[5m]))");
+    }
+}

@@ -1,0 +1,462 @@
+//! PromQL checks for spec queries: the window placeholder, syntax (promql-parser), result
+//! type, and the metrics a query reads. Faults are mapped back to a line and column in
+//! the YAML file.
+
+use crate::diagnostic::{Code, Span};
+use crate::model::WindowQuery;
+use crate::names::is_metric_name;
+use crate::reader::Cx;
+use crate::yaml::Node;
+use promql_parser::parser::value::ValueType;
+use promql_parser::parser::{self, Expr};
+use promql_parser::util::{walk_expr, ExprVisitor};
+use std::collections::BTreeSet;
+
+/// Queries longer than this are refused before parsing; real SLI queries are a few
+/// hundred bytes.
+pub const MAX_QUERY_BYTES: usize = 16 * 1024;
+/// Bracket nesting deeper than this is refused before parsing, so the parser's recursion
+/// stays bounded on hostile input.
+const MAX_NESTING: usize = 64;
+
+/// A query checked for its window placeholder and syntax, with the metric names it reads.
+pub(crate) struct Checked {
+    pub query: WindowQuery,
+    pub metrics: BTreeSet<String>,
+}
+
+/// Checks a query that must contain the `{{window}}` placeholder.
+pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> Option<Checked> {
+    let placeholders = find_placeholders(text);
+    let mut ok = true;
+    let mut template = String::with_capacity(text.len());
+    let mut probe = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut windows = 0;
+    for (start, end, inner) in &placeholders {
+        template.push_str(&text[last..*start]);
+        probe.push_str(&text[last..*start]);
+        last = *end;
+        if inner == "window" || inner == ".window" {
+            windows += 1;
+            template.push_str(WindowQuery::PLACEHOLDER);
+            // Same length as the placeholder, so positions in parser messages map 1:1.
+            probe.push_str(&"9".repeat(end - start - 1));
+            probe.push('s');
+        } else {
+            ok = false;
+            let span = locate(cx, node, text, *start, end - start);
+            cx.report(
+                span,
+                Code::InvalidPromql,
+                format!("unknown placeholder `{}` in `{what}`", &text[*start..*end]),
+                "the only placeholder is `{{window}}` (Sloth's `{{.window}}` works too)",
+            );
+        }
+    }
+    template.push_str(&text[last..]);
+    probe.push_str(&text[last..]);
+    if windows == 0 && ok {
+        cx.report(
+            node.span,
+            Code::MissingWindow,
+            format!("`{what}` has no `{{{{window}}}}` placeholder"),
+            "use it as the range of every rate, e.g. `sum(rate(my_requests_total[{{window}}]))`, so one query serves every alert window",
+        );
+        ok = false;
+    }
+    let metrics = parse_checked(cx, node, &probe, what, true)?;
+    ok.then_some(Checked {
+        query: WindowQuery { template },
+        metrics,
+    })
+}
+
+/// Checks a label selector such as `{route="/v1/usage",method="POST"}` against a metric,
+/// and returns its matchers without braces, normalised.
+pub(crate) fn selector(
+    cx: &mut Cx,
+    node: &Node,
+    text: &str,
+    metric: &str,
+    what: &str,
+    forbidden: &[&str],
+) -> Option<String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed == "{}" {
+        return Some(String::new());
+    }
+    if !trimmed.starts_with('{') || !trimmed.ends_with('}') {
+        cx.report(
+            node.span,
+            Code::InvalidSelector,
+            format!("`{what}` must be a label selector in braces"),
+            "write it like `{job=\"billing\",route=\"/v1/usage\"}`",
+        );
+        return None;
+    }
+    let query = format!("{metric}{trimmed}");
+    if !precheck(cx, node, &query, what) {
+        return None;
+    }
+    let expr = match parser::parse(&query) {
+        Ok(e) => e,
+        Err(msg) => {
+            let span = error_span(
+                cx,
+                node,
+                text,
+                &msg,
+                metric.len() + text.find('{').unwrap_or(0),
+            );
+            cx.report(
+                span,
+                Code::InvalidSelector,
+                format!("invalid `{what}`: {msg}"),
+                "write it like `{job=\"billing\",route=\"/v1/usage\"}`",
+            );
+            return None;
+        }
+    };
+    let Expr::VectorSelector(vs) = expr else {
+        cx.report(
+            node.span,
+            Code::InvalidSelector,
+            format!("`{what}` must be a plain label selector"),
+            "remove offsets, ranges and functions; the generator adds them",
+        );
+        return None;
+    };
+    if vs.offset.is_some() || vs.at.is_some() || !vs.matchers.or_matchers.is_empty() {
+        cx.report(
+            node.span,
+            Code::InvalidSelector,
+            format!("`{what}` must be a plain label selector"),
+            "remove `offset`, `@` and `or` matchers",
+        );
+        return None;
+    }
+    let mut parts = Vec::new();
+    for m in &vs.matchers.matchers {
+        if m.name == "__name__" || forbidden.contains(&m.name.as_str()) {
+            let pos = text.find(&m.name).unwrap_or(0);
+            let span = locate(cx, node, text, pos, m.name.len());
+            cx.report(
+                span,
+                Code::InvalidSelector,
+                format!("`{what}` must not match on `{}`", m.name),
+                "the generator sets this label itself; remove the matcher",
+            );
+            return None;
+        }
+        parts.push(m.to_string());
+    }
+    Some(parts.join(","))
+}
+
+/// A metric name field (a histogram base name or a gauge).
+pub(crate) fn metric_name(cx: &mut Cx, node: &Node, text: &str, what: &str) -> bool {
+    if is_metric_name(text) {
+        return true;
+    }
+    cx.report(
+        node.span,
+        Code::InvalidName,
+        format!("`{text}` is not a valid metric name for `{what}`"),
+        "metric names match [a-zA-Z_:][a-zA-Z0-9_:]*",
+    );
+    false
+}
+
+fn find_placeholders(text: &str) -> Vec<(usize, usize, String)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{") {
+        let start = from + i;
+        match text[start + 2..].find("}}") {
+            Some(j) => {
+                let end = start + 2 + j + 2;
+                let inner = text[start + 2..end - 2].trim().to_string();
+                out.push((start, end, inner));
+                from = end;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Length and nesting bounds, checked before the parser sees the text.
+fn precheck(cx: &mut Cx, node: &Node, text: &str, what: &str) -> bool {
+    if text.len() > MAX_QUERY_BYTES {
+        cx.report(
+            node.span,
+            Code::InvalidPromql,
+            format!(
+                "`{what}` is {} bytes long; the limit is {MAX_QUERY_BYTES}",
+                text.len()
+            ),
+            "record parts of the query with your own recording rules",
+        );
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut max = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if max > MAX_NESTING {
+        cx.report(
+            node.span,
+            Code::InvalidPromql,
+            format!("`{what}` nests brackets {max} deep; the limit is {MAX_NESTING}"),
+            "simplify the query",
+        );
+        return false;
+    }
+    true
+}
+
+/// Parses `probe`, reports faults, and returns the metric names it reads.
+fn parse_checked(
+    cx: &mut Cx,
+    node: &Node,
+    probe: &str,
+    what: &str,
+    needs_window: bool,
+) -> Option<BTreeSet<String>> {
+    if !precheck(cx, node, probe, what) {
+        return None;
+    }
+    let expr = match parser::parse(probe) {
+        Ok(e) => e,
+        Err(msg) => {
+            let span = error_span(cx, node, probe, &msg, 0);
+            cx.report(
+                span,
+                Code::InvalidPromql,
+                format!("invalid PromQL in `{what}`: {msg}"),
+                "check the query in the Prometheus UI with the placeholder replaced by `5m`",
+            );
+            return None;
+        }
+    };
+    match expr.value_type() {
+        ValueType::Vector | ValueType::Scalar => {}
+        other => {
+            let help = if needs_window {
+                "wrap range selectors in a function, e.g. `sum(rate(x[{{window}}]))`"
+            } else {
+                "the query must return an instant vector"
+            };
+            cx.report(
+                node.span,
+                Code::InvalidPromql,
+                format!("`{what}` returns a {other}, not an instant vector"),
+                help,
+            );
+            return None;
+        }
+    }
+    let mut names = MetricNames(BTreeSet::new());
+    let _ = walk_expr(&mut names, &expr);
+    Some(names.0)
+}
+
+struct MetricNames(BTreeSet<String>);
+
+impl ExprVisitor for MetricNames {
+    type Error = ();
+    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
+        let vs = match expr {
+            Expr::VectorSelector(vs) => vs,
+            Expr::MatrixSelector(ms) => &ms.vs,
+            _ => return Ok(true),
+        };
+        if let Some(name) = &vs.name {
+            self.0.insert(name.clone());
+        }
+        for m in &vs.matchers.matchers {
+            if m.name == "__name__" && m.op.to_string() == "=" {
+                self.0.insert(m.value.clone());
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The family a series name belongs to: `x_bucket`, `x_count`, `x_sum` and `x_total` all
+/// belong to `x`, so a histogram's good (`_bucket`) and total (`_count`) are one family.
+pub fn family(name: &str) -> &str {
+    for suffix in ["_bucket", "_count", "_sum", "_total", "_created"] {
+        if let Some(base) = name.strip_suffix(suffix) {
+            return base;
+        }
+    }
+    name
+}
+
+/// Where in `text` a parser message points: an unbalanced bracket, or a token the
+/// message quotes. `base` is the offset of `text` inside the query the parser saw.
+fn error_span(cx: &Cx, node: &Node, text: &str, msg: &str, base: usize) -> Span {
+    let pos = if msg.contains("unclosed left") {
+        unbalanced(text, true)
+    } else if msg.contains("unexpected right") {
+        unbalanced(text, false)
+    } else {
+        quoted_token(msg)
+            .and_then(|tok| text.find(tok).map(|p| (p, tok.len())))
+            .filter(|_| base == 0 || text.len() > base)
+    };
+    match pos {
+        Some((p, len)) => locate(cx, node, text, p, len),
+        None => node.span,
+    }
+}
+
+fn unbalanced(text: &str, open: bool) -> Option<(usize, usize)> {
+    let mut stack = Vec::new();
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => stack.push(i),
+            b')' => {
+                if stack.pop().is_none() && !open {
+                    return Some((i, 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    if open {
+        stack.last().map(|&i| (i, 1))
+    } else {
+        None
+    }
+}
+
+/// Pulls the token out of messages like `bad number or duration syntax: 5x`,
+/// `unexpected character inside braces: '1'`, `illegal regex for (` or
+/// `... function 'rate' ...`.
+fn quoted_token(msg: &str) -> Option<&str> {
+    if let Some(start) = msg.find('\'') {
+        if let Some(len) = msg[start + 1..].find('\'') {
+            let tok = &msg[start + 1..start + 1 + len];
+            if !tok.is_empty() {
+                return Some(tok);
+            }
+        }
+    }
+    for marker in [": ", " for "] {
+        if let Some(i) = msg.rfind(marker) {
+            let tok = msg[i + marker.len()..].trim();
+            if !tok.is_empty() && !tok.contains(' ') {
+                return Some(tok);
+            }
+        }
+    }
+    None
+}
+
+/// Maps a byte range inside a scalar's value to its place in the file. Works for plain,
+/// quoted (without escapes) and block scalars; otherwise points at the whole scalar.
+pub(crate) fn locate(cx: &Cx, node: &Node, value: &str, pos: usize, len: usize) -> Span {
+    let raw = cx.text(node.span);
+    let base = if raw == value {
+        Some(node.span.offset)
+    } else if raw.len() >= 2
+        && (raw.starts_with('"') || raw.starts_with('\''))
+        && raw.get(1..raw.len() - 1) == Some(value)
+    {
+        Some(node.span.offset + 1)
+    } else {
+        None
+    };
+    if let Some(base) = base {
+        return span_at(cx.src, base + pos, len);
+    }
+    // Block scalar: value line k sits on source line `node.line + k` at the content indent.
+    let before = value.get(..pos).unwrap_or("");
+    let k = before.matches('\n').count();
+    let col = pos - before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let value_line = value.lines().nth(k).unwrap_or("");
+    let mut line_start = node.span.offset;
+    while line_start > 0 && cx.src.as_bytes()[line_start - 1] != b'\n' {
+        line_start -= 1;
+    }
+    let mut src_line_start = line_start;
+    for _ in 0..k {
+        match cx.src[src_line_start..].find('\n') {
+            Some(i) => src_line_start += i + 1,
+            None => return node.span,
+        }
+    }
+    let indent = node.span.offset - line_start;
+    let src_line = cx.src[src_line_start..].lines().next().unwrap_or("");
+    if src_line
+        .get(indent..)
+        .is_some_and(|rest| rest.starts_with(value_line))
+    {
+        span_at(cx.src, src_line_start + indent + col, len)
+    } else {
+        node.span
+    }
+}
+
+fn span_at(src: &str, offset: usize, len: usize) -> Span {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() as u64 + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() as u64 + 1;
+    Span {
+        line,
+        column,
+        offset,
+        len: len.min(src.len() - offset),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families() {
+        assert_eq!(
+            family("billing_request_duration_seconds_bucket"),
+            "billing_request_duration_seconds"
+        );
+        assert_eq!(family("billing_requests_total"), "billing_requests");
+        assert_eq!(family("up"), "up");
+    }
+
+    #[test]
+    fn tokens_from_messages() {
+        for (msg, want) in [
+            ("bad number or duration syntax: 5x", Some("5x")),
+            ("unexpected character inside braces: '1'", Some("1")),
+            ("illegal regex for (", Some("(")),
+            (
+                "expected type matrix in call to function 'rate', got vector",
+                Some("rate"),
+            ),
+            ("invalid promql query", None),
+        ] {
+            assert_eq!(quoted_token(msg), want, "{msg}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        let found = find_placeholders("a[{{window}}] b[{{ .window }}] c[{{windw}}] {{");
+        let inner: Vec<_> = found.iter().map(|p| p.2.as_str()).collect();
+        assert_eq!(inner, ["window", ".window", "windw"]);
+    }
+}

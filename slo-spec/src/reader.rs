@@ -1,0 +1,244 @@
+//! Reading typed values out of the spanned YAML tree, reporting every fault instead of
+//! stopping at the first.
+
+use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::yaml::{Key, Node, Value};
+
+/// Lowering context for one file: the source (to slice scalars as written) and the
+/// diagnostics found so far.
+pub(crate) struct Cx<'a> {
+    pub file: &'a str,
+    pub src: &'a str,
+    pub diags: Vec<Diagnostic>,
+}
+
+impl<'a> Cx<'a> {
+    pub fn new(file: &'a str, src: &'a str) -> Self {
+        Cx {
+            file,
+            src,
+            diags: Vec::new(),
+        }
+    }
+
+    pub fn report(
+        &mut self,
+        span: Span,
+        code: Code,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
+        let help = help.into();
+        let mut d = Diagnostic::new(self.file, span, code, message);
+        if !help.is_empty() {
+            d = d.help(help);
+        }
+        self.diags.push(d);
+    }
+
+    /// The scalar exactly as written in the file (quotes included).
+    pub fn text(&self, span: Span) -> &'a str {
+        self.src
+            .get(span.offset..span.offset + span.len)
+            .unwrap_or("")
+    }
+
+    pub fn wrong_type(&mut self, node: &Node, what: &str, expected: &str, help: &str) {
+        self.report(
+            node.span,
+            Code::WrongType,
+            format!("`{what}` must be {expected}, found {}", node.kind()),
+            help,
+        );
+    }
+}
+
+/// A mapping whose keys were checked against the fields it may hold.
+pub(crate) struct Fields<'n> {
+    pub span: Span,
+    pub entries: &'n [(Key, Node)],
+}
+
+impl<'n> Fields<'n> {
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(_, v)| v)
+    }
+
+    pub fn key(&self, key: &str) -> Option<&'n Key> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k)
+    }
+
+    /// A required field; reports it missing at the mapping.
+    pub fn require(&self, cx: &mut Cx, key: &str, what: &str) -> Option<&'n Node> {
+        let node = self.get(key);
+        if node.is_none() {
+            cx.report(
+                self.span,
+                Code::MissingField,
+                format!("missing required field `{key}` in {what}"),
+                format!("add `{key}:` here"),
+            );
+        }
+        node
+    }
+}
+
+/// Checks that `node` is a mapping holding only `known` fields; unknown ones are reported
+/// with the closest known name.
+pub(crate) fn fields<'n>(
+    cx: &mut Cx,
+    node: &'n Node,
+    what: &str,
+    known: &[&str],
+) -> Option<Fields<'n>> {
+    let Value::Map(entries) = &node.value else {
+        cx.wrong_type(node, what, "a mapping", "");
+        return None;
+    };
+    for (key, _) in entries {
+        if !known.contains(&key.name.as_str()) {
+            let help = match did_you_mean(&key.name, known) {
+                Some(best) => format!("did you mean `{best}`?"),
+                None => format!("expected one of: {}", known.join(", ")),
+            };
+            cx.report(
+                key.span,
+                Code::UnknownField,
+                format!("unknown field `{}` in {what}", key.name),
+                help,
+            );
+        }
+    }
+    Some(Fields {
+        span: node.span,
+        entries,
+    })
+}
+
+pub(crate) fn did_you_mean<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+pub(crate) fn string(cx: &mut Cx, node: &Node, what: &str) -> Option<String> {
+    match &node.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            let help = format!("quote it: `\"{}\"`", cx.text(node.span));
+            cx.wrong_type(node, what, "a string", &help);
+            None
+        }
+        _ => {
+            cx.wrong_type(node, what, "a string", "");
+            None
+        }
+    }
+}
+
+/// Like [`string`], but takes numbers and booleans as the text written (Sloth's Go
+/// loader does the same for `map[string]string`).
+pub(crate) fn lenient_string(cx: &mut Cx, node: &Node, what: &str) -> Option<String> {
+    match &node.value {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => Some(cx.text(node.span).to_string()),
+        _ => string(cx, node, what),
+    }
+}
+
+pub(crate) fn boolean(cx: &mut Cx, node: &Node, what: &str) -> Option<bool> {
+    match node.value {
+        Value::Bool(b) => Some(b),
+        _ => {
+            cx.wrong_type(node, what, "true or false", "");
+            None
+        }
+    }
+}
+
+/// A number with the text it was written as.
+pub(crate) fn number(cx: &mut Cx, node: &Node, what: &str) -> Option<(f64, String)> {
+    match node.value {
+        Value::Int(i) => Some((i as f64, cx.text(node.span).to_string())),
+        Value::Float(f) => Some((f, cx.text(node.span).to_string())),
+        Value::Str(ref s) if s.trim().parse::<f64>().is_ok() => {
+            cx.wrong_type(node, what, "a number", "remove the quotes");
+            None
+        }
+        _ => {
+            cx.wrong_type(node, what, "a number", "");
+            None
+        }
+    }
+}
+
+/// A list; reports anything else.
+pub(crate) fn list<'n>(cx: &mut Cx, node: &'n Node, what: &str) -> Option<&'n [Node]> {
+    match &node.value {
+        Value::Seq(items) => Some(items),
+        _ => {
+            cx.wrong_type(node, what, "a list", "start each item with `- `");
+            None
+        }
+    }
+}
+
+/// A mapping of strings to strings (labels, annotations), each entry with its spans.
+pub(crate) fn string_map(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    lenient: bool,
+) -> Vec<(Key, String, Span)> {
+    let Value::Map(entries) = &node.value else {
+        cx.wrong_type(node, what, "a mapping of names to strings", "");
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let label = format!("{what}.{}", key.name);
+        let text = if lenient {
+            lenient_string(cx, value, &label)
+        } else {
+            string(cx, value, &label)
+        };
+        if let Some(text) = text {
+            out.push((key.clone(), text, value.span));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::did_you_mean;
+
+    #[test]
+    fn suggestions() {
+        let known = [
+            "objective",
+            "description",
+            "period",
+            "sli",
+            "alerting",
+            "name",
+        ];
+        for (word, want) in [
+            ("objetive", Some("objective")),
+            ("descripton", Some("description")),
+            ("periode", Some("period")),
+            ("alert", Some("alerting")),
+            ("zzz", None),
+        ] {
+            assert_eq!(did_you_mean(word, &known), want, "{word}");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The JSON Schema of the v1 language, for editors (yaml-language-server) and docs.
+//! These types exist only to describe the language; loading goes through the spanned
+//! tree so that every fault gets a position. A test keeps their fields in step with the
+//! loader's field lists.
+
+use schemars::JsonSchema;
+use std::collections::BTreeMap;
+
+/// An SLO spec file (version v1): one service and its SLOs.
+#[derive(JsonSchema)]
+#[schemars(title = "SLO spec v1", deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct Spec {
+    /// Spec language version.
+    version: Version,
+    /// Service name, unique across all spec files.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    service: String,
+    /// Owning team; becomes the `owner` label of every rule and alert.
+    #[schemars(length(min = 1))]
+    owner: String,
+    /// Labels added to every rule and alert of this file.
+    labels: Option<BTreeMap<String, String>>,
+    /// Default rolling period of the SLOs below (default `30d`).
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    period: Option<String>,
+    /// Alerting defaults for every SLO of the file.
+    alerting: Option<AlertingDefaults>,
+    /// The service's SLOs.
+    #[schemars(length(min = 1))]
+    slos: Vec<Slo>,
+}
+
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+enum Version {
+    #[serde(rename = "v1")]
+    V1,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Slo {
+    /// SLO name, unique in the file.
+    #[schemars(regex(pattern = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"))]
+    name: String,
+    /// What the SLO promises, in words on-call understands.
+    description: String,
+    /// Target percentage of good events, 0 < objective < 100 (e.g. 99.9).
+    #[schemars(range(min = 0, max = 100))]
+    objective: f64,
+    /// Rolling period, overriding the file's default.
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    period: Option<String>,
+    sli: Sli,
+    alerting: Option<Alerting>,
+}
+
+/// The indicator: exactly one of `ratio`, `latency`, `freshness`, `raw`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields, extend("minProperties" = 1, "maxProperties" = 1))]
+#[allow(dead_code)]
+struct Sli {
+    ratio: Option<Ratio>,
+    latency: Option<Latency>,
+    freshness: Option<Freshness>,
+    raw: Option<Raw>,
+}
+
+/// Bad (`errors`) or good (`good`) events over all events (`total`). Queries use the
+/// `{{window}}` placeholder as their range.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Ratio {
+    /// PromQL counting failed events per second over `{{window}}`.
+    errors: Option<String>,
+    /// PromQL counting good events per second over `{{window}}` (instead of `errors`).
+    good: Option<String>,
+    /// PromQL counting all events per second over `{{window}}`.
+    total: String,
+}
+
+/// Requests slower than `threshold` are bad; read from a Prometheus histogram.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Latency {
+    /// Histogram base name (without `_bucket`).
+    histogram: String,
+    /// Label selector, e.g. `{route="/v1/usage"}`.
+    selector: Option<String>,
+    /// Latency threshold; must be a bucket boundary of the histogram.
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    threshold: String,
+}
+
+/// Data older than `max_age` is bad; read from a last-success unix-time gauge.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Freshness {
+    /// Gauge holding the unix time in seconds of the last success.
+    metric: String,
+    /// Label selector, e.g. `{target="erp"}`.
+    selector: Option<String>,
+    /// Maximum acceptable age.
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    max_age: String,
+}
+
+/// An error ratio computed by your own PromQL.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Raw {
+    /// PromQL giving the error ratio (0..1) over `{{window}}`.
+    error_ratio: String,
+}
+
+/// Alert naming, routing and annotations of one SLO.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Alerting {
+    /// Alert name; default derived from service and SLO name (CamelCase).
+    #[schemars(regex(pattern = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"))]
+    name: Option<String>,
+    labels: Option<BTreeMap<String, String>>,
+    /// Annotations such as `summary` and `runbook_url`.
+    annotations: Option<BTreeMap<String, String>>,
+    /// The fast-burn alert that pages.
+    page: Option<Tier>,
+    /// The slow-burn alert that opens a ticket.
+    ticket: Option<Tier>,
+    /// Turns off every alert of the SLO (recording rules stay).
+    disabled: Option<bool>,
+}
+
+/// Alerting defaults of a file (everything but `name`).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct AlertingDefaults {
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    page: Option<Tier>,
+    ticket: Option<Tier>,
+    disabled: Option<bool>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Tier {
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    disabled: Option<bool>,
+}
+
+/// The schema as pretty JSON (draft-07, which yaml-language-server supports fully).
+pub fn json() -> String {
+    let generator = schemars::generate::SchemaSettings::draft07().into_generator();
+    let schema = generator.into_root_schema_for::<Spec>();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields;
+    use serde_json::Value;
+
+    fn props(schema: &Value, def: Option<&str>) -> Vec<String> {
+        let node = match def {
+            Some(d) => &schema["definitions"][d],
+            None => schema,
+        };
+        let mut keys: Vec<String> = node["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no properties in {def:?}"))
+            .keys()
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    fn sorted(f: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = f.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn schema_fields_match_the_loader() {
+        let schema: Value = serde_json::from_str(&json()).unwrap();
+        for (def, fields) in [
+            (None, fields::TOP_FIELDS),
+            (Some("Slo"), fields::SLO_FIELDS),
+            (Some("Sli"), fields::SLI_FIELDS),
+            (Some("Ratio"), fields::RATIO_FIELDS),
+            (Some("Latency"), fields::LATENCY_FIELDS),
+            (Some("Freshness"), fields::FRESHNESS_FIELDS),
+            (Some("Raw"), fields::RAW_FIELDS),
+            (Some("Alerting"), fields::ALERTING_FIELDS),
+            (Some("AlertingDefaults"), fields::DEFAULT_ALERTING_FIELDS),
+            (Some("Tier"), fields::TIER_FIELDS),
+        ] {
+            assert_eq!(props(&schema, def), sorted(fields), "{def:?}");
+            let node = def.map(|d| &schema["definitions"][d]).unwrap_or(&schema);
+            assert_eq!(node["additionalProperties"], Value::Bool(false), "{def:?}");
+        }
+    }
+}
