@@ -41,8 +41,10 @@ pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> 
             windows += 1;
             template.push_str(WindowQuery::PLACEHOLDER);
             // Same length as the placeholder, so positions in parser messages map 1:1.
-            probe.push_str(&"9".repeat(end - start - 1));
-            probe.push('s');
+            // `1h000m` stays a valid one-hour duration at any length.
+            probe.push_str("1h");
+            probe.push_str(&"0".repeat(end - start - 3));
+            probe.push('m');
         } else {
             ok = false;
             let span = locate(cx, node, text, *start, end - start);
@@ -65,8 +67,11 @@ pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> 
         );
         ok = false;
     }
-    let metrics = parse_checked(cx, node, &probe, what, true)?;
-    ok.then_some(Checked {
+    if !ok {
+        return None;
+    }
+    let metrics = parse_checked(cx, node, &probe, text, what, true)?;
+    Some(Checked {
         query: WindowQuery { template },
         metrics,
     })
@@ -102,13 +107,7 @@ pub(crate) fn selector(
     let expr = match parser::parse(&query) {
         Ok(e) => e,
         Err(msg) => {
-            let span = error_span(
-                cx,
-                node,
-                text,
-                &msg,
-                metric.len() + text.find('{').unwrap_or(0),
-            );
+            let span = error_span(cx, node, text, text, &msg);
             cx.report(
                 span,
                 Code::InvalidSelector,
@@ -229,6 +228,7 @@ fn parse_checked(
     cx: &mut Cx,
     node: &Node,
     probe: &str,
+    text: &str,
     what: &str,
     needs_window: bool,
 ) -> Option<BTreeSet<String>> {
@@ -238,7 +238,7 @@ fn parse_checked(
     let expr = match parser::parse(probe) {
         Ok(e) => e,
         Err(msg) => {
-            let span = error_span(cx, node, probe, &msg, 0);
+            let span = error_span(cx, node, probe, text, &msg);
             cx.report(
                 span,
                 Code::InvalidPromql,
@@ -304,19 +304,18 @@ pub fn family(name: &str) -> &str {
 }
 
 /// Where in `text` a parser message points: an unbalanced bracket, or a token the
-/// message quotes. `base` is the offset of `text` inside the query the parser saw.
-fn error_span(cx: &Cx, node: &Node, text: &str, msg: &str, base: usize) -> Span {
+/// message quotes. `probe` is what the parser saw; `original` is the scalar's value, of
+/// the same length (placeholders are replaced by durations of their own length).
+fn error_span(cx: &Cx, node: &Node, probe: &str, original: &str, msg: &str) -> Span {
     let pos = if msg.contains("unclosed left") {
-        unbalanced(text, true)
+        unbalanced(probe, true)
     } else if msg.contains("unexpected right") {
-        unbalanced(text, false)
+        unbalanced(probe, false)
     } else {
-        quoted_token(msg)
-            .and_then(|tok| text.find(tok).map(|p| (p, tok.len())))
-            .filter(|_| base == 0 || text.len() > base)
+        quoted_token(msg).and_then(|tok| probe.find(tok).map(|p| (p, tok.len())))
     };
     match pos {
-        Some((p, len)) => locate(cx, node, text, p, len),
+        Some((p, len)) => locate(cx, node, original, p, len),
         None => node.span,
     }
 }

@@ -163,9 +163,40 @@ struct Tier {
 pub fn json() -> String {
     let generator = schemars::generate::SchemaSettings::draft07().into_generator();
     let schema = generator.into_root_schema_for::<Spec>();
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
+    let mut value = schema.to_value();
+    drop_null(&mut value);
+    let mut text = serde_json::to_string_pretty(&value).expect("a schema always serialises");
     text.push('\n');
     text
+}
+
+/// `Option` means "may be left out", not "may be null": the loader rejects nulls, so the
+/// schema must not offer them to editors.
+fn drop_null(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(obj) = value else {
+        if let Value::Array(items) = value {
+            items.iter_mut().for_each(drop_null);
+        }
+        return;
+    };
+    if let Some(Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            obj.insert("type".into(), only);
+        }
+    }
+    if let Some(Value::Array(any)) = obj.get_mut("anyOf") {
+        any.retain(|s| s.get("type").and_then(Value::as_str) != Some("null"));
+        if any.len() == 1 {
+            if let Some(Value::Object(only)) = any.pop() {
+                obj.remove("anyOf");
+                obj.extend(only);
+            }
+        }
+    }
+    obj.values_mut().for_each(drop_null);
 }
 
 #[cfg(test)]

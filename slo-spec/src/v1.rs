@@ -131,6 +131,11 @@ pub(crate) fn default_period() -> Period {
 }
 
 pub(crate) fn period(cx: &mut Cx, node: &Node) -> Option<Period> {
+    if matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        let help = format!("durations need a unit, e.g. `{}d`", cx.text(node.span));
+        cx.wrong_type(node, "period", "a duration string", &help);
+        return None;
+    }
     let text = reader::string(cx, node, "period")?;
     let duration = names::duration(cx, &text, node.span, "period", MIN_PERIOD, MAX_PERIOD)?;
     Some(Period { duration, text })
@@ -234,6 +239,21 @@ fn string_field(cx: &mut Cx, f: &Fields, key: &str, what: &str) -> Option<(Strin
     let node = f.require(cx, key, what)?;
     let text = reader::string(cx, node, &format!("{what}.{key}"))?;
     Some((text, node.clone()))
+}
+
+/// A duration field; a bare number gets a hint to add the unit.
+fn duration_field(cx: &mut Cx, f: &Fields, key: &str, what: &str) -> Option<(String, Node)> {
+    let node = f.require(cx, key, what)?;
+    if matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        let help = format!(
+            "durations need a unit, e.g. `{}ms` or `{}s`",
+            cx.text(node.span),
+            cx.text(node.span)
+        );
+        cx.wrong_type(node, &format!("{what}.{key}"), "a duration string", &help);
+        return None;
+    }
+    string_field(cx, f, key, what)
 }
 
 pub(crate) fn ratio_from(
@@ -379,7 +399,7 @@ fn latency(cx: &mut Cx, node: &Node) -> Option<Sli> {
         "sli.latency.selector",
         &["le"],
     );
-    let threshold = string_field(cx, &f, "threshold", "sli.latency").and_then(|(text, node)| {
+    let threshold = duration_field(cx, &f, "threshold", "sli.latency").and_then(|(text, node)| {
         let d = names::duration(
             cx,
             &text,
@@ -423,7 +443,7 @@ fn freshness(cx: &mut Cx, node: &Node) -> Option<Sli> {
         promql::metric_name(cx, &node, &name, "sli.freshness.metric").then_some(name)
     });
     let matchers = selector(cx, &f, metric.as_deref(), "", "sli.freshness.selector", &[]);
-    let max_age = string_field(cx, &f, "max_age", "sli.freshness").and_then(|(text, node)| {
+    let max_age = duration_field(cx, &f, "max_age", "sli.freshness").and_then(|(text, node)| {
         let d = names::duration(
             cx,
             &text,

@@ -1,0 +1,284 @@
+//! One data-driven case per validation rule: a spec and the diagnostics it must produce,
+//! as `line:col CODE message`.
+
+use slo_spec::{check, Source};
+
+const VALID_SLO: &str = r#"  - name: api-availability
+    description: Requests succeed.
+    objective: 99.9
+    sli:
+      ratio:
+        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
+        total: sum(rate(http_requests_total[{{window}}]))
+    alerting:
+      annotations: {runbook_url: https://runbooks.example.com/a}
+"#;
+
+fn spec(slos: &str) -> String {
+    format!("version: v1\nservice: api\nowner: team-a\nslos:\n{slos}")
+}
+
+fn run(files: &[(&str, &str)]) -> Vec<String> {
+    let sources: Vec<Source> = files
+        .iter()
+        .map(|(p, t)| Source {
+            path: p.to_string(),
+            text: t.to_string(),
+        })
+        .collect();
+    check(&sources)
+        .diagnostics
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{}:{} {} {}",
+                d.file, d.span.line, d.span.column, d.code, d.message
+            )
+        })
+        .collect()
+}
+
+#[track_caller]
+fn check_one(src: &str, expected: &[&str]) {
+    let got = run(&[("t.yaml", src)]);
+    let got: Vec<&str> = got
+        .iter()
+        .map(|s| s.strip_prefix("t.yaml:").unwrap_or(s))
+        .collect();
+    assert_eq!(got, expected, "\n--- spec ---\n{src}");
+}
+
+#[test]
+fn valid_spec_has_no_diagnostics() {
+    check_one(&spec(VALID_SLO), &[]);
+}
+
+#[test]
+fn unknown_fields_suggest_the_closest_name() {
+    check_one(
+        &spec(&VALID_SLO.replace("objective:", "objetive:")),
+        &[
+            "5:5 E004 missing required field `objective` in the SLO",
+            "7:5 E002 unknown field `objetive` in an SLO",
+        ],
+    );
+    check_one(
+        &format!("version: v1\nservice: api\nowner: a\nperiode: 30d\nslos:\n{VALID_SLO}"),
+        &["4:1 E002 unknown field `periode` in the spec"],
+    );
+}
+
+#[test]
+fn wrong_types() {
+    check_one(
+        &spec(&VALID_SLO.replace("objective: 99.9", "objective: \"99.9\"")),
+        &["7:16 E003 `objective` must be a number, found a string"],
+    );
+    check_one(
+        &format!("version: v1\nservice: api\nowner: a\nlabels: {{tier: 1}}\nslos:\n{VALID_SLO}"),
+        &["4:16 E003 `labels.tier` must be a string, found a number"],
+    );
+    check_one(
+        "version: v1\nservice: api\nowner: a\nslos: {}\n",
+        &["4:7 E003 `slos` must be a list, found a mapping"],
+    );
+}
+
+#[test]
+fn objective_range() {
+    for (objective, col) in [("100", 16), ("0", 16), ("-5", 16), ("150.5", 16)] {
+        check_one(
+            &spec(&VALID_SLO.replace("99.9", objective)),
+            &[&format!(
+                "7:{col} E007 objective must be between 0 and 100 (exclusive), got {objective}"
+            )],
+        );
+    }
+}
+
+#[test]
+fn durations() {
+    check_one(
+        &format!("version: v1\nservice: api\nowner: a\nperiod: 30x\nslos:\n{VALID_SLO}"),
+        &["4:9 E008 invalid `period`: `30x` is not a duration"],
+    );
+    check_one(
+        &format!("version: v1\nservice: api\nowner: a\nperiod: 5m\nslos:\n{VALID_SLO}"),
+        &["4:9 E008 `period` must be between 1h and 366d, got `5m`"],
+    );
+    check_one(
+        &spec(
+            "  - name: lat\n    description: d\n    objective: 99\n    sli:\n      latency: {histogram: h, threshold: 300}\n",
+        ),
+        &[
+            "9:42 E003 `sli.latency.threshold` must be a duration string, found a number",
+        ],
+    );
+}
+
+#[test]
+fn duplicate_names_within_and_across_files() {
+    check_one(
+        &spec(&format!("{VALID_SLO}{VALID_SLO}")),
+        &["14:11 E010 SLO `api-availability` is declared twice in this file"],
+    );
+    let got = run(&[("a.yaml", &spec(VALID_SLO)), ("b.yaml", &spec(VALID_SLO))]);
+    assert_eq!(got, ["b.yaml:2:10 E009 service `api` is declared twice",]);
+}
+
+#[test]
+fn sli_kind_count() {
+    check_one(
+        &spec("  - name: x\n    description: d\n    objective: 99\n    sli: {}\n"),
+        &["8:10 E011 `sli` declares no SLI kind"],
+    );
+    check_one(
+        &spec(
+            "  - name: x\n    description: d\n    objective: 99\n    sli:\n      raw: {error_ratio: 'x[{{window}}]'}\n      freshness: {metric: m, max_age: 5m}\n",
+        ),
+        &["10:7 E011 `sli` declares both `raw` and `freshness`"],
+    );
+}
+
+#[test]
+fn invalid_promql_points_into_the_query() {
+    // The column of the unclosed parenthesis, inside the YAML scalar.
+    check_one(
+        &spec(&VALID_SLO.replace("total: sum(rate(", "total: sum((rate(")),
+        &["11:19 E012 invalid PromQL in `sli.ratio.total`: unclosed left parenthesis"],
+    );
+    // A bad duration token inside a block scalar maps to its own line.
+    check_one(
+        &spec(
+            "  - name: x\n    description: d\n    objective: 99\n    sli:\n      raw:\n        error_ratio: |\n          sum(rate(a[{{window}}]))\n          / sum(rate(b[5x]))\n",
+        ),
+        &["12:24 E012 invalid PromQL in `sli.raw.error_ratio`: bad number or duration syntax: 5x"],
+    );
+    check_one(
+        &spec(&VALID_SLO.replace(
+            "[{{window}}]))\n        total",
+            "[{{windw}}]))\n        total",
+        )),
+        &["10:59 E012 unknown placeholder `{{windw}}` in `sli.ratio.errors`"],
+    );
+}
+
+#[test]
+fn missing_window_placeholder() {
+    check_one(
+        &spec(&VALID_SLO.replace(
+            "total: sum(rate(http_requests_total[{{window}}]))",
+            "total: sum(rate(http_requests_total[5m]))",
+        )),
+        &["11:16 E013 `sli.ratio.total` has no `{{window}}` placeholder"],
+    );
+}
+
+#[test]
+fn errors_and_total_must_read_one_metric_family() {
+    check_one(
+        &spec(&VALID_SLO.replace("total: sum(rate(http_requests_total", "total: sum(rate(grpc_requests_total")),
+        &["11:16 E014 `errors` reads `http_requests_total` but `total` reads `grpc_requests_total`"],
+    );
+    // A histogram's `_bucket` and `_count` are one family.
+    check_one(
+        &spec(
+            &VALID_SLO
+                .replace(
+                    "errors: sum(rate(http_requests_total{code=~\"5..\"}",
+                    "good: sum(rate(h_bucket{le=\"0.3\"}",
+                )
+                .replace(
+                    "total: sum(rate(http_requests_total",
+                    "total: sum(rate(h_count",
+                ),
+        ),
+        &[],
+    );
+}
+
+#[test]
+fn label_names_and_values() {
+    check_one(
+        &format!("version: v1\nservice: api\nowner: a\nlabels: {{1tier: a, slo: b, team: '', x: '{{{{ $v }}}}'}}\nslos:\n{VALID_SLO}"),
+        &[
+            "4:10 E015 `1tier` is not a valid Prometheus label name",
+            "4:20 E015 label `slo` in labels is set by the generated rules",
+            "4:34 E016 label `team` has an empty value",
+            "4:41 E016 label `x` contains template braces",
+        ],
+    );
+}
+
+#[test]
+fn alert_names() {
+    let a = "version: v1\nservice: a-b\nowner: t\nslos:\n".to_string()
+        + &VALID_SLO.replace("api-availability", "c");
+    let b = "version: v1\nservice: a\nowner: t\nslos:\n".to_string()
+        + &VALID_SLO.replace("api-availability", "b-c");
+    assert_eq!(
+        run(&[("a.yaml", &a), ("b.yaml", &b)]),
+        ["b.yaml:5:11 E017 alert name `ABC` of SLO `a/b-c` is also used by `a-b/c`"]
+    );
+    check_one(
+        &spec(&VALID_SLO.replace("    alerting:\n", "    alerting:\n      name: 9-bad\n")),
+        &["13:13 E006 `9-bad` is not a valid alert name"],
+    );
+}
+
+#[test]
+fn unsupported_version() {
+    check_one(
+        &format!("version: v2\nservice: api\nowner: a\nslos:\n{VALID_SLO}"),
+        &["1:10 E005 unsupported version `v2`"],
+    );
+    check_one(
+        "service: api\n",
+        &["1:1 E004 missing required field `version`"],
+    );
+}
+
+#[test]
+fn names_must_be_slugs() {
+    check_one(
+        &format!("version: v1\nservice: Payments API\nowner: a\nslos:\n{VALID_SLO}"),
+        &["2:10 E006 service `Payments API` is not a valid name"],
+    );
+}
+
+#[test]
+fn selectors() {
+    check_one(
+        &spec(
+            "  - name: lat\n    description: d\n    objective: 99\n    sli:\n      latency:\n        histogram: h\n        selector: '{le=\"0.3\"}'\n        threshold: 300ms\n    alerting: {disabled: true}\n",
+        ),
+        &["11:21 E019 `sli.latency.selector` must not match on `le`"],
+    );
+    check_one(
+        &spec(
+            "  - name: f\n    description: d\n    objective: 99\n    sli:\n      freshness:\n        metric: m\n        selector: 'job=\"x\"'\n        max_age: 5m\n    alerting: {disabled: true}\n",
+        ),
+        &["11:19 E019 `sli.freshness.selector` must be a label selector in braces"],
+    );
+}
+
+#[test]
+fn warnings() {
+    check_one(
+        &spec(&VALID_SLO.replace("99.9", "99.9999")),
+        &["5:11 W001 objective 99.9999% leaves an error budget of 2.6s over 30d"],
+    );
+}
+
+#[test]
+fn empty_and_junk_files() {
+    check_one("", &["1:1 E020 the file holds no spec"]);
+    check_one("# only a comment\n", &["1:1 E020 the file holds no spec"]);
+    check_one(
+        "- a\n- b\n",
+        &["1:1 E003 `the spec` must be a mapping, found a list"],
+    );
+    let got = run(&[("t.yaml", "\u{0}\u{1}\u{2}garbage: [")]);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].contains("E001"), "{got:?}");
+}
