@@ -45,6 +45,7 @@ pub struct Slo {
 pub struct Objective {
     pub percent: f64,
     pub text: String,
+    pub span: Span,
 }
 
 impl Objective {

@@ -77,7 +77,7 @@ pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bo
                 diags.push(
                     Diagnostic::new(
                         &svc.file,
-                        slo.span,
+                        slo.objective.span,
                         Code::TinyBudget,
                         format!(
                             "objective {}% leaves an error budget of {:.1}s over {}",

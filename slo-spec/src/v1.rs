@@ -152,7 +152,11 @@ pub(crate) fn objective(cx: &mut Cx, node: &Node) -> Option<Objective> {
         );
         return None;
     }
-    Some(Objective { percent, text })
+    Some(Objective {
+        percent,
+        text,
+        span: node.span,
+    })
 }
 
 fn lower_slo(

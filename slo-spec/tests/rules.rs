@@ -266,7 +266,7 @@ fn selectors() {
 fn warnings() {
     check_one(
         &spec(&VALID_SLO.replace("99.9", "99.9999")),
-        &["5:11 W001 objective 99.9999% leaves an error budget of 2.6s over 30d"],
+        &["7:16 W001 objective 99.9999% leaves an error budget of 2.6s over 30d"],
     );
 }
 

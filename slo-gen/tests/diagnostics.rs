@@ -1,0 +1,57 @@
+//! One fixture and one snapshot per diagnostic code: `tests/fixtures/invalid/<CODE>-<name>`
+//! (a file, or a directory when the fault spans files). The snapshot is the exact human
+//! output of `slo-gen validate`.
+
+use slo_spec::Code;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const FIXTURES: &str = "tests/fixtures/invalid";
+
+/// Codes that cannot be shown by a small committed file, with the test that covers them.
+const NO_FIXTURE: &[(Code, &str)] = &[(Code::FileTooLarge, "cli::oversized_file_is_refused")];
+
+fn fixtures() -> BTreeMap<String, PathBuf> {
+    std::fs::read_dir(FIXTURES)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect()
+}
+
+fn render(path: &Path) -> (String, Vec<Code>) {
+    let loaded = slo_gen::load(&[path.to_path_buf()]).unwrap();
+    let mut out = Vec::new();
+    slo_gen::render::write(
+        &mut out,
+        slo_gen::render::Format::Human,
+        &loaded.checked.diagnostics,
+        &loaded.texts,
+    )
+    .unwrap();
+    let codes = loaded.checked.diagnostics.iter().map(|d| d.code).collect();
+    (String::from_utf8(out).unwrap(), codes)
+}
+
+#[test]
+fn every_code_has_a_fixture() {
+    let names = fixtures();
+    for code in Code::ALL {
+        let expected = format!("{}-{}", code.as_str(), code.name());
+        let covered = names.contains_key(&expected) || NO_FIXTURE.iter().any(|(c, _)| c == code);
+        assert!(covered, "no fixture {FIXTURES}/{expected}[.yaml]");
+    }
+}
+
+#[test]
+fn fixture_snapshots() {
+    for (name, path) in fixtures() {
+        let (text, codes) = render(&path);
+        let code = name.split('-').next().unwrap();
+        assert!(
+            codes.iter().any(|c| c.as_str() == code),
+            "{name}: expected {code}, got {codes:?}\n{text}"
+        );
+        insta::assert_snapshot!(name, text);
+    }
+}
