@@ -323,14 +323,10 @@ fn error_span(cx: &Cx, node: &Node, probe: &str, original: &str, msg: &str) -> S
 fn unbalanced(text: &str, open: bool) -> Option<(usize, usize)> {
     let mut stack = Vec::new();
     for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'(' => stack.push(i),
-            b')' => {
-                if stack.pop().is_none() && !open {
-                    return Some((i, 1));
-                }
-            }
-            _ => {}
+        if b == b'(' {
+            stack.push(i);
+        } else if b == b')' && stack.pop().is_none() && !open {
+            return Some((i, 1));
         }
     }
     if open {
