@@ -76,6 +76,7 @@ codes! {
     InvalidSelector = "E019", Error, "invalid-selector";
     EmptySpec = "E020", Error, "empty-spec";
     Unsupported = "E021", Error, "unsupported";
+    InvalidPolicy = "E022", Error, "invalid-policy";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";

@@ -5,6 +5,7 @@
 //! (`v1`, `sloth`) -> repository checks -> [`model`]. Nothing here panics on bad input;
 //! every function returns what it could build together with all diagnostics.
 
+pub mod decimal;
 pub mod diagnostic;
 pub mod files;
 pub mod model;
@@ -29,7 +30,7 @@ pub const SUPPORTED_VERSIONS: &[&str] = &["v1", "prometheus/v1"];
 pub mod fields {
     pub use crate::v1::{
         ALERTING_FIELDS, DEFAULT_ALERTING_FIELDS, FRESHNESS_FIELDS, LATENCY_FIELDS, RATIO_FIELDS,
-        RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS,
+        RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS, WINDOW_FIELDS,
     };
 }
 

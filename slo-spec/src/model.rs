@@ -1,6 +1,7 @@
 //! The validated, normalised model every backend consumes. It holds no YAML types:
 //! both spec formats (v1 and Sloth `prometheus/v1`) lower into it.
 
+use crate::decimal::Decimal;
 use crate::diagnostic::Span;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -49,6 +50,21 @@ pub struct Objective {
 }
 
 impl Objective {
+    /// The objective as an exact decimal ratio (`99.9` -> `0.999`).
+    pub fn ratio_decimal(&self) -> Decimal {
+        Decimal::parse(&self.text)
+            .or_else(|| Decimal::from_f64(self.percent))
+            .and_then(|d| d.shift(2))
+            .unwrap_or(Decimal::ONE)
+    }
+
+    /// The error budget as an exact decimal ratio (`99.9` -> `0.001`).
+    pub fn budget_decimal(&self) -> Decimal {
+        Decimal::ONE
+            .checked_sub(self.ratio_decimal())
+            .unwrap_or(Decimal::ONE)
+    }
+
     /// The objective as a ratio (`99.9` -> `0.999`).
     pub fn ratio(&self) -> f64 {
         self.percent / 100.0
@@ -152,6 +168,8 @@ pub struct RawSli {
 pub struct Alerting {
     pub name: String,
     pub disabled: bool,
+    /// Events in a tier's long window below which the tier cannot fire.
+    pub min_events: Option<u64>,
     pub labels: Labels,
     pub annotations: Labels,
     pub page: Tier,
@@ -163,6 +181,25 @@ pub struct Tier {
     pub disabled: bool,
     pub labels: Labels,
     pub annotations: Labels,
+    /// How long the condition must hold before the alert fires (Prometheus `for`).
+    pub for_: Option<Window>,
+    /// Explicit window pairs; `None` means the default policy derived from the period.
+    pub windows: Option<Vec<WindowPair>>,
+}
+
+/// A duration with the text it was written as.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub duration: Duration,
+    pub text: String,
+}
+
+/// One multi-window condition: both windows burn faster than `burn_rate`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WindowPair {
+    pub long: Duration,
+    pub short: Duration,
+    pub burn_rate: Decimal,
 }
 
 /// Seconds as the shortest decimal text (`300ms` -> `0.3`, `2s` -> `2`).

@@ -136,6 +136,9 @@ struct Alerting {
     ticket: Option<Tier>,
     /// Turns off every alert of the SLO (recording rules stay).
     disabled: Option<bool>,
+    /// Events in a tier's long window below which the tier cannot fire (low-traffic guard).
+    #[schemars(range(min = 1))]
+    min_events: Option<u64>,
 }
 
 /// Alerting defaults of a file (everything but `name`).
@@ -148,8 +151,11 @@ struct AlertingDefaults {
     page: Option<Tier>,
     ticket: Option<Tier>,
     disabled: Option<bool>,
+    #[schemars(range(min = 1))]
+    min_events: Option<u64>,
 }
 
+/// One alert tier (page or ticket).
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields)]
 #[allow(dead_code)]
@@ -157,6 +163,27 @@ struct Tier {
     labels: Option<BTreeMap<String, String>>,
     annotations: Option<BTreeMap<String, String>>,
     disabled: Option<bool>,
+    /// How long the condition must hold before the alert fires.
+    #[schemars(rename = "for")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    for_: Option<String>,
+    /// Window pairs replacing the default policy derived from the period.
+    #[schemars(length(min = 1))]
+    windows: Option<Vec<WindowPair>>,
+}
+
+/// Fires when both windows burn faster than `burn_rate`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WindowPair {
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    long: String,
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    short: String,
+    /// Multiple of the sustainable error rate, e.g. 14.4.
+    #[schemars(range(min = 0))]
+    burn_rate: f64,
 }
 
 /// The schema as pretty JSON (draft-07, which yaml-language-server supports fully).
@@ -240,6 +267,7 @@ mod tests {
             (Some("Alerting"), fields::ALERTING_FIELDS),
             (Some("AlertingDefaults"), fields::DEFAULT_ALERTING_FIELDS),
             (Some("Tier"), fields::TIER_FIELDS),
+            (Some("WindowPair"), fields::WINDOW_FIELDS),
         ] {
             assert_eq!(props(&schema, def), sorted(fields), "{def:?}");
             let node = def.map(|d| &schema["definitions"][d]).unwrap_or(&schema);

@@ -32,10 +32,18 @@ pub const ALERTING_FIELDS: &[&str] = &[
     "page",
     "ticket",
     "disabled",
+    "min_events",
 ];
-pub const DEFAULT_ALERTING_FIELDS: &[&str] =
-    &["labels", "annotations", "page", "ticket", "disabled"];
-pub const TIER_FIELDS: &[&str] = &["labels", "annotations", "disabled"];
+pub const DEFAULT_ALERTING_FIELDS: &[&str] = &[
+    "labels",
+    "annotations",
+    "page",
+    "ticket",
+    "disabled",
+    "min_events",
+];
+pub const TIER_FIELDS: &[&str] = &["labels", "annotations", "disabled", "for", "windows"];
+pub const WINDOW_FIELDS: &[&str] = &["long", "short", "burn_rate"];
 
 pub(crate) const MIN_PERIOD: Duration = Duration::from_secs(3600);
 pub(crate) const MAX_PERIOD: Duration = Duration::from_secs(366 * 86400);
@@ -189,7 +197,11 @@ fn lower_slo(
         None => Some(AlertingSpec::default()),
     };
     let name = name.filter(|_| name_ok)?;
-    let alerting = merge_alerting(defaults, &own?, service, &name);
+    let own = own?;
+    if let Some(period) = &period {
+        check_windows(cx, &own, defaults, period);
+    }
+    let alerting = merge_alerting(defaults, &own, service, &name);
     Some(Slo {
         span: name_node.map(|n| n.span).unwrap_or(f.span),
         name,
@@ -472,6 +484,7 @@ fn freshness(cx: &mut Cx, node: &Node) -> Option<Sli> {
 pub(crate) struct AlertingSpec {
     pub name: Option<(String, Span)>,
     pub disabled: Option<bool>,
+    pub min_events: Option<u64>,
     pub labels: Labels,
     pub annotations: Labels,
     pub page: TierSpec,
@@ -483,6 +496,8 @@ pub(crate) struct TierSpec {
     pub disabled: Option<bool>,
     pub labels: Labels,
     pub annotations: Labels,
+    pub for_: Option<Window>,
+    pub windows: Option<(Vec<WindowPair>, Span)>,
 }
 
 /// Field names of one alerting dialect: v1 and Sloth spell the same things differently.
@@ -545,6 +560,20 @@ pub(crate) fn alerting_in(
     spec.disabled = f
         .get(d.disabled)
         .and_then(|n| reader::boolean(cx, n, &format!("{what}.{}", d.disabled)));
+    if let Some(n) = f
+        .get("min_events")
+        .filter(|_| d.fields.contains(&"min_events"))
+    {
+        match n.value {
+            Value::Int(i) if i > 0 => spec.min_events = Some(i as u64),
+            _ => cx.report(
+                n.span,
+                Code::InvalidPolicy,
+                format!("`{what}.min_events` must be a positive whole number"),
+                "e.g. `min_events: 100`: a tier cannot fire on fewer events in its long window",
+            ),
+        }
+    }
     if let Some(n) = f.get("labels") {
         let label = format!("{what}.labels");
         let entries = reader::string_map(cx, n, &label, d.lenient);
@@ -575,8 +604,155 @@ pub(crate) fn alerting_in(
             let entries = reader::string_map(cx, n, &format!("{tier_what}.annotations"), d.lenient);
             tier.annotations = names::annotations(cx, entries);
         }
+        if let Some(n) = tf.get("for") {
+            tier.for_ = window_text(
+                cx,
+                n,
+                &format!("{tier_what}.for"),
+                Duration::from_secs(1),
+                Duration::from_secs(86400),
+            );
+        }
+        if let Some(n) = tf.get("windows") {
+            tier.windows =
+                window_pairs(cx, n, &format!("{tier_what}.windows")).map(|w| (w, n.span));
+        }
     }
     Some(spec)
+}
+
+fn window_text(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    min: Duration,
+    max: Duration,
+) -> Option<Window> {
+    if matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        let help = format!("durations need a unit, e.g. `{}m`", cx.text(node.span));
+        cx.wrong_type(node, what, "a duration string", &help);
+        return None;
+    }
+    let text = reader::string(cx, node, what)?;
+    let duration = names::duration(cx, &text, node.span, what, min, max)?;
+    Some(Window { duration, text })
+}
+
+fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WindowPair>> {
+    let items = reader::list(cx, node, what)?;
+    if items.is_empty() {
+        cx.report(
+            node.span,
+            Code::InvalidPolicy,
+            format!("`{what}` is empty"),
+            "give at least one `{long, short, burn_rate}`, or set `disabled: true`",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(f) = fields(cx, item, what, WINDOW_FIELDS) else {
+            ok = false;
+            continue;
+        };
+        let long = f.require(cx, "long", what).and_then(|n| {
+            window_text(
+                cx,
+                n,
+                &format!("{what}.long"),
+                Duration::from_secs(1),
+                MAX_PERIOD,
+            )
+        });
+        let short = f.require(cx, "short", what).and_then(|n| {
+            window_text(
+                cx,
+                n,
+                &format!("{what}.short"),
+                Duration::from_secs(1),
+                MAX_PERIOD,
+            )
+        });
+        let burn = f.require(cx, "burn_rate", what).and_then(|n| {
+            let (_, text) = reader::number(cx, n, &format!("{what}.burn_rate"))?;
+            match crate::decimal::Decimal::parse(&text).filter(|d| d.is_positive()) {
+                Some(d) => Some(d),
+                None => {
+                    cx.report(
+                        n.span,
+                        Code::InvalidPolicy,
+                        format!("burn rate must be a positive number, got {text}"),
+                        "a burn rate of 1 spends the budget exactly over the period; pages use 6 to 14.4",
+                    );
+                    None
+                }
+            }
+        });
+        match (long, short, burn) {
+            (Some(long), Some(short), Some(burn_rate)) => {
+                if short.duration >= long.duration {
+                    cx.report(
+                        f.span,
+                        Code::InvalidPolicy,
+                        format!("short window `{}` is not shorter than long window `{}`", short.text, long.text),
+                        "the short window (about 1/12 of the long one) makes the alert reset quickly",
+                    );
+                    ok = false;
+                } else {
+                    out.push(WindowPair {
+                        long: long.duration,
+                        short: short.duration,
+                        burn_rate,
+                    });
+                }
+            }
+            _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Windows must fit the period, and a tier must be able to fire before the whole budget
+/// is gone.
+fn check_windows(cx: &mut Cx, alerting: &AlertingSpec, defaults: &AlertingSpec, period: &Period) {
+    for (own, def) in [
+        (&alerting.page, &defaults.page),
+        (&alerting.ticket, &defaults.ticket),
+    ] {
+        let Some((pairs, span)) = own.windows.as_ref().or(def.windows.as_ref()) else {
+            continue;
+        };
+        for pair in pairs {
+            let consumed =
+                pair.burn_rate.to_f64() * pair.long.as_secs_f64() / period.duration.as_secs_f64();
+            if pair.long > period.duration {
+                cx.report(
+                    *span,
+                    Code::InvalidPolicy,
+                    format!(
+                        "long window {} is longer than the period {}",
+                        promql_parser::util::display_duration(&pair.long),
+                        period.text
+                    ),
+                    "windows are parts of the period; shorten the window",
+                );
+            } else if consumed > 1.0 {
+                cx.report(
+                    *span,
+                    Code::InvalidPolicy,
+                    format!(
+                        "burn rate {} over {} spends {:.0}% of the {} budget before it can fire",
+                        pair.burn_rate,
+                        promql_parser::util::display_duration(&pair.long),
+                        consumed * 100.0,
+                        period.text
+                    ),
+                    "lower the burn rate or shorten the long window",
+                );
+            }
+        }
+    }
 }
 
 /// SLO values win over file defaults, key by key for labels and annotations.
@@ -595,6 +771,12 @@ pub(crate) fn merge_alerting(
         disabled: o.disabled.or(d.disabled).unwrap_or(false),
         labels: merged(&d.labels, &o.labels),
         annotations: merged(&d.annotations, &o.annotations),
+        for_: o.for_.clone().or_else(|| d.for_.clone()),
+        windows: o
+            .windows
+            .as_ref()
+            .or(d.windows.as_ref())
+            .map(|(w, _)| w.clone()),
     };
     Alerting {
         name: own
@@ -603,6 +785,7 @@ pub(crate) fn merge_alerting(
             .map(|(n, _)| n.clone())
             .unwrap_or_else(|| default_alert_name(service, slo)),
         disabled: own.disabled.or(defaults.disabled).unwrap_or(false),
+        min_events: own.min_events.or(defaults.min_events),
         labels: merged(&defaults.labels, &own.labels),
         annotations: merged(&defaults.annotations, &own.annotations),
         page: tier(&defaults.page, &own.page),

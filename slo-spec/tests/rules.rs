@@ -282,3 +282,41 @@ fn empty_and_junk_files() {
     assert_eq!(got.len(), 1);
     assert!(got[0].contains("E001"), "{got:?}");
 }
+
+#[test]
+fn alert_policy_overrides() {
+    let with = |alerting: &str| {
+        spec(&VALID_SLO.replace("    alerting:\n", &format!("    alerting:\n{alerting}")))
+    };
+    check_one(
+        &with("      min_events: 100\n      page:\n        for: 2m\n        windows:\n          - {long: 1h, short: 5m, burn_rate: 14.4}\n"),
+        &[],
+    );
+    check_one(
+        &with(
+            "      page:\n        windows:\n          - {long: 5m, short: 1h, burn_rate: 14.4}\n",
+        ),
+        &["15:13 E022 short window `1h` is not shorter than long window `5m`"],
+    );
+    check_one(
+        &with(
+            "      ticket:\n        windows:\n          - {long: 3d, short: 6h, burn_rate: 20}\n",
+        ),
+        &["15:11 E022 burn rate 20 over 3d spends 200% of the 30d budget before it can fire"],
+    );
+    check_one(
+        &with("      page:\n        windows:\n          - {long: 31d, short: 1h, burn_rate: 1}\n"),
+        &["15:11 E022 long window 31d is longer than the period 30d"],
+    );
+    check_one(
+        &with("      page:\n        windows: []\n"),
+        &["14:18 E022 `alerting.page.windows` is empty"],
+    );
+    check_one(
+        &with("      min_events: 0\n      page:\n        windows:\n          - {long: 1h, short: 5m, burn_rate: -1}\n"),
+        &[
+            "13:19 E022 `alerting.min_events` must be a positive whole number",
+            "16:46 E022 burn rate must be a positive number, got -1",
+        ],
+    );
+}
