@@ -1,7 +1,11 @@
 //! `slo-gen`: compiles SLO specs into Prometheus rules and Grafana dashboards, and
 //! validates them. The binary is a thin shell over [`run`].
 
+pub mod emit;
+pub mod generate;
+pub mod policy;
 pub mod render;
+pub mod rules;
 
 use clap::{Parser, Subcommand};
 use std::collections::BTreeMap;
@@ -40,6 +44,25 @@ pub enum Command {
     },
     /// Print the JSON Schema of the v1 spec language.
     Schema,
+    /// Compile specs into rule files (one per service); nothing is written when any spec
+    /// has an error.
+    Generate {
+        /// Spec files or directories (walked for *.yaml and *.yml).
+        #[arg(default_value = "slos")]
+        paths: Vec<PathBuf>,
+        #[arg(long, default_value = "rules")]
+        rules_dir: PathBuf,
+        #[arg(long, default_value = "dashboards")]
+        dashboards_dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = emit::RulesFormat::Prometheus)]
+        format: emit::RulesFormat,
+        /// Write nothing; exit 1 naming every missing, stale or orphaned file.
+        #[arg(long)]
+        check: bool,
+        /// Grafana base URL for the `dashboard_url` annotation.
+        #[arg(long, default_value = "http://localhost:3000")]
+        grafana_url: String,
+    },
 }
 
 /// Runs the CLI with already-parsed arguments, writing to `out` and `err`.
@@ -53,6 +76,17 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Schema => {
             out.write_all(slo_spec::schema::json().as_bytes())?;
             Ok(EXIT_OK)
+        }
+        Command::Generate {
+            paths,
+            rules_dir,
+            dashboards_dir: _,
+            format,
+            check,
+            grafana_url,
+        } => {
+            let opts = rules::Options { grafana_url };
+            generate_cmd(&paths, &rules_dir, format, check, &opts, out, err)
         }
     }
 }
@@ -86,6 +120,81 @@ fn validate(
     let failed =
         loaded.checked.has_errors() || (deny_warnings && !loaded.checked.diagnostics.is_empty());
     Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn generate_cmd(
+    paths: &[PathBuf],
+    rules_dir: &std::path::Path,
+    format: emit::RulesFormat,
+    check: bool,
+    opts: &rules::Options,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let loaded = match load(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "slo-gen: {e}")?;
+            return Ok(EXIT_USAGE);
+        }
+    };
+    render::write(
+        err,
+        render::Format::Human,
+        &loaded.checked.diagnostics,
+        &loaded.texts,
+    )?;
+    if loaded.checked.has_errors() {
+        writeln!(err, "slo-gen: the specs have errors; nothing was written")?;
+        return Ok(EXIT_FINDINGS);
+    }
+    let outputs = generate::outputs(&loaded.checked.services, rules_dir, format, opts);
+    let dirs = [rules_dir];
+    if check {
+        let drift = match generate::drift(&outputs, &dirs) {
+            Ok(d) => d,
+            Err(e) => {
+                writeln!(err, "slo-gen: {e}")?;
+                return Ok(EXIT_USAGE);
+            }
+        };
+        for d in &drift {
+            writeln!(out, "{d}")?;
+        }
+        if drift.is_empty() {
+            writeln!(err, "{} generated files are up to date", outputs.len())?;
+            return Ok(EXIT_OK);
+        }
+        writeln!(
+            err,
+            "slo-gen: generated files are out of date; run `slo-gen generate` and commit"
+        )?;
+        return Ok(EXIT_FINDINGS);
+    }
+    match generate::write(&outputs, &dirs) {
+        Ok(changed) => {
+            for d in &changed {
+                writeln!(
+                    out,
+                    "{}",
+                    d.to_string()
+                        .replace(": missing", ": written")
+                        .replace(": stale", ": updated")
+                )?;
+            }
+            writeln!(
+                err,
+                "{} files generated, {} changed",
+                outputs.len(),
+                changed.len()
+            )?;
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            writeln!(err, "slo-gen: {e}")?;
+            Ok(EXIT_USAGE)
+        }
+    }
 }
 
 /// Specs read and checked, with their texts for rendering snippets.

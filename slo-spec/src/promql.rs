@@ -249,7 +249,7 @@ fn parse_checked(
         }
     };
     match expr.value_type() {
-        ValueType::Vector | ValueType::Scalar => {}
+        ValueType::Vector => {}
         other => {
             let help = if needs_window {
                 "wrap range selectors in a function, e.g. `sum(rate(x[{{window}}]))`"
