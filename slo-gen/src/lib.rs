@@ -4,8 +4,10 @@
 pub mod emit;
 pub mod generate;
 pub mod policy;
+pub mod promtool;
 pub mod render;
 pub mod rules;
+pub mod unittest;
 
 use clap::{Parser, Subcommand};
 use std::collections::BTreeMap;
@@ -63,6 +65,18 @@ pub enum Command {
         #[arg(long, default_value = "http://localhost:3000")]
         grafana_url: String,
     },
+    /// Write promtool unit tests proving every SLO's alerts fire (and only when they
+    /// should), run `promtool test rules` on them, and report per SLO.
+    Test {
+        #[arg(default_value = "slos")]
+        paths: Vec<PathBuf>,
+        /// The promtool binary.
+        #[arg(long, default_value = "promtool")]
+        promtool: String,
+        /// Keep the generated tests in this directory (default: a temporary one, removed).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 /// Runs the CLI with already-parsed arguments, writing to `out` and `err`.
@@ -88,6 +102,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
             let opts = rules::Options { grafana_url };
             generate_cmd(&paths, &rules_dir, format, check, &opts, out, err)
         }
+        Command::Test {
+            paths,
+            promtool,
+            keep,
+        } => test_cmd(&paths, &promtool, keep, out, err),
     }
 }
 
@@ -195,6 +214,107 @@ fn generate_cmd(
             Ok(EXIT_USAGE)
         }
     }
+}
+
+fn test_cmd(
+    paths: &[PathBuf],
+    promtool: &str,
+    keep: Option<PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let loaded = match load(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "slo-gen: {e}")?;
+            return Ok(EXIT_USAGE);
+        }
+    };
+    render::write(
+        err,
+        render::Format::Human,
+        &loaded.checked.diagnostics,
+        &loaded.texts,
+    )?;
+    if loaded.checked.has_errors() {
+        writeln!(err, "slo-gen: the specs have errors; fix them first")?;
+        return Ok(EXIT_FINDINGS);
+    }
+    let mut temp = None;
+    let dir = match &keep {
+        Some(d) => d.clone(),
+        None => match tempfile::Builder::new().prefix("slo-gen-test-").tempdir() {
+            Ok(t) => temp.insert(t).path().to_path_buf(),
+            Err(e) => {
+                writeln!(err, "slo-gen: cannot create a temporary directory: {e}")?;
+                return Ok(EXIT_USAGE);
+            }
+        },
+    };
+    let outcomes = match promtool::run(
+        &loaded.checked.services,
+        &dir,
+        promtool,
+        &rules::Options::default(),
+    ) {
+        Ok(o) => o,
+        Err(e) => {
+            writeln!(err, "slo-gen: {e}")?;
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let mut failed = 0;
+    for o in &outcomes {
+        let s = &o.summary;
+        let fastest: Vec<String> = s
+            .detections
+            .iter()
+            .map(|(tier, burn, d)| {
+                format!(
+                    "{tier} {burn} in {}",
+                    policy::text(unittest::round_secs(*d))
+                )
+            })
+            .collect();
+        let status = if o.passed { "ok" } else { "FAILED" };
+        writeln!(
+            out,
+            "{status:6} {}/{}: {} scenarios, {} checks; detects {}",
+            o.service,
+            o.slo,
+            s.scenarios,
+            s.checks,
+            if fastest.is_empty() {
+                "nothing (alerts off)".to_string()
+            } else {
+                fastest.join(", ")
+            }
+        )?;
+        for u in &s.unreachable {
+            writeln!(
+                out,
+                "       note: {u} cannot fire: the burn needs more than 100% errors"
+            )?;
+        }
+        if !o.passed {
+            failed += 1;
+            writeln!(out, "       tests in {}", o.dir.display())?;
+            for line in o.output.lines() {
+                writeln!(out, "       | {line}")?;
+            }
+        }
+    }
+    writeln!(
+        err,
+        "{} SLOs tested with promtool, {} failed",
+        outcomes.len(),
+        failed
+    )?;
+    if let Some(t) = temp.filter(|_| failed > 0) {
+        // Keep failing suites for inspection.
+        writeln!(err, "slo-gen: failing tests kept in {}", t.keep().display())?;
+    }
+    Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }
 
 /// Specs read and checked, with their texts for rendering snippets.

@@ -290,6 +290,7 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         &ids,
     ));
 
+    let mut alerts = Vec::new();
     let slo_ref = format!("{}/{}", svc.name, slo.name);
     let budget_query = format!(
         "{}{{service='{}',slo='{}'}}",
@@ -330,7 +331,7 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
             "summary".into(),
             summary(&slo_ref, headline.as_ref(), t, &budget_query),
         );
-        fast.push(Rule::Alert {
+        alerts.push(Rule::Alert {
             alert: slo.alerting.name.clone(),
             expr: alert_expr(&plan, t, slo, &sel),
             for_: t.for_,
@@ -349,6 +350,15 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
             name: format!("slo-{}-{}-long", svc.name, slo.name),
             interval: plan.slow_interval,
             rules: slow,
+        });
+    }
+    // Alerts last: where groups run in sequence (promtool, rulers that chain groups) they
+    // read the windows recorded in the same round.
+    if !alerts.is_empty() {
+        groups.push(Group {
+            name: format!("slo-{}-{}-alerts", svc.name, slo.name),
+            interval: plan.fast_interval,
+            rules: alerts,
         });
     }
     groups

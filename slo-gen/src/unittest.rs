@@ -1,0 +1,357 @@
+//! Promtool unit tests for the generated alerts: for each tier an input burning just
+//! above its threshold fires within the detection time the policy maths predicts (and not
+//! long before), just below it never fires, a steady burn of 0.5 never alerts, and zero
+//! traffic gives no ratio and no alert.
+//!
+//! The tests feed the two recorded base series of an SLO directly (the rule file under test
+//! is the SLO's generated groups without the two rules that read raw metrics), so they
+//! exercise every window, guard, threshold and alert exactly as generated, for any SLI.
+
+use crate::emit::{self, scalar};
+use crate::policy::{self, Plan, TierPlan};
+use crate::rules::{self, names, Group, Options, Rule};
+use slo_spec::decimal::Decimal;
+use slo_spec::{Service, Slo};
+use std::fmt::Write;
+use std::time::Duration;
+
+/// One scenario: base series values and the checks made on them.
+struct Scenario {
+    name: String,
+    errors: String,
+    events: String,
+    checks: Vec<Check>,
+}
+
+struct Check {
+    expr: String,
+    at: Duration,
+    /// `None` expects no series at all.
+    value: Option<f64>,
+}
+
+/// What a generated suite covers, for the report.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub scenarios: usize,
+    pub checks: usize,
+    /// (tier, burn rate multiple, expected detection) per "fires" scenario.
+    pub detections: Vec<(String, String, Duration)>,
+    /// Tiers that cannot fire because budget × burn rate exceeds 100% errors.
+    pub unreachable: Vec<String>,
+}
+
+/// The rule file and test file of one SLO.
+pub struct Suite {
+    pub rules: String,
+    /// Test files by name; each has its own evaluation interval.
+    pub tests: Vec<(String, String)>,
+    pub summary: Summary,
+}
+
+fn steps(d: Duration, step: Duration) -> u64 {
+    d.as_secs().div_ceil(step.as_secs().max(1))
+}
+
+/// `v` repeated over `n` steps after the first sample, in promtool's expanding notation.
+fn repeat(v: f64, n: u64) -> String {
+    format!("{}x{n}", num(v))
+}
+
+fn num(v: f64) -> String {
+    let s = format!("{v:?}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn alerts_count(alert: &str, svc: &str, slo: &str, tier: Option<&str>) -> String {
+    let tier = tier
+        .map(|t| format!(",slo_tier=\"{t}\""))
+        .unwrap_or_default();
+    format!("count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{svc}\",slo=\"{slo}\"{tier}}})")
+}
+
+/// Expected detection time of a tier at a constant burn after a clean history: the first
+/// pair whose long window crosses its threshold (the short one crosses earlier).
+pub fn detection(tier: &TierPlan, burn: f64) -> Option<Duration> {
+    tier.pairs
+        .iter()
+        .filter(|p| p.burn_rate.to_f64() < burn)
+        .map(|p| Duration::from_secs_f64(p.long.as_secs_f64() * p.burn_rate.to_f64() / burn))
+        .min()
+        .map(|d| d + tier.for_.unwrap_or_default())
+}
+
+/// One promtool test file: rules are evaluated every `step`.
+struct TestFile {
+    name: String,
+    step: Duration,
+    scenarios: Vec<Scenario>,
+}
+
+pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
+    let plan = policy::plan(slo);
+    let groups: Vec<Group> = rules::slo_groups(svc, slo, opts)
+        .into_iter()
+        .map(|mut g| {
+            g.rules.retain(|r| {
+                !matches!(r, Rule::Record { record, .. }
+                    if *record == names::error_events(plan.base) || *record == names::events(plan.base))
+            });
+            g
+        })
+        .collect();
+    let mut rules_text = String::new();
+    emit::groups(&mut rules_text, 0, &groups);
+
+    let (files, summary) = test_files(svc, slo, &plan);
+    let sel = rules::selector(&svc.name, &slo.name);
+    let mut tests = Vec::new();
+    for f in &files {
+        let mut t = String::new();
+        t.push_str("rule_files:\n  - rules.yaml\n");
+        let _ = writeln!(t, "evaluation_interval: {}", policy::text(f.step));
+        // Records first, then the windows built from them, then the alerts reading both.
+        t.push_str("group_eval_order:\n");
+        for g in &groups {
+            let _ = writeln!(t, "  - {}", scalar(&g.name));
+        }
+        t.push_str("tests:\n");
+        for s in &f.scenarios {
+            let _ = writeln!(t, "  - name: {}", scalar(&s.name));
+            let _ = writeln!(t, "    interval: {}", policy::text(f.step));
+            t.push_str("    input_series:\n");
+            let _ = writeln!(
+                t,
+                "      - series: {}",
+                scalar(&format!("{}{sel}", names::error_events(plan.base)))
+            );
+            let _ = writeln!(t, "        values: {}", scalar(&s.errors));
+            let _ = writeln!(
+                t,
+                "      - series: {}",
+                scalar(&format!("{}{sel}", names::events(plan.base)))
+            );
+            let _ = writeln!(t, "        values: {}", scalar(&s.events));
+            t.push_str("    promql_expr_test:\n");
+            for c in &s.checks {
+                let _ = writeln!(t, "      - expr: {}", scalar(&c.expr));
+                let _ = writeln!(t, "        eval_time: {}", policy::text(c.at));
+                match c.value {
+                    Some(v) => {
+                        let _ = writeln!(t, "        exp_samples:\n          - labels: \"{{}}\"\n            value: {}", num(v));
+                    }
+                    None => t.push_str("        exp_samples: []\n"),
+                }
+            }
+        }
+        tests.push((f.name.clone(), t));
+    }
+    Suite {
+        rules: rules_text,
+        tests,
+        summary,
+    }
+}
+
+/// Scenarios checked against one tier (or, with `tier: None`, against the recording
+/// rules alone), evaluated every `step`.
+fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary) {
+    let budget = slo.objective.budget_decimal().to_f64();
+    let alert = &slo.alerting.name;
+    let (sname, oname) = (&svc.name, &slo.name);
+    let sel = rules::selector(sname, oname);
+    let min_long = plan
+        .tiers
+        .iter()
+        .flat_map(|t| &t.pairs)
+        .map(|p| p.long)
+        .min();
+    // Enough traffic that `min_events` never blocks the scenarios that must fire.
+    let rate = match (slo.alerting.min_events, min_long) {
+        (Some(n), Some(l)) => (10.0 * n as f64 / l.as_secs_f64()).ceil().max(10.0),
+        _ => 10.0,
+    };
+    let mut summary = Summary::default();
+    let mut files = Vec::new();
+    let tiers: Vec<Option<&TierPlan>> = if plan.tiers.is_empty() {
+        vec![None]
+    } else {
+        plan.tiers.iter().map(Some).collect()
+    };
+    for (i, tier) in tiers.into_iter().enumerate() {
+        let (tname, pairs) = match tier {
+            Some(t) => (t.severity.as_str(), t.pairs.as_slice()),
+            None => ("recording", &[][..]),
+        };
+        // Half the tier's shortest window: every window holds at least two samples.
+        let shortest = pairs.iter().map(|p| p.short).min().unwrap_or(plan.base);
+        let step = Duration::from_secs((shortest.as_secs() / 2).max(1));
+        let tier_longest = pairs
+            .iter()
+            .map(|p| p.long)
+            .max()
+            .unwrap_or(plan.period / 10);
+        let count = match tier {
+            Some(_) => alerts_count(alert, sname, oname, Some(tname)),
+            None => alerts_count(alert, sname, oname, None),
+        };
+        let at = |n: u64| Duration::from_secs(n * step.as_secs());
+        let mut scenarios = Vec::new();
+        if let Some(tier) = tier {
+            for pair in pairs {
+                let burn_text = pair
+                    .burn_rate
+                    .checked_mul(Decimal::parse("1.1").expect("a decimal"))
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| num(pair.burn_rate.to_f64() * 1.1));
+                let burn = pair.burn_rate.to_f64() * 1.1;
+                if burn * budget > 1.0 {
+                    summary
+                        .unreachable
+                        .push(format!("{tname} at {}x", pair.burn_rate));
+                    continue;
+                }
+                let Some(expected) = detection(tier, burn) else {
+                    continue;
+                };
+                // Clean history as long as the tier's longest window, so no window is
+                // short of history when the burn starts.
+                let warm = steps(tier_longest, step);
+                let due = steps(expected, step);
+                let total = warm + due + 2;
+                let mut checks = vec![Check {
+                    expr: count.clone(),
+                    at: at(total),
+                    value: Some(1.0),
+                }];
+                if due >= 4 {
+                    checks.push(Check {
+                        expr: count.clone(),
+                        at: at(warm + due - 2),
+                        value: None,
+                    });
+                }
+                summary
+                    .detections
+                    .push((tname.into(), format!("{burn_text}x"), expected));
+                scenarios.push(Scenario {
+                    name: format!(
+                        "{tname} fires within {} at {burn_text}x burn (1.1 x {})",
+                        policy::text(round_secs(expected)),
+                        pair.burn_rate
+                    ),
+                    errors: format!(
+                        "{} {}",
+                        repeat(0.0, warm),
+                        repeat(rate * budget * burn, total - warm - 1)
+                    ),
+                    events: repeat(rate, total),
+                    checks,
+                });
+            }
+            // Just below the tier's lowest threshold: never fires.
+            let lowest = pairs
+                .iter()
+                .map(|p| p.burn_rate.to_f64())
+                .fold(f64::INFINITY, f64::min);
+            let n = steps(tier_longest * 3 / 2, step);
+            scenarios.push(Scenario {
+                name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
+                errors: repeat(rate * budget * lowest * 0.9, n),
+                events: repeat(rate, n),
+                checks: checkpoints(n)
+                    .map(|k| Check {
+                        expr: count.clone(),
+                        at: at(k),
+                        value: None,
+                    })
+                    .collect(),
+            });
+            if let Some(min) = slo.alerting.min_events {
+                // Burning far above every threshold on too few events: the guard holds.
+                let low_rate = (min as f64 / 4.0) / tier_longest.as_secs_f64();
+                let highest = pairs
+                    .iter()
+                    .map(|p| p.burn_rate.to_f64())
+                    .fold(0.0, f64::max);
+                let burn = (1.0 / budget).min(highest * 2.0);
+                scenarios.push(Scenario {
+                    name: format!("{tname} stays silent below min_events {min}"),
+                    errors: repeat(low_rate * budget * burn, n),
+                    events: repeat(low_rate, n),
+                    checks: checkpoints(n)
+                        .map(|k| Check {
+                            expr: count.clone(),
+                            at: at(k),
+                            value: None,
+                        })
+                        .collect(),
+                });
+            }
+        }
+        let n = steps(tier_longest * 6 / 5, step);
+        let mut steady: Vec<Check> = checkpoints(n)
+            .map(|k| Check {
+                expr: count.clone(),
+                at: at(k),
+                value: None,
+            })
+            .collect();
+        if i == 0 {
+            for name in [names::BUDGET_REMAINING, names::CURRENT_BURN_RATE] {
+                steady.push(Check {
+                    expr: format!("round(sum({name}{sel}) * 1000)"),
+                    at: at(n),
+                    value: Some(500.0),
+                });
+            }
+        }
+        scenarios.push(Scenario {
+            name: format!("{tname}: a steady 0.5 burn never alerts"),
+            errors: repeat(rate * budget * 0.5, n),
+            events: repeat(rate, n),
+            checks: steady,
+        });
+        let mut zero: Vec<Check> = checkpoints(n)
+            .map(|k| Check {
+                expr: count.clone(),
+                at: at(k),
+                value: None,
+            })
+            .collect();
+        let windows: Vec<Duration> = match tier {
+            Some(_) => pairs.iter().flat_map(|p| [p.long, p.short]).collect(),
+            None => plan.windows.clone(),
+        };
+        for w in windows {
+            zero.push(Check {
+                expr: format!("{}{sel}", names::error_ratio(w)),
+                at: at(n),
+                value: None,
+            });
+        }
+        scenarios.push(Scenario {
+            name: format!("{tname}: zero traffic gives no ratio and no alert"),
+            errors: repeat(0.0, n),
+            events: repeat(0.0, n),
+            checks: zero,
+        });
+        summary.scenarios += scenarios.len();
+        summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
+        files.push(TestFile {
+            name: format!("{tname}.yaml"),
+            step,
+            scenarios,
+        });
+    }
+    (files, summary)
+}
+
+pub fn round_secs(d: Duration) -> Duration {
+    Duration::from_secs(d.as_secs_f64().round() as u64)
+}
+
+/// Eight evenly spaced step numbers up to `n`.
+fn checkpoints(n: u64) -> impl Iterator<Item = u64> {
+    (1..=8u64).map(move |i| (n * i / 8).max(1))
+}
