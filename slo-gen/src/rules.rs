@@ -89,8 +89,9 @@ fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Ru
 }
 
 /// The base expressions: error events and all events per second at the base window
-/// (for freshness and raw SLIs: bad slices and slices).
-pub fn base_exprs(sli: &Sli, base: Duration) -> (String, String) {
+/// (for freshness and raw SLIs: bad slices and slices). `events` names the events series
+/// recorded just before in the same group, so "total - good" reads the raw total once.
+pub fn base_exprs(sli: &Sli, base: Duration, events: &str) -> (String, String) {
     let b = policy::text(base);
     match sli {
         Sli::Ratio(r) => {
@@ -99,7 +100,7 @@ pub fn base_exprs(sli: &Sli, base: Duration) -> (String, String) {
                 Numerator::Errors(q) => format!("{} or vector(0)", summed(&q.render(&b))),
                 Numerator::Good(q) => {
                     format!(
-                        "clamp_min(({total}) - ({} or vector(0)), 0)",
+                        "clamp_min({events} - on() ({} or vector(0)), 0)",
                         summed(&q.render(&b))
                     )
                 }
@@ -127,7 +128,7 @@ pub fn base_exprs(sli: &Sli, base: Duration) -> (String, String) {
                 l.histogram,
                 sel(&format!("le=\"{}\"", l.le()))
             );
-            (format!("clamp_min(({total}) - ({good}), 0)"), total)
+            (format!("clamp_min({events} - on() ({good}), 0)"), total)
         }
         Sli::Freshness(f) => {
             let sel = format!("{}{{{}}}", f.metric, f.matchers);
@@ -240,10 +241,15 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         .collect();
     let budget = slo.objective.budget_decimal();
 
-    let (errors, events) = base_exprs(&slo.sli, plan.base);
+    let (errors, events) = base_exprs(
+        &slo.sli,
+        plan.base,
+        &format!("{}{sel}", names::events(plan.base)),
+    );
+    // Events first: the error events of "good" and latency SLIs subtract from them.
     let mut fast = vec![
-        record(names::error_events(plan.base), errors, &ids),
         record(names::events(plan.base), events, &ids),
+        record(names::error_events(plan.base), errors, &ids),
     ];
     let mut slow = Vec::new();
     for &w in &plan.windows {
