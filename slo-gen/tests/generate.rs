@@ -109,6 +109,24 @@ fn generates_deterministic_files_that_promtool_accepts() {
         !rules.contains("0.000999") && !rules.contains("0.9990000"),
         "float noise"
     );
+    // Alerts per SLO: both tiers; page only (ticket disabled); none (alerting disabled).
+    let doc: serde_json::Value = serde_saphyr::from_str(&rules).unwrap();
+    let tiers = |group: &str| -> Vec<String> {
+        doc["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["name"] == group)
+            .flat_map(|g| g["rules"].as_array().unwrap().iter())
+            .map(|r| r["labels"]["slo_tier"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        tiers("slo-checkout-availability-alerts"),
+        ["page", "ticket"]
+    );
+    assert_eq!(tiers("slo-checkout-freshness-alerts"), ["page"]);
+    assert!(tiers("slo-checkout-raw-alerts").is_empty());
     // Raw series are read only at the base window.
     assert!(
         !rules.contains("http_requests_total[30m]") && !rules.contains("http_requests_total[1h]")
