@@ -1,6 +1,7 @@
 //! `slo-gen generate`: every output file computed in memory first, then written
 //! atomically (temp file + rename), or compared with what is on disk under `--check`.
 
+use crate::dashboards;
 use crate::emit::{self, RulesFormat};
 use crate::rules::{self, Options};
 use slo_spec::Service;
@@ -21,6 +22,7 @@ pub struct Output {
 pub fn outputs(
     services: &[Service],
     rules_dir: &Path,
+    dashboards_dir: &Path,
     format: RulesFormat,
     opts: &Options,
 ) -> Vec<Output> {
@@ -38,8 +40,35 @@ pub fn outputs(
             }
         })
         .collect();
+    for svc in services {
+        out.push(Output {
+            path: dashboards_dir.join(format!("{}.json", svc.name)),
+            text: dashboards::to_text(&dashboards::service(svc)),
+        });
+    }
+    out.push(Output {
+        path: dashboards_dir.join(dashboards::OVERVIEW_FILE),
+        text: dashboards::to_text(&dashboards::overview(services)),
+    });
+    out.push(Output {
+        path: dashboards_dir.join("provisioning.yaml"),
+        text: dashboards::provisioning(),
+    });
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// Whether a file is one we generated: YAML with our header, or a dashboard with our tag.
+fn is_generated(path: &Path, bytes: &[u8]) -> bool {
+    if bytes.starts_with(MARKER.as_bytes()) {
+        return true;
+    }
+    path.extension().is_some_and(|e| e == "json")
+        && serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| {
+            v["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|t| t == dashboards::TAG))
+        })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,8 +99,8 @@ fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     for entry in entries {
         let path = entry?.path();
         if path.is_file() {
-            let text = std::fs::read(&path)?;
-            if text.starts_with(MARKER.as_bytes()) {
+            let bytes = std::fs::read(&path)?;
+            if is_generated(&path, &bytes) {
                 out.push(path);
             }
         }

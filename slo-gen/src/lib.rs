@@ -1,6 +1,7 @@
 //! `slo-gen`: compiles SLO specs into Prometheus rules and Grafana dashboards, and
 //! validates them. The binary is a thin shell over [`run`].
 
+pub mod dashboards;
 pub mod emit;
 pub mod generate;
 pub mod policy;
@@ -46,8 +47,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of the v1 spec language.
     Schema,
-    /// Compile specs into rule files (one per service); nothing is written when any spec
-    /// has an error.
+    /// Compile specs into rule files and Grafana dashboards (one of each per service, plus
+    /// an overview); nothing is written when any spec has an error.
     Generate {
         /// Spec files or directories (walked for *.yaml and *.yml).
         #[arg(default_value = "slos")]
@@ -94,13 +95,22 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Generate {
             paths,
             rules_dir,
-            dashboards_dir: _,
+            dashboards_dir,
             format,
             check,
             grafana_url,
         } => {
             let opts = rules::Options { grafana_url };
-            generate_cmd(&paths, &rules_dir, format, check, &opts, out, err)
+            generate_cmd(
+                &paths,
+                &rules_dir,
+                &dashboards_dir,
+                format,
+                check,
+                &opts,
+                out,
+                err,
+            )
         }
         Command::Test {
             paths,
@@ -141,9 +151,11 @@ fn validate(
     Ok(if failed { EXIT_FINDINGS } else { EXIT_OK })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn generate_cmd(
     paths: &[PathBuf],
     rules_dir: &std::path::Path,
+    dashboards_dir: &std::path::Path,
     format: emit::RulesFormat,
     check: bool,
     opts: &rules::Options,
@@ -167,8 +179,14 @@ fn generate_cmd(
         writeln!(err, "slo-gen: the specs have errors; nothing was written")?;
         return Ok(EXIT_FINDINGS);
     }
-    let outputs = generate::outputs(&loaded.checked.services, rules_dir, format, opts);
-    let dirs = [rules_dir];
+    let outputs = generate::outputs(
+        &loaded.checked.services,
+        rules_dir,
+        dashboards_dir,
+        format,
+        opts,
+    );
+    let dirs = [rules_dir, dashboards_dir];
     if check {
         let drift = match generate::drift(&outputs, &dirs) {
             Ok(d) => d,

@@ -74,10 +74,18 @@ impl Default for Options {
     }
 }
 
-/// The dashboard uid of a service: stable, at most 40 characters.
+/// The dashboard uid of a service: stable and at most 40 characters (Grafana's limit);
+/// long names keep a prefix and a hash of the whole name, so they stay distinct.
 pub fn dashboard_uid(service: &str) -> String {
     let uid = format!("slo-{service}");
-    uid.chars().take(40).collect()
+    if uid.len() <= 40 {
+        return uid;
+    }
+    // FNV-1a: tiny, stable across platforms and releases.
+    let hash = service.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
+    format!("{}-{:08x}", &uid[..31], hash as u32)
 }
 
 fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Rule {
