@@ -261,7 +261,7 @@ fn slo_panels(g: &mut Grid, svc: &Service, slo: &Slo, plan: &Plan) -> Vec<Value>
     if windows.is_empty() {
         windows.push((plan.current, 1.0));
     }
-    windows.sort_by(|a, b| a.0.cmp(&b.0));
+    windows.sort_by_key(|w| w.0);
     windows.dedup_by(|a, b| a.0 == b.0);
     let burn_targets: Vec<Value> = windows
         .iter()
