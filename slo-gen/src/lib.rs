@@ -162,23 +162,10 @@ fn generate_cmd(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
-    let loaded = match load(paths) {
+    let loaded = match load_valid(paths, "nothing was written", err)? {
         Ok(l) => l,
-        Err(e) => {
-            writeln!(err, "slo-gen: {e}")?;
-            return Ok(EXIT_USAGE);
-        }
+        Err(code) => return Ok(code),
     };
-    render::write(
-        err,
-        render::Format::Human,
-        &loaded.checked.diagnostics,
-        &loaded.texts,
-    )?;
-    if loaded.checked.has_errors() {
-        writeln!(err, "slo-gen: the specs have errors; nothing was written")?;
-        return Ok(EXIT_FINDINGS);
-    }
     let outputs = generate::outputs(
         &loaded.checked.services,
         rules_dir,
@@ -241,23 +228,10 @@ fn test_cmd(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
-    let loaded = match load(paths) {
+    let loaded = match load_valid(paths, "fix them first", err)? {
         Ok(l) => l,
-        Err(e) => {
-            writeln!(err, "slo-gen: {e}")?;
-            return Ok(EXIT_USAGE);
-        }
+        Err(code) => return Ok(code),
     };
-    render::write(
-        err,
-        render::Format::Human,
-        &loaded.checked.diagnostics,
-        &loaded.texts,
-    )?;
-    if loaded.checked.has_errors() {
-        writeln!(err, "slo-gen: the specs have errors; fix them first")?;
-        return Ok(EXIT_FINDINGS);
-    }
     let mut temp = None;
     let dir = match &keep {
         Some(d) => d.clone(),
@@ -333,6 +307,33 @@ fn test_cmd(
         writeln!(err, "slo-gen: failing tests kept in {}", t.keep().display())?;
     }
     Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// Loads specs for a command that needs them all valid: diagnostics go to `err`, and an
+/// exit code comes back when the command must stop.
+fn load_valid(
+    paths: &[PathBuf],
+    consequence: &str,
+    err: &mut dyn Write,
+) -> io::Result<Result<Loaded, u8>> {
+    let loaded = match load(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            writeln!(err, "slo-gen: {e}")?;
+            return Ok(Err(EXIT_USAGE));
+        }
+    };
+    render::write(
+        err,
+        render::Format::Human,
+        &loaded.checked.diagnostics,
+        &loaded.texts,
+    )?;
+    if loaded.checked.has_errors() {
+        writeln!(err, "slo-gen: the specs have errors; {consequence}")?;
+        return Ok(Err(EXIT_FINDINGS));
+    }
+    Ok(Ok(loaded))
 }
 
 /// Specs read and checked, with their texts for rendering snippets.

@@ -196,6 +196,16 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             None => alerts_count(alert, sname, oname, None),
         };
         let at = |n: u64| Duration::from_secs(n * step.as_secs());
+        // No alert of this tier at eight evenly spaced times over `n` steps.
+        let silent = |n: u64| -> Vec<Check> {
+            checkpoints(n)
+                .map(|k| Check {
+                    expr: count.clone(),
+                    at: at(k),
+                    value: None,
+                })
+                .collect()
+        };
         let mut scenarios = Vec::new();
         if let Some(tier) = tier {
             for pair in pairs {
@@ -259,13 +269,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
                 errors: repeat(rate * budget * lowest * 0.9, n),
                 events: repeat(rate, n),
-                checks: checkpoints(n)
-                    .map(|k| Check {
-                        expr: count.clone(),
-                        at: at(k),
-                        value: None,
-                    })
-                    .collect(),
+                checks: silent(n),
             });
             if let Some(min) = slo.alerting.min_events {
                 // Burning far above every threshold on too few events: the guard holds.
@@ -279,24 +283,12 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                     name: format!("{tname} stays silent below min_events {min}"),
                     errors: repeat(low_rate * budget * burn, n),
                     events: repeat(low_rate, n),
-                    checks: checkpoints(n)
-                        .map(|k| Check {
-                            expr: count.clone(),
-                            at: at(k),
-                            value: None,
-                        })
-                        .collect(),
+                    checks: silent(n),
                 });
             }
         }
         let n = steps(tier_longest * 6 / 5, step);
-        let mut steady: Vec<Check> = checkpoints(n)
-            .map(|k| Check {
-                expr: count.clone(),
-                at: at(k),
-                value: None,
-            })
-            .collect();
+        let mut steady: Vec<Check> = silent(n);
         if i == 0 {
             for name in [names::BUDGET_REMAINING, names::CURRENT_BURN_RATE] {
                 steady.push(Check {
@@ -312,13 +304,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             events: repeat(rate, n),
             checks: steady,
         });
-        let mut zero: Vec<Check> = checkpoints(n)
-            .map(|k| Check {
-                expr: count.clone(),
-                at: at(k),
-                value: None,
-            })
-            .collect();
+        let mut zero: Vec<Check> = silent(n);
         let windows: Vec<Duration> = match tier {
             Some(_) => pairs.iter().flat_map(|p| [p.long, p.short]).collect(),
             None => plan.windows.clone(),

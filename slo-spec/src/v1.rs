@@ -656,24 +656,17 @@ fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WindowPair>>
             ok = false;
             continue;
         };
-        let long = f.require(cx, "long", what).and_then(|n| {
+        let mut window = |key: &str| {
+            let node = f.require(cx, key, what)?;
             window_text(
                 cx,
-                n,
-                &format!("{what}.long"),
+                node,
+                &format!("{what}.{key}"),
                 Duration::from_secs(1),
                 MAX_PERIOD,
             )
-        });
-        let short = f.require(cx, "short", what).and_then(|n| {
-            window_text(
-                cx,
-                n,
-                &format!("{what}.short"),
-                Duration::from_secs(1),
-                MAX_PERIOD,
-            )
-        });
+        };
+        let (long, short) = (window("long"), window("short"));
         let burn = f.require(cx, "burn_rate", what).and_then(|n| {
             let (_, text) = reader::number(cx, n, &format!("{what}.burn_rate"))?;
             match crate::decimal::Decimal::parse(&text).filter(|d| d.is_positive()) {
