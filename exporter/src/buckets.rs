@@ -2,29 +2,39 @@
 
 use slo_spec::{Service, Sli};
 
-/// Baseline request-latency buckets in seconds (Prometheus client defaults, plus 0.3s
-/// and 0.25s which the billing specs use).
+include!(concat!(env!("OUT_DIR"), "/spec_thresholds.rs"));
+
+/// Baseline request-latency buckets in seconds (Prometheus client defaults).
 pub const DEFAULT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The default buckets merged with every latency threshold of `services`, sorted and
-/// without duplicates. The bound for `300ms` is exactly `0.3`, so the `le="0.3"` series
-/// the rules read exists.
-pub fn latency_buckets(services: &[Service]) -> Vec<f64> {
-    let mut out: Vec<f64> = DEFAULT_BUCKETS.to_vec();
-    for slo in services.iter().flat_map(|s| &s.slos) {
-        if let Sli::Latency(l) = &slo.sli {
-            // `le()` is the decimal text the rules use; parsing it back gives the same f64
-            // the encoder prints as that text.
-            if let Ok(v) = l.le().parse::<f64>() {
-                out.push(v);
-            }
-        }
-    }
+/// The default buckets merged with `thresholds`, sorted, without duplicates.
+pub fn merged(thresholds: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut out: Vec<f64> = DEFAULT_BUCKETS.iter().copied().chain(thresholds).collect();
     out.sort_by(f64::total_cmp);
     out.dedup();
     out
+}
+
+/// The buckets of the request-latency histogram this binary emits: the defaults plus
+/// every threshold of the specs it was built with.
+pub fn request_buckets() -> Vec<f64> {
+    merged(SPEC_THRESHOLDS.iter().copied())
+}
+
+/// The default buckets merged with every latency threshold of `services`. The bound for
+/// `300ms` is exactly `0.3`, so the `le="0.3"` series the rules read exists.
+pub fn latency_buckets(services: &[Service]) -> Vec<f64> {
+    merged(
+        services
+            .iter()
+            .flat_map(|s| &s.slos)
+            .filter_map(|slo| match &slo.sli {
+                Sli::Latency(l) => l.le().parse::<f64>().ok(),
+                _ => None,
+            }),
+    )
 }
 
 #[cfg(test)]
@@ -72,5 +82,7 @@ mod tests {
             }
         }
         assert!(thresholds >= 3);
+        // The binary was built with the same thresholds.
+        assert_eq!(request_buckets(), b);
     }
 }

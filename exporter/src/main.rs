@@ -1,7 +1,9 @@
-//! `billing-exporter`: for now prints the latency buckets it derives from the specs;
-//! the billing services and `/metrics` arrive with issue 5.
+//! `billing-exporter`: the reference billing services, instrumented with exactly the SLIs
+//! the specs in `slos/` query. See the README for the demo accounts and faults.
 
 use clap::Parser;
+use exporter::billing::{accounts::Accounts, app, faults, jobs::Schedule, telemetry};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,37 +11,95 @@ use std::process::ExitCode;
 #[command(
     name = "billing-exporter",
     version,
-    about = "SLI instrumentation for the billing services"
+    about = "Billing services with SLI instrumentation: /metrics and OTLP"
 )]
 struct Cli {
-    /// Spec files or directories whose latency thresholds become histogram buckets.
-    #[arg(long, default_value = "slos")]
-    slos: PathBuf,
-    /// Print the histogram buckets derived from the specs and exit.
+    /// Public listener: billing APIs, /metrics, /healthz, /readyz.
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    listen: SocketAddr,
+    /// Admin listener for run-time faults (loopback only).
+    #[arg(long, default_value = "127.0.0.1:9465")]
+    admin_listen: SocketAddr,
+    /// Where the durable store lives.
+    #[arg(long, default_value = "billing-data")]
+    data_dir: PathBuf,
+    /// Accounts YAML: {ingest_token, accounts: [{id, token, plan?}], providers?}. Default: demo accounts.
     #[arg(long)]
-    print_buckets: bool,
+    accounts: Option<PathBuf>,
+    /// Built-in traffic generator, requests per second (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    traffic: f64,
+    /// Inject a fault at start, e.g. `payments.error_rate=0.2` or `ingest.latency=500ms`.
+    #[arg(long = "fault", value_name = "NAME=VALUE", value_parser = parse_fault)]
+    faults: Vec<(String, faults::Value)>,
+    #[arg(long, value_enum, default_value_t = telemetry::LogFormat::Json)]
+    log_format: telemetry::LogFormat,
+    /// Seconds between usage aggregation runs.
+    #[arg(long, default_value_t = 2.0)]
+    aggregation_interval: f64,
+    /// Seconds between invoice runs.
+    #[arg(long, default_value_t = 10.0)]
+    invoice_interval: f64,
+}
+
+fn parse_fault(s: &str) -> Result<(String, faults::Value), String> {
+    faults::parse_assignment(s).map_err(|e| e.to_string())
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let loaded = slo_spec::discover(std::slice::from_ref(&cli.slos))
-        .and_then(|f| slo_spec::read_sources(&f));
-    let (sources, _) = match loaded {
-        Ok(l) => l,
+    let accounts = match &cli.accounts {
+        Some(path) => match Accounts::load(path) {
+            Ok(a) => a,
+            Err(e) => {
+                eprintln!("billing-exporter: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Accounts::demo(),
+    };
+    let secs = |v: f64| std::time::Duration::from_secs_f64(v.clamp(0.1, 3600.0));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("billing-exporter: {e}");
             return ExitCode::from(2);
         }
     };
-    let checked = slo_spec::check(&sources);
-    if checked.has_errors() {
-        eprintln!("billing-exporter: the specs have errors; run `slo-gen validate`");
-        return ExitCode::from(1);
-    }
-    let buckets = exporter::buckets::latency_buckets(&checked.services);
-    if cli.print_buckets {
-        let text: Vec<String> = buckets.iter().map(|b| b.to_string()).collect();
-        println!("{}", text.join(" "));
-    }
-    ExitCode::SUCCESS
+    runtime.block_on(async {
+        let telemetry = match telemetry::init(cli.log_format, "billing-exporter") {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("billing-exporter: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let config = app::Config {
+            listen: cli.listen,
+            admin: cli.admin_listen,
+            data_dir: cli.data_dir,
+            accounts,
+            traffic: cli.traffic,
+            faults: cli.faults,
+            schedule: Schedule {
+                aggregation: secs(cli.aggregation_interval),
+                invoice: secs(cli.invoice_interval),
+                ..Schedule::default()
+            },
+            otel_metrics: telemetry.exporting,
+        };
+        let (_stop_tx, stop) = tokio::sync::watch::channel(false);
+        let result = app::run(config, stop).await;
+        drop(telemetry);
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("billing-exporter: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
 }

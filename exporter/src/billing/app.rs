@@ -1,0 +1,170 @@
+//! Wiring: store, state, HTTP listeners (public and loopback admin), jobs, traffic, and a
+//! graceful shutdown on SIGTERM/SIGINT.
+
+use super::accounts::Accounts;
+use super::api::{self, AppState};
+use super::faults::{self, Faults};
+use super::jobs::{self, Schedule};
+use super::store::Store;
+use super::traffic;
+use crate::catalogue::Metrics;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub struct Config {
+    pub listen: SocketAddr,
+    pub admin: SocketAddr,
+    pub data_dir: PathBuf,
+    pub accounts: Accounts,
+    pub traffic: f64,
+    pub faults: Vec<(String, faults::Value)>,
+    pub schedule: Schedule,
+    pub otel_metrics: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Store(#[from] super::store::StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the admin listener must be on a loopback address, not {0}")]
+    AdminNotLoopback(SocketAddr),
+}
+
+fn admin_router(faults: Arc<Faults>) -> Router {
+    async fn list(State(f): State<Arc<Faults>>) -> Response {
+        Json(f.snapshot()).into_response()
+    }
+    async fn put(State(f): State<Arc<Faults>>, Path(name): Path<String>, body: String) -> Response {
+        match faults::parse(&name, &body) {
+            Ok(v) => {
+                f.set(&name, v);
+                tracing::warn!(fault = %name, value = %body.trim(), "fault injected");
+                (StatusCode::OK, Json(f.snapshot())).into_response()
+            }
+            Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+        }
+    }
+    async fn delete(State(f): State<Arc<Faults>>, Path(name): Path<String>) -> Response {
+        if f.clear(&name) {
+            tracing::info!(fault = %name, "fault removed");
+            (StatusCode::OK, Json(f.snapshot())).into_response()
+        } else {
+            (
+                StatusCode::NOT_FOUND,
+                format!("fault `{name}` is not set\n"),
+            )
+                .into_response()
+        }
+    }
+    async fn clear(State(f): State<Arc<Faults>>) -> Response {
+        f.clear_all();
+        (StatusCode::OK, Json(f.snapshot())).into_response()
+    }
+    Router::new()
+        .route("/faults", get(list).delete(clear))
+        .route("/faults/{name}", axum::routing::put(put).delete(delete))
+        .with_state(faults)
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, AppError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| AppError::Listen { addr, source })
+}
+
+async fn shutdown_signal(mut stop: watch::Receiver<bool>) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+        _ = stop.changed() => {}
+    }
+}
+
+/// Runs until SIGTERM/SIGINT (or `stop` turns true), then drains in-flight requests.
+pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppError> {
+    if !config.admin.ip().is_loopback() {
+        return Err(AppError::AdminNotLoopback(config.admin));
+    }
+    let store = Arc::new(Store::open(&config.data_dir)?);
+    let faults = Arc::new(Faults::default());
+    for (name, value) in &config.faults {
+        faults.set(name, *value);
+    }
+    let metrics = if config.otel_metrics {
+        Metrics::new().with_otel()
+    } else {
+        Metrics::new()
+    };
+    let state = Arc::new(AppState {
+        metrics: Arc::new(metrics),
+        store,
+        accounts: config.accounts.clone(),
+        faults: faults.clone(),
+        ready: AtomicBool::new(false),
+        last_aggregation: AtomicU64::new(0),
+    });
+    let listener = bind(config.listen).await?;
+    let admin = bind(config.admin).await?;
+    let local = listener.local_addr().map_err(|source| AppError::Listen {
+        addr: config.listen,
+        source,
+    })?;
+    let admin_local = admin.local_addr().map_err(|source| AppError::Listen {
+        addr: config.admin,
+        source,
+    })?;
+    tracing::info!(listen = %local, admin = %admin_local, data_dir = %config.data_dir.display(), traffic = config.traffic, "billing-exporter started");
+
+    let (jobs_stop_tx, jobs_stop) = watch::channel(false);
+    let tasks = jobs::spawn(state.clone(), config.schedule.clone(), jobs_stop.clone());
+    let generator = tokio::spawn(traffic::run(
+        local,
+        config.accounts.clone(),
+        config.traffic,
+        jobs_stop,
+    ));
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+
+    let admin_server = axum::serve(admin, admin_router(faults))
+        .with_graceful_shutdown(shutdown_signal(stop.clone()));
+    let server = axum::serve(listener, api::router(state.clone()))
+        .with_graceful_shutdown(shutdown_signal(stop));
+    let (a, b) = tokio::join!(server, admin_server);
+    if let Err(e) = a.and(b) {
+        tracing::error!(error = %e, "server error");
+    }
+    let _ = jobs_stop_tx.send(true);
+    let _ = generator.await;
+    for t in tasks {
+        let _ = t.await;
+    }
+    tracing::info!("billing-exporter stopped");
+    Ok(())
+}
