@@ -57,6 +57,9 @@ pub const ROUTES: &[Route] = &[
     },
 ];
 
+/// Systems the sync jobs push to.
+pub const SYNC_TARGETS: &[&str] = &["tax", "erp", "crm", "warehouse"];
+
 pub const OTHER: Route = Route {
     api: "other",
     method: "other",
@@ -255,6 +258,51 @@ impl Metrics {
             usage_api_data_lag,
             otel_requests: None,
         }
+    }
+
+    /// Creates every series of the closed label sets at zero, so `rate()` over an error
+    /// series is 0 rather than absent before the first error, and a contract check
+    /// (`slo-gen check-metrics`) sees every series the specs read from the first scrape.
+    pub fn initialise(self) -> Self {
+        for r in ROUTES.iter().filter(|r| r.api != "ops") {
+            for code in [200, 500] {
+                let _ = self.http_requests.get_or_create(&RequestLabels {
+                    api: r.api,
+                    route: r.template,
+                    method: r.method,
+                    code,
+                });
+            }
+            let _ = self.http_duration.get_or_create(&RouteLabels {
+                api: r.api,
+                route: r.template,
+                method: r.method,
+            });
+        }
+        for outcome in ["accepted", "duplicate", "rejected", "store_error"] {
+            let _ = self.usage_events.get_or_create(&OutcomeLabels { outcome });
+        }
+        for outcome in ["ok", "error"] {
+            let _ = self.pipeline_events.get_or_create(&PipelineOutcomeLabels {
+                pipeline: "usage-aggregation",
+                outcome,
+            });
+            let _ = self
+                .rating_line_items
+                .get_or_create(&OutcomeLabels { outcome });
+            let _ = self.invoices.get_or_create(&OutcomeLabels { outcome });
+            for target in SYNC_TARGETS {
+                let _ = self
+                    .sync_operations
+                    .get_or_create(&TargetOutcomeLabels { target, outcome });
+            }
+        }
+        for outcome in ["succeeded", "declined", "error"] {
+            let _ = self
+                .payment_attempts
+                .get_or_create(&OutcomeLabels { outcome });
+        }
+        self
     }
 
     /// Also counts requests through the global OpenTelemetry meter (OTLP metrics).

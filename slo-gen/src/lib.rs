@@ -4,6 +4,7 @@
 pub mod dashboards;
 pub mod emit;
 pub mod generate;
+pub mod metrics_check;
 pub mod policy;
 pub mod promtool;
 pub mod render;
@@ -66,6 +67,22 @@ pub enum Command {
         #[arg(long, default_value = "http://localhost:3000")]
         grafana_url: String,
     },
+    /// Check that a service exposes every series the specs read, and every latency
+    /// threshold as an exact bucket boundary; exit 1 naming what is missing.
+    CheckMetrics {
+        #[arg(default_value = "slos")]
+        paths: Vec<PathBuf>,
+        /// Scrape this URL (http://…/metrics).
+        #[arg(
+            long,
+            conflicts_with = "metrics_file",
+            required_unless_present = "metrics_file"
+        )]
+        metrics_url: Option<String>,
+        /// Read an exposition saved to a file.
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
+    },
     /// Write promtool unit tests proving every SLO's alerts fire (and only when they
     /// should), run `promtool test rules` on them, and report per SLO.
     Test {
@@ -117,6 +134,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
             promtool,
             keep,
         } => test_cmd(&paths, &promtool, keep, out, err),
+        Command::CheckMetrics {
+            paths,
+            metrics_url,
+            metrics_file,
+        } => check_metrics_cmd(&paths, metrics_url, metrics_file, out, err),
     }
 }
 
@@ -307,6 +329,76 @@ fn test_cmd(
         writeln!(err, "slo-gen: failing tests kept in {}", t.keep().display())?;
     }
     Ok(if failed > 0 { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+fn check_metrics_cmd(
+    paths: &[PathBuf],
+    url: Option<String>,
+    file: Option<PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let loaded = match load_valid(paths, "fix them first", err)? {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let (source, text) = match (url, file) {
+        (Some(url), _) => {
+            let fetched = ureq::get(&url)
+                .call()
+                .map_err(|e| e.to_string())
+                .and_then(|mut r| r.body_mut().read_to_string().map_err(|e| e.to_string()));
+            match fetched {
+                Ok(t) => (url, t),
+                Err(e) => {
+                    writeln!(err, "slo-gen: cannot scrape {url}: {e}")?;
+                    return Ok(EXIT_USAGE);
+                }
+            }
+        }
+        (None, Some(path)) => match std::fs::read_to_string(&path) {
+            Ok(t) => (path.display().to_string(), t),
+            Err(e) => {
+                writeln!(err, "slo-gen: {}: {e}", path.display())?;
+                return Ok(EXIT_USAGE);
+            }
+        },
+        (None, None) => unreachable!("clap requires one of --metrics-url, --metrics-file"),
+    };
+    let series = match metrics_check::parse_exposition(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            writeln!(err, "slo-gen: {source}: {e}")?;
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let needs = metrics_check::needs(&loaded.checked.services);
+    let mut missing = 0;
+    for need in &needs {
+        if !metrics_check::satisfied(need, &series) {
+            missing += 1;
+            let what = if need.bucket.is_some() {
+                "no bucket at the latency threshold"
+            } else {
+                "no series"
+            };
+            writeln!(
+                out,
+                "{}/{}: {what}: {}",
+                need.service,
+                need.slo,
+                need.describe()
+            )?;
+        }
+    }
+    writeln!(
+        err,
+        "{} of {} selectors matched in {} series from {source}",
+        needs.len() - missing,
+        needs.len(),
+        series.len()
+    )?;
+    Ok(if missing > 0 { EXIT_FINDINGS } else { EXIT_OK })
 }
 
 /// Loads specs for a command that needs them all valid: diagnostics go to `err`, and an

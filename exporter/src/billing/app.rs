@@ -115,10 +115,11 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     for (name, value) in &config.faults {
         faults.set(name, *value);
     }
+    let metrics = Metrics::new().initialise();
     let metrics = if config.otel_metrics {
-        Metrics::new().with_otel()
+        metrics.with_otel()
     } else {
-        Metrics::new()
+        metrics
     };
     let state = Arc::new(AppState {
         metrics: Arc::new(metrics),

@@ -1,0 +1,162 @@
+//! Starts the real `billing-exporter` on free loopback ports and talks HTTP to it.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Exporter {
+    pub child: Child,
+    pub base: String,
+    pub admin: String,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Exporter {
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Exporter {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Exporter {
+        let (port, admin) = (free_port(), free_port());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_billing-exporter"));
+        cmd.args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--aggregation-interval", "0.2", "--invoice-interval", "1"])
+            .args(extra)
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        let e = Exporter {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            admin: format!("http://127.0.0.1:{admin}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if get(&format!("{}/readyz", e.base), None).0 == 200 {
+                return e;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("billing-exporter did not become ready");
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "no exit within 10s of SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn metrics(&self) -> String {
+        get(&format!("{}/metrics", self.base), None).1
+    }
+}
+
+impl Drop for Exporter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+fn finish(r: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, String) {
+    match r {
+        Ok(mut r) => (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
+    }
+}
+
+pub fn get(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut req = agent().get(url);
+    if let Some(t) = token {
+        req = req.header("Authorization", &format!("Bearer {t}"));
+    }
+    finish(req.call())
+}
+
+pub fn post(url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut req = agent().post(url).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    finish(req.send(body))
+}
+
+pub fn put(url: &str, body: &str) -> (u16, String) {
+    finish(agent().put(url).send(body))
+}
+
+pub fn delete(url: &str) -> (u16, String) {
+    finish(agent().delete(url).call())
+}
+
+pub fn ingest(e: &Exporter, token: &str, body: &str) -> (u16, String) {
+    post(
+        &format!("{}/v1/usage", e.base),
+        &[("Authorization", &format!("Bearer {token}"))],
+        body,
+    )
+}
+
+/// The value of one exposed sample, by its exact name and label text.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l[series.len()..].split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+}
+
+pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}

@@ -1,0 +1,401 @@
+//! Black-box tests of the billing services through the real binary: idempotency,
+//! durability across `kill -9`, tenant isolation, webhook signatures, bad input,
+//! the exposition format, the cardinality guard, faults and shutdown.
+
+mod common;
+
+use common::*;
+use exporter::billing::api::sign;
+use serde_json::{json, Value};
+
+const INGEST: &str = "demo-ingest-token";
+
+fn batch(events: &[(&str, &str, &str, Value)]) -> String {
+    let events: Vec<Value> = events
+        .iter()
+        .map(|(id, account, meter, q)| json!({"id": id, "account": account, "meter": meter, "quantity": q, "timestamp": 1_795_000_000}))
+        .collect();
+    json!({ "events": events }).to_string()
+}
+
+fn usage(e: &Exporter, account: &str, token: &str) -> (u16, Value) {
+    let (code, body) = get(
+        &format!("{}/v1/accounts/{account}/usage", e.base),
+        Some(token),
+    );
+    (code, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+fn quantity(v: &Value, meter: &str) -> f64 {
+    v["meters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["meter"] == meter)
+        .unwrap()["quantity"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn ingestion_is_idempotent_on_event_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let body = batch(&[
+        ("e1", "acme", "egress_bytes", json!(100)),
+        ("e2", "acme", "egress_bytes", json!(50)),
+    ]);
+    assert_eq!(
+        ingest(&e, INGEST, &body),
+        (200, r#"{"accepted":2,"duplicates":0}"#.into())
+    );
+    assert_eq!(
+        ingest(&e, INGEST, &body),
+        (200, r#"{"accepted":0,"duplicates":2}"#.into())
+    );
+    let within = batch(&[
+        ("e3", "acme", "egress_bytes", json!(7)),
+        ("e3", "acme", "egress_bytes", json!(7)),
+    ]);
+    assert_eq!(
+        ingest(&e, INGEST, &within),
+        (200, r#"{"accepted":1,"duplicates":1}"#.into())
+    );
+    wait_until("aggregation", || {
+        let (_, u) = usage(&e, "acme", "acme-token");
+        quantity(&u, "egress_bytes") == 157.0
+    });
+    let m = e.metrics();
+    assert_eq!(
+        sample(&m, r#"billing_usage_events_total{outcome="accepted"}"#),
+        Some(3.0)
+    );
+    assert_eq!(
+        sample(&m, r#"billing_usage_events_total{outcome="duplicate"}"#),
+        Some(3.0)
+    );
+}
+
+#[test]
+fn bad_input_is_refused_and_nothing_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let ok = ("x", "acme", "egress_bytes", json!(1));
+    let cases: Vec<(&str, String, u16)> = vec![
+        ("malformed JSON", "{\"events\": [".into(), 400),
+        ("no events", "{\"evts\": []}".into(), 400),
+        ("missing id", json!({"events": [{"account": "acme", "meter": "egress_bytes", "quantity": 1, "timestamp": 1}]}).to_string(), 400),
+        ("negative", batch(&[ok.clone(), ("n", "acme", "egress_bytes", json!(-1))]), 422),
+        ("NaN", batch(&[("n", "acme", "egress_bytes", json!("NaN"))]), 422),
+        ("overflow", r#"{"events":[{"id":"n","account":"acme","meter":"egress_bytes","quantity":1e999,"timestamp":1}]}"#.into(), 422),
+        ("unknown meter", batch(&[("n", "acme", "bogus", json!(1))]), 422),
+        ("unknown account", batch(&[("n", "nobody", "egress_bytes", json!(1))]), 422),
+    ];
+    for (what, body, want) in cases {
+        let (code, text) = ingest(&e, INGEST, &body);
+        assert_eq!(code, want, "{what}: {text}");
+        let err: Value =
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: not JSON: {text}"));
+        assert!(
+            err["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {text}"
+        );
+    }
+    let body = batch(&[ok]);
+    assert_eq!(ingest(&e, "wrong-token", &body).0, 401);
+    assert_eq!(post(&format!("{}/v1/usage", e.base), &[], &body).0, 401);
+    // None of the above stored anything: the same id is still new.
+    assert_eq!(
+        ingest(&e, INGEST, &body),
+        (200, r#"{"accepted":1,"duplicates":0}"#.into())
+    );
+}
+
+#[test]
+fn acknowledged_events_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let mut total = 0.0;
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let id = format!("k{i}");
+        let q = (i * 3 + 1) as f64;
+        total += q;
+        let (code, _) = ingest(
+            &e,
+            INGEST,
+            &batch(&[(&id, "globex", "class_b_transactions", json!(q))]),
+        );
+        assert_eq!(code, 200);
+        ids.push((id, q));
+    }
+    e.kill9();
+    let e = Exporter::start(dir.path(), &[]);
+    // Every acknowledged event is there: replaying all of them adds nothing.
+    let events: Vec<(&str, &str, &str, Value)> = ids
+        .iter()
+        .map(|(id, q)| (id.as_str(), "globex", "class_b_transactions", json!(q)))
+        .collect();
+    assert_eq!(
+        ingest(&e, INGEST, &batch(&events)),
+        (200, r#"{"accepted":0,"duplicates":40}"#.into())
+    );
+    wait_until("aggregation after restart", || {
+        let (_, u) = usage(&e, "globex", "globex-token");
+        quantity(&u, "class_b_transactions") == total
+    });
+}
+
+#[test]
+fn an_account_sees_only_its_own_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    ingest(
+        &e,
+        INGEST,
+        &batch(&[
+            ("a1", "acme", "egress_bytes", json!(2e12)),
+            ("g1", "globex", "egress_bytes", json!(5)),
+        ]),
+    );
+    wait_until("aggregation", || {
+        usage(&e, "acme", "acme-token").1["meters"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|x| x["quantity"] == 2e12))
+    });
+    let (code, own) = usage(&e, "acme", "acme-token");
+    assert_eq!(code, 200);
+    assert_eq!(own["account"], "acme");
+    assert_eq!(own["currency"], "USD");
+    let egress = own["meters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["meter"] == "egress_bytes")
+        .unwrap();
+    assert_eq!(egress["cost"], 18_000, "2 TB at $0.09/GB in integer cents");
+    assert_eq!(
+        usage(&e, "globex", "acme-token").0,
+        404,
+        "another tenant's account"
+    );
+    assert_eq!(usage(&e, "nosuch", "acme-token").0, 404);
+    assert_eq!(
+        get(&format!("{}/v1/accounts/acme/usage", e.base), None).0,
+        401
+    );
+    assert_eq!(usage(&e, "acme", "forged").0, 401);
+}
+
+#[test]
+fn webhooks_need_a_valid_signature_and_count_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let url = format!("{}/v1/webhooks/payments/stripe", e.base);
+    let body =
+        json!({"id": "evt_1", "type": "payment.declined", "account": "acme", "amount": 1200})
+            .to_string();
+    let sig = sign("whsec_demo_stripe", body.as_bytes());
+    assert_eq!(
+        post(&url, &[("x-signature", &sig)], &body),
+        (200, r#"{"status":"accepted"}"#.into())
+    );
+    assert_eq!(
+        post(&url, &[("x-signature", &sig)], &body),
+        (200, r#"{"status":"duplicate"}"#.into())
+    );
+    assert_eq!(post(&url, &[("x-signature", "sha256=00")], &body).0, 401);
+    assert_eq!(post(&url, &[], &body).0, 401);
+    let other = sign("whsec_demo_adyen", body.as_bytes());
+    assert_eq!(
+        post(&url, &[("x-signature", &other)], &body).0,
+        401,
+        "another provider's secret"
+    );
+    let tampered = body.replace("1200", "1");
+    assert_eq!(post(&url, &[("x-signature", &sig)], &tampered).0, 401);
+    let junk = "{not json";
+    assert_eq!(
+        post(
+            &url,
+            &[("x-signature", &sign("whsec_demo_stripe", junk.as_bytes()))],
+            junk
+        )
+        .0,
+        400
+    );
+    assert_eq!(
+        post(
+            &format!("{}/v1/webhooks/payments/nope", e.base),
+            &[("x-signature", &sig)],
+            &body
+        )
+        .0,
+        404
+    );
+    let m = e.metrics();
+    // The decline counted once, as a decline; bad signatures are 401s, not SLO errors.
+    assert_eq!(
+        sample(&m, r#"billing_payment_attempts_total{outcome="declined"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(&m, r#"billing_payment_attempts_total{outcome="error"}"#),
+        Some(0.0)
+    );
+    let five_xx: f64 = m
+        .lines()
+        .filter(|l| {
+            l.starts_with("billing_http_requests_total{api=\"payments-webhooks\"")
+                && l.contains("code=\"5")
+        })
+        .filter_map(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .sum();
+    assert_eq!(five_xx, 0.0);
+}
+
+#[test]
+fn exposition_is_openmetrics_with_exemplars() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    ingest(
+        &e,
+        INGEST,
+        &batch(&[("x1", "acme", "egress_bytes", json!(1))]),
+    );
+    let (code, text) = get(&format!("{}/metrics", e.base), None);
+    assert_eq!(code, 200);
+    assert!(text.ends_with("# EOF\n"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(r#"billing_http_requests_total{api="usage-ingest",route="/v1/usage",method="POST",code="200"}"#))
+        .expect("request counter");
+    let (_, exemplar) = line.split_once(" # ").expect("exemplar");
+    let id = exemplar
+        .strip_prefix("{trace_id=\"")
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{line}"
+    );
+    assert!(text.contains("# TYPE billing_http_request_duration_seconds histogram"));
+    assert!(
+        text.contains(r#"le="0.3""#) && text.contains(r#"le="0.25""#),
+        "spec thresholds are buckets"
+    );
+}
+
+#[test]
+fn unknown_paths_fold_into_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    for i in 0..50 {
+        assert_eq!(get(&format!("{}/scan/{i}/admin.php", e.base), None).0, 404);
+    }
+    assert_eq!(get(&format!("{}/v1/usage", e.base), None).0, 405);
+    let m = e.metrics();
+    let routes: std::collections::BTreeSet<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("billing_http_requests_total{"))
+        .filter_map(|l| l.split("route=\"").nth(1)?.split('"').next())
+        .collect();
+    assert!(!routes.iter().any(|r| r.contains("scan")), "{routes:?}");
+    assert!(routes.contains("other"));
+    assert!(routes.len() <= 5, "{routes:?}");
+}
+
+#[test]
+fn faults_change_at_run_time_through_the_loopback_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &["--fault", "ingest.error_rate=1"]);
+    let body = batch(&[("f1", "acme", "egress_bytes", json!(1))]);
+    assert_eq!(ingest(&e, INGEST, &body).0, 503);
+    assert_eq!(
+        delete(&format!("{}/faults/ingest.error_rate", e.admin)).0,
+        200
+    );
+    assert_eq!(ingest(&e, INGEST, &body).0, 200);
+    assert_eq!(
+        put(&format!("{}/faults/payments.error_rate", e.admin), "1").0,
+        200
+    );
+    let url = format!("{}/v1/webhooks/payments/stripe", e.base);
+    let wh = json!({"id": "evt_f", "type": "payment.succeeded", "account": "acme", "amount": 1})
+        .to_string();
+    let sig = sign("whsec_demo_stripe", wh.as_bytes());
+    assert_eq!(post(&url, &[("x-signature", &sig)], &wh).0, 503);
+    assert_eq!(
+        sample(
+            &e.metrics(),
+            r#"billing_payment_attempts_total{outcome="error"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        put(&format!("{}/faults/payments.error_rate", e.admin), "0").0,
+        200
+    );
+    // The failed delivery was not recorded, so the provider's retry is processed.
+    assert_eq!(
+        post(&url, &[("x-signature", &sig)], &wh),
+        (200, r#"{"status":"accepted"}"#.into())
+    );
+    assert_eq!(
+        put(&format!("{}/faults/payment.error_rate", e.admin), "1").0,
+        400,
+        "unknown fault"
+    );
+    assert_eq!(
+        put(&format!("{}/faults/payments.error_rate", e.admin), "7").0,
+        400,
+        "out of range"
+    );
+}
+
+#[test]
+fn sigterm_stops_cleanly_and_admin_must_be_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &["--traffic", "20"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(e.terminate().success());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_billing-exporter"))
+        .args(["--admin-listen", "0.0.0.0:0", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
+
+#[test]
+fn check_metrics_passes_on_live_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &["--traffic", "50"]);
+    wait_until("traffic on every API", || {
+        let m = e.metrics();
+        ["usage-ingest", "usage-api", "payments-webhooks"]
+            .iter()
+            .all(|api| sample(&m, &format!("billing_http_request_duration_seconds_count{{api=\"{api}\",route=\"{}\",method=\"{}\"}}",
+                match *api { "usage-ingest" => "/v1/usage", "usage-api" => "/v1/accounts/{account}/usage", _ => "/v1/webhooks/payments/{provider}" },
+                if *api == "usage-api" { "GET" } else { "POST" })).is_some_and(|v| v > 0.0))
+    });
+    let slos = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../slos"));
+    let cli = <slo_gen::Cli as clap::Parser>::parse_from([
+        "slo-gen".into(),
+        "check-metrics".into(),
+        "--metrics-url".into(),
+        format!("{}/metrics", e.base),
+        slos.display().to_string(),
+    ]);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = slo_gen::run(cli, &mut out, &mut err).unwrap();
+    let (out, err) = (
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.starts_with("30 of 30 selectors matched"), "{err}");
+}
