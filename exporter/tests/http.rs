@@ -399,3 +399,60 @@ fn check_metrics_passes_on_live_traffic() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.starts_with("30 of 30 selectors matched"), "{err}");
 }
+
+#[test]
+fn accounts_file_replaces_the_demo_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("accounts.yaml");
+    std::fs::write(
+        &file,
+        "ingest_token: s3cret-ingest\naccounts:\n  - {id: umbrella, token: umbrella-token, plan: {subscription: {fee_cents: 900}}}\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let e = Exporter::start(&data, &["--accounts", file.to_str().unwrap()]);
+    let body = batch(&[("u1", "umbrella", "egress_bytes", json!(5))]);
+    assert_eq!(
+        ingest(&e, INGEST, &body).0,
+        401,
+        "the demo token no longer works"
+    );
+    assert_eq!(ingest(&e, "s3cret-ingest", &body).0, 200);
+    assert_eq!(
+        ingest(
+            &e,
+            "s3cret-ingest",
+            &batch(&[("u2", "acme", "egress_bytes", json!(5))])
+        )
+        .0,
+        422,
+        "demo account gone"
+    );
+    wait_until("aggregation", || {
+        usage(&e, "umbrella", "umbrella-token").1["total_cost"] == 900
+    });
+    drop(e);
+    std::fs::write(
+        &file,
+        "ingest_token: x\naccounts: [{id: a, token: t, colour: red}]\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_billing-exporter"))
+        .args([
+            "--accounts",
+            file.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-listen",
+            "127.0.0.1:0",
+        ])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("accounts.yaml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
