@@ -178,11 +178,12 @@ fn slo_panels(g: &mut Grid, svc: &Service, slo: &Slo, plan: &Plan) -> Vec<Value>
         g,
         "stat",
         "Budget left at current burn",
-        "How long the remaining budget lasts if errors continue at the current burn rate. No value: not burning.",
+        "How long the remaining budget lasts if errors continue at the current burn rate (a burn rate near 0 shows as centuries).",
         (13, 3, 6),
         vec![target(
+            // A burn rate under 0.001 counts as 0.001: "centuries", not "no data".
             &format!(
-                "{rem}{sel} * {period}{sel} / ({burn}{sel} > 0)",
+                "{rem}{sel} * {period}{sel} / clamp_min({burn}{sel}, 0.001)",
                 rem = names::BUDGET_REMAINING,
                 period = names::PERIOD,
                 burn = names::CURRENT_BURN_RATE
@@ -221,7 +222,15 @@ fn slo_panels(g: &mut Grid, svc: &Service, slo: &Slo, plan: &Plan) -> Vec<Value>
         "Alerts firing and pending",
         "This SLO's burn-rate alerts from Prometheus (ALERTS). Empty: nothing is burning fast.",
         (20, 4, 6),
-        vec![target(&format!("ALERTS{sel}"), "", "A", true)],
+        // One `alertstate="none"` row when nothing fires, so the panel always has data.
+        vec![target(
+            &format!(
+                "sum by (alertname, alertstate, severity) (ALERTS{sel}) or on() label_replace(vector(0), \"alertstate\", \"none\", \"\", \"\")"
+            ),
+            "",
+            "A",
+            true,
+        )],
         json!({"noValue": "none"}),
         json!({"showHeader": true, "cellHeight": "sm"}),
     ));

@@ -1,0 +1,365 @@
+//! The whole chain on real parts, on 127.0.0.1 only: `billing-exporter --traffic`, a real
+//! Prometheus (1s scrape and evaluation) loading rules generated from a spec set, a real
+//! Alertmanager, and an Alertmanager webhook receiver of our own. Used by the e2e test and
+//! by the `demo` binary. Every process started is stopped on drop, also on failure.
+
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A child process killed (and reaped) on drop.
+pub struct Proc {
+    name: &'static str,
+    child: Child,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        eprintln!("e2e: {} did not stop on SIGTERM; killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind 127.0.0.1:0")
+        .local_addr()
+        .expect("local addr")
+        .port()
+}
+
+/// Finds a tool; under `CI=true` (and everywhere else) a missing one is an error that
+/// says how to install it.
+pub fn tool(names: &[&str], package: &str) -> Result<PathBuf, String> {
+    for name in names {
+        for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+            let p = Path::new(dir).join(name);
+            if p.is_file() {
+                return Ok(p);
+            }
+        }
+    }
+    Err(format!(
+        "{} not found on PATH: install Debian's `{package}` (scripts/test does: apt-get install -y {package})",
+        names.join(" or ")
+    ))
+}
+
+/// `billing-exporter` built in this target directory (`cargo build`/`cargo test --workspace`
+/// builds it; scripts/test does both).
+pub fn exporter_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let bin = dir.join("billing-exporter");
+    if bin.is_file() {
+        Ok(bin)
+    } else {
+        Err(format!("{} is missing: run `cargo build -p exporter --bin billing-exporter` (scripts/test does)", bin.display()))
+    }
+}
+
+/// Notifications the Alertmanager webhook receiver got, in arrival order, with the time
+/// each arrived.
+pub type Notifications = Arc<Mutex<Vec<(Instant, Value)>>>;
+
+fn receiver(port: u16, echo: bool) -> Notifications {
+    let got: Notifications = Arc::default();
+    let g = got.clone();
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("receiver port");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let handler = move |body: axum::body::Bytes| {
+                let g = g.clone();
+                async move {
+                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                        if echo {
+                            for a in v["alerts"].as_array().into_iter().flatten() {
+                                println!(
+                                    "alertmanager -> {} {} severity={} {}",
+                                    a["status"].as_str().unwrap_or(""),
+                                    a["labels"]["alertname"].as_str().unwrap_or(""),
+                                    a["labels"]["severity"].as_str().unwrap_or(""),
+                                    a["annotations"]["summary"].as_str().unwrap_or("")
+                                );
+                            }
+                        }
+                        g.lock().expect("notifications").push((Instant::now(), v));
+                    }
+                    ""
+                }
+            };
+            let app = axum::Router::new().route("/alerts", axum::routing::post(handler));
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            let _ = axum::serve(listener, app).await;
+        });
+    });
+    got
+}
+
+pub struct Stack {
+    pub dir: tempfile::TempDir,
+    pub exporter_url: String,
+    pub admin_url: String,
+    pub prometheus_url: String,
+    pub alertmanager_url: String,
+    pub notifications: Notifications,
+    pub services: Vec<slo_spec::Service>,
+    // Dropped in reverse order of start: Prometheus, Alertmanager, exporter.
+    procs: Vec<Proc>,
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        while let Some(p) = self.procs.pop() {
+            drop(p);
+        }
+    }
+}
+
+fn http_ok(url: &str) -> bool {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(2)))
+        .build()
+        .into();
+    agent.get(url).call().is_ok_and(|r| r.status().is_success())
+}
+
+fn wait_ready(what: &str, url: &str, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if http_ok(url) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(format!("{what} not ready at {url} within {timeout:?}"))
+}
+
+fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> Result<Proc, String> {
+    let out = std::fs::File::create(log).map_err(|e| e.to_string())?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start {name}: {e}"))?;
+    Ok(Proc { name, child })
+}
+
+impl Stack {
+    /// Starts everything for the specs in `slos`, with the generator at `traffic` req/s.
+    pub fn start(slos: &Path, traffic: f64, echo_notifications: bool) -> Result<Stack, String> {
+        let prometheus = tool(&["prometheus"], "prometheus")?;
+        let alertmanager = tool(
+            &["prometheus-alertmanager", "alertmanager"],
+            "prometheus-alertmanager",
+        )?;
+        let exporter = exporter_binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix("slo-e2e-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let d = dir.path().to_path_buf();
+
+        // Rules from the specs, as `slo-gen generate` writes them.
+        let files = slo_spec::discover(&[slos.to_path_buf()]).map_err(|e| e.to_string())?;
+        let (sources, _) = slo_spec::read_sources(&files).map_err(|e| e.to_string())?;
+        let checked = slo_spec::check(&sources);
+        if checked.has_errors() {
+            return Err(format!(
+                "the e2e specs have errors: {:?}",
+                checked.diagnostics
+            ));
+        }
+        let outputs = slo_gen::generate::outputs(
+            &checked.services,
+            &d.join("rules"),
+            &d.join("dashboards"),
+            slo_gen::emit::RulesFormat::Prometheus,
+            &Default::default(),
+        );
+        slo_gen::generate::write(&outputs, &[&d.join("rules"), &d.join("dashboards")])
+            .map_err(|e| e.to_string())?;
+
+        let (ex_port, admin_port, prom_port, am_port, recv_port) = (
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+        );
+        let notifications = receiver(recv_port, echo_notifications);
+        let mut procs = Vec::new();
+
+        procs.push(spawn(
+            "billing-exporter",
+            Command::new(&exporter)
+                .args(["--listen", &format!("127.0.0.1:{ex_port}")])
+                .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+                .arg("--data-dir")
+                .arg(d.join("billing-data"))
+                .args([
+                    "--traffic",
+                    &traffic.to_string(),
+                    "--aggregation-interval",
+                    "1",
+                    "--invoice-interval",
+                    "2",
+                ])
+                .env("RUST_LOG", "warn"),
+            &d.join("exporter.log"),
+        )?);
+        let exporter_url = format!("http://127.0.0.1:{ex_port}");
+        wait_ready(
+            "billing-exporter",
+            &format!("{exporter_url}/readyz"),
+            Duration::from_secs(15),
+        )?;
+
+        std::fs::write(
+            d.join("alertmanager.yml"),
+            format!(
+                "route:\n  receiver: test\n  group_by: [alertname, service, slo, severity]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+                 receivers:\n  - name: test\n    webhook_configs:\n      - url: http://127.0.0.1:{recv_port}/alerts\n        send_resolved: true\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        procs.push(spawn(
+            "alertmanager",
+            Command::new(&alertmanager)
+                .arg(format!(
+                    "--config.file={}",
+                    d.join("alertmanager.yml").display()
+                ))
+                .arg(format!("--storage.path={}", d.join("am-data").display()))
+                .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+                // No cluster port on every interface.
+                .arg("--cluster.listen-address="),
+            &d.join("alertmanager.log"),
+        )?);
+        let alertmanager_url = format!("http://127.0.0.1:{am_port}");
+        wait_ready(
+            "alertmanager",
+            &format!("{alertmanager_url}/-/ready"),
+            Duration::from_secs(20),
+        )?;
+
+        std::fs::write(
+            d.join("prometheus.yml"),
+            format!(
+                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+                 rule_files:\n  - {}/rules/*.yaml\n\
+                 alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+                 scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
+                d.display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        procs.push(spawn(
+            "prometheus",
+            Command::new(&prometheus)
+                .arg(format!(
+                    "--config.file={}",
+                    d.join("prometheus.yml").display()
+                ))
+                .arg(format!(
+                    "--storage.tsdb.path={}",
+                    d.join("prom-data").display()
+                ))
+                .arg(format!("--web.listen-address=127.0.0.1:{prom_port}")),
+            &d.join("prometheus.log"),
+        )?);
+        let prometheus_url = format!("http://127.0.0.1:{prom_port}");
+        wait_ready(
+            "prometheus",
+            &format!("{prometheus_url}/-/ready"),
+            Duration::from_secs(30),
+        )?;
+
+        Ok(Stack {
+            dir,
+            exporter_url,
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            prometheus_url,
+            alertmanager_url,
+            notifications,
+            services: checked.services,
+            procs,
+        })
+    }
+
+    /// An instant query; the result vector.
+    pub fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut resp = agent
+            .get(&format!("{}/api/v1/query", self.prometheus_url))
+            .query("query", expr)
+            .call()
+            .map_err(|e| format!("{expr}: {e}"))?;
+        let v: Value = serde_json::from_str(
+            &resp
+                .body_mut()
+                .read_to_string()
+                .map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| e.to_string())?;
+        if v["status"] != "success" {
+            return Err(format!("{expr}: {v}"));
+        }
+        Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Sets (`Some`) or removes a fault through the exporter's admin listener.
+    pub fn fault(&self, name: &str, value: Option<&str>) -> Result<(), String> {
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        let url = format!("{}/faults/{name}", self.admin_url);
+        let r = match value {
+            Some(v) => agent.put(&url).send(v),
+            None => agent.delete(&url).call(),
+        };
+        r.map(|_| ()).map_err(|e| format!("{url}: {e}"))
+    }
+
+    /// The logs of the processes, for a failure message.
+    pub fn logs(&self) -> String {
+        ["exporter.log", "prometheus.log", "alertmanager.log"]
+            .iter()
+            .map(|f| {
+                let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+                let tail: Vec<&str> = text.lines().rev().take(15).collect();
+                format!(
+                    "--- {f} ---\n{}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}

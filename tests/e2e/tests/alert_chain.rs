@@ -1,0 +1,182 @@
+//! A payments fault burns the budget: the page alert reaches a real Alertmanager within
+//! the time the policy maths predicts, resolves when the fault is removed, touches no
+//! other SLO, carries the runbook and burn rate; every payments dashboard query has data.
+
+use e2e::Stack;
+use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const ERROR_RATE: f64 = 0.2;
+const SCRAPE: f64 = 1.0;
+const EVALUATION: f64 = 1.0;
+const GROUP_WAIT: f64 = 1.0;
+
+fn alerts(n: &[(Instant, Value)]) -> Vec<(Instant, Value)> {
+    n.iter()
+        .flat_map(|(t, v)| {
+            v["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |a| (*t, a.clone()))
+        })
+        .collect()
+}
+
+fn wait<T>(what: &str, timeout: Duration, stack: &Stack, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            stack.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn payments_fault_pages_through_alertmanager_and_resolves() {
+    let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
+    let stack = Stack::start(&slos, 60.0, false).unwrap_or_else(|e| panic!("{e}"));
+    let svc = stack
+        .services
+        .iter()
+        .find(|s| s.name == "payments")
+        .expect("payments spec");
+    let webhooks = svc
+        .slos
+        .iter()
+        .find(|s| s.name == "webhook-availability")
+        .unwrap();
+
+    // The deadline from the policy maths.
+    let plan = slo_gen::policy::plan(webhooks);
+    let page = plan
+        .tiers
+        .iter()
+        .find(|t| t.severity == slo_gen::policy::Severity::Page)
+        .unwrap();
+    let burn = ERROR_RATE / webhooks.objective.budget_decimal().to_f64();
+    let detection = slo_gen::unittest::detection(page, burn)
+        .unwrap()
+        .as_secs_f64();
+    let base = plan.base.as_secs_f64();
+    let expected = (detection + base + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
+    println!(
+        "e2e: deadline {expected}s = detection {detection:.1}s at burn {burn:.0}x + base window {base}s + scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + group wait {GROUP_WAIT}s + 2s delivery"
+    );
+
+    // Warm up: traffic scraped and recorded, nothing firing.
+    let sel = r#"{service="payments",slo="webhook-availability"}"#;
+    wait(
+        "recorded webhook traffic",
+        Duration::from_secs(60),
+        &stack,
+        || {
+            let r = stack
+                .query(&format!("slo:sli_events:rate5s{sel} > 0"))
+                .ok()?;
+            (!r.is_empty()).then_some(())
+        },
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(
+        stack
+            .query(r#"ALERTS{service="payments"}"#)
+            .unwrap()
+            .is_empty(),
+        "alerts before any fault"
+    );
+    assert!(alerts(&stack.notifications.lock().unwrap()).is_empty());
+
+    stack
+        .fault("payments.error_rate", Some(&ERROR_RATE.to_string()))
+        .unwrap();
+    let injected = Instant::now();
+    let (arrived, alert) = wait(
+        "the page alert at the receiver",
+        Duration::from_secs(90),
+        &stack,
+        || {
+            alerts(&stack.notifications.lock().unwrap())
+                .into_iter()
+                .find(|(_, a)| a["status"] == "firing" && a["labels"]["severity"] == "page")
+        },
+    );
+    let name = alert["labels"]["alertname"].as_str().unwrap().to_string();
+    let n = arrived.duration_since(injected).as_secs_f64();
+    println!("e2e: page alert {name} reached alertmanager after {n:.0}s (expected <= {expected}s)");
+    assert!(n <= expected, "{n}s > {expected}s");
+    let summary = alert["annotations"]["summary"].as_str().unwrap_or("");
+    assert!(
+        summary.contains("x as fast as sustainable"),
+        "summary without burn rate: {summary}"
+    );
+    assert!(summary.contains("of the budget left"), "{summary}");
+    assert!(
+        alert["annotations"]["runbook_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("https://runbooks.")),
+        "{alert}"
+    );
+    assert_eq!(alert["labels"]["service"], "payments");
+
+    // Every query of the payments dashboard returns data from this Prometheus.
+    let dashboard = slo_gen::dashboards::service(svc);
+    let mut total = 0;
+    let mut with_data = 0;
+    let mut empty = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for t in panel["targets"].as_array().into_iter().flatten() {
+            let expr = t["expr"].as_str().unwrap();
+            total += 1;
+            match stack.query(expr) {
+                Ok(r) if !r.is_empty() => with_data += 1,
+                other => empty.push(format!("{}: {expr}: {other:?}", panel["title"])),
+            }
+        }
+    }
+    println!("e2e: dashboard queries: {with_data}/{total} return data");
+    assert_eq!(with_data, total, "{empty:#?}");
+
+    stack.fault("payments.error_rate", None).unwrap();
+    let removed = Instant::now();
+    wait(
+        "the resolved notification",
+        Duration::from_secs(150),
+        &stack,
+        || {
+            alerts(&stack.notifications.lock().unwrap())
+                .into_iter()
+                .find(|(t, a)| {
+                    *t > removed
+                        && a["status"] == "resolved"
+                        && a["labels"]["alertname"] == name.as_str()
+                        && a["labels"]["severity"] == "page"
+                })
+        },
+    );
+    println!(
+        "e2e: resolved after {:.0}s",
+        removed.elapsed().as_secs_f64()
+    );
+
+    // The fault touched the webhooks and payment processing only.
+    let touched = ["webhook-availability", "payment-processing"];
+    for (_, a) in alerts(&stack.notifications.lock().unwrap()) {
+        let slo = a["labels"]["slo"].as_str().unwrap_or("");
+        assert!(
+            touched.contains(&slo),
+            "an alert fired for an SLO the fault did not touch: {a}"
+        );
+    }
+    assert!(stack
+        .query(r#"ALERTS{slo="webhook-latency"}"#)
+        .unwrap()
+        .is_empty());
+}
