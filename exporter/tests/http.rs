@@ -456,3 +456,52 @@ fn accounts_file_replaces_the_demo_accounts() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn logs_carry_the_trace_id_of_the_exemplar() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("exporter.log");
+    let e = Exporter::start_logged(
+        &dir.path().join("data"),
+        &["--fault", "payments.error_rate=1"],
+        &log,
+    );
+    let wh = json!({"id": "evt_log", "type": "payment.succeeded", "account": "acme", "amount": 1})
+        .to_string();
+    let sig = sign("whsec_demo_stripe", wh.as_bytes());
+    assert_eq!(
+        post(
+            &format!("{}/v1/webhooks/payments/stripe", e.base),
+            &[("x-signature", &sig)],
+            &wh
+        )
+        .0,
+        503
+    );
+    let m = e.metrics();
+    let line = m
+        .lines()
+        .find(|l| {
+            l.starts_with("billing_http_requests_total{api=\"payments-webhooks\"")
+                && l.contains("code=\"503\"")
+        })
+        .expect("503 counter");
+    let exemplar = line
+        .split("trace_id=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    wait_until("the log line", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("payment webhook failed"))
+    });
+    let text = std::fs::read_to_string(&log).unwrap();
+    let entry: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["fields"]["message"] == "payment webhook failed (injected fault)")
+        .expect("a JSON log line");
+    assert_eq!(entry["span"]["trace_id"], exemplar.as_str(), "{entry}");
+}

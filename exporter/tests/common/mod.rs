@@ -26,6 +26,20 @@ impl Exporter {
     }
 
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Exporter {
+        Self::start_full(data_dir, extra, env, None)
+    }
+
+    /// Like `start`, with the process's stdout (its logs) written to `log`.
+    pub fn start_logged(data_dir: &Path, extra: &[&str], log: &Path) -> Exporter {
+        Self::start_full(data_dir, extra, &[], Some(log))
+    }
+
+    fn start_full(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> Exporter {
         let (port, admin) = (free_port(), free_port());
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_billing-exporter"));
         cmd.args(["--listen", &format!("127.0.0.1:{port}")])
@@ -36,7 +50,10 @@ impl Exporter {
             .args(extra)
             .env_clear()
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
+            .stdout(match log {
+                Some(p) => Stdio::from(std::fs::File::create(p).unwrap()),
+                None => Stdio::null(),
+            })
             .stderr(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
