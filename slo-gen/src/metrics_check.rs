@@ -2,9 +2,8 @@
 //! Every metric selector of every SLO must match at least one exposed series (name and
 //! label matchers), and every latency threshold must be an exact bucket boundary.
 
-use promql_parser::label::{MatchOp, Matcher};
-use promql_parser::parser::{self, Expr};
-use promql_parser::util::{walk_expr, ExprVisitor};
+use promql_parser::label::Matcher;
+use promql_parser::parser;
 use slo_spec::{Numerator, Service, Sli};
 
 /// One exposed series: its name and labels.
@@ -102,36 +101,15 @@ impl Need {
     }
 }
 
-struct Collect(Vec<(String, Vec<Matcher>)>);
-
-impl ExprVisitor for Collect {
-    type Error = ();
-    fn pre_visit(&mut self, e: &Expr) -> Result<bool, ()> {
-        let vs = match e {
-            Expr::VectorSelector(vs) => vs,
-            Expr::MatrixSelector(ms) => &ms.vs,
-            _ => return Ok(true),
-        };
-        let mut name = vs.name.clone().unwrap_or_default();
-        let mut matchers = Vec::new();
-        for m in &vs.matchers.matchers {
-            if m.name == "__name__" && matches!(m.op, MatchOp::Equal) {
-                name = m.value.clone();
-            } else {
-                matchers.push(m.clone());
-            }
-        }
-        self.0.push((name, matchers));
-        Ok(true)
-    }
-}
-
 fn selectors(query: &str) -> Vec<(String, Vec<Matcher>)> {
-    let mut c = Collect(Vec::new());
-    if let Ok(expr) = parser::parse(query) {
-        let _ = walk_expr(&mut c, &expr);
-    }
-    c.0
+    parser::parse(query)
+        .map(|e| {
+            slo_spec::selectors(&e)
+                .into_iter()
+                .map(|s| (s.name, s.matchers))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Every selector the specs read.

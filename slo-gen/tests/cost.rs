@@ -2,8 +2,7 @@
 //! SLO, ours beside Sloth's own output for its examples. Printed for the README
 //! (`cargo test -p slo-gen --test cost -- --nocapture`) and bounded here.
 
-use promql_parser::parser::{self, Expr};
-use promql_parser::util::{walk_expr, ExprVisitor};
+use promql_parser::parser;
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -15,27 +14,17 @@ struct Cost {
     max_raw_range: Duration,
 }
 
-struct RawRanges<'a>(&'a mut Cost);
-
-impl ExprVisitor for RawRanges<'_> {
-    type Error = ();
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
-        if let Expr::MatrixSelector(ms) = expr {
-            let recorded = ms.vs.name.as_deref().is_some_and(|n| n.contains(':'));
-            if !recorded {
-                self.0.raw_selectors += 1;
-                self.0.max_raw_range = self.0.max_raw_range.max(ms.range);
-            }
-        }
-        Ok(true)
-    }
-}
-
 fn add_rule(cost: &mut Cost, rule: &Value) {
     cost.rules += 1;
     let expr = rule["expr"].as_str().unwrap().replace("{{.window}}", "5m");
     let parsed = parser::parse(&expr).unwrap_or_else(|e| panic!("{e}: {expr}"));
-    walk_expr(&mut RawRanges(cost), &parsed).unwrap();
+    for s in slo_spec::selectors(&parsed) {
+        // Recorded series have a colon in their name; everything else is raw.
+        if let (Some(range), false) = (s.range, s.name.contains(':')) {
+            cost.raw_selectors += 1;
+            cost.max_raw_range = cost.max_raw_range.max(range);
+        }
+    }
 }
 
 /// Per SLO (keyed by the group name prefix), from a rule file.

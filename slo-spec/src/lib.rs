@@ -22,6 +22,7 @@ pub use diagnostic::{Code, Diagnostic, Severity, Span};
 pub use files::{discover, read_sources, LoadError, Source};
 pub use model::*;
 pub use promql::family as metric_family;
+pub use promql::{selectors, Selector};
 
 /// Versions a document may declare, in the words of the error message.
 pub const SUPPORTED_VERSIONS: &[&str] = &["v1", "prometheus/v1"];

@@ -265,31 +265,58 @@ fn parse_checked(
             return None;
         }
     }
-    let mut names = MetricNames(BTreeSet::new());
-    let _ = walk_expr(&mut names, &expr);
-    Some(names.0)
+    Some(
+        selectors(&expr)
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|n| !n.is_empty())
+            .collect(),
+    )
 }
 
-struct MetricNames(BTreeSet<String>);
+/// One vector selector of a query: the metric name (from the name or an `__name__="…"`
+/// matcher; empty when neither) and the other label matchers.
+#[derive(Clone, Debug)]
+pub struct Selector {
+    pub name: String,
+    pub matchers: Vec<promql_parser::label::Matcher>,
+    /// The range, for selectors inside a range (`x[5m]`).
+    pub range: Option<std::time::Duration>,
+}
 
-impl ExprVisitor for MetricNames {
+struct Selectors(Vec<Selector>);
+
+impl ExprVisitor for Selectors {
     type Error = ();
     fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
-        let vs = match expr {
-            Expr::VectorSelector(vs) => vs,
-            Expr::MatrixSelector(ms) => &ms.vs,
+        let (vs, range) = match expr {
+            Expr::VectorSelector(vs) => (vs, None),
+            Expr::MatrixSelector(ms) => (&ms.vs, Some(ms.range)),
             _ => return Ok(true),
         };
-        if let Some(name) = &vs.name {
-            self.0.insert(name.clone());
-        }
+        let mut name = vs.name.clone().unwrap_or_default();
+        let mut matchers = Vec::new();
         for m in &vs.matchers.matchers {
-            if m.name == "__name__" && m.op.to_string() == "=" {
-                self.0.insert(m.value.clone());
+            if m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal) {
+                name = m.value.clone();
+            } else {
+                matchers.push(m.clone());
             }
         }
+        self.0.push(Selector {
+            name,
+            matchers,
+            range,
+        });
         Ok(true)
     }
+}
+
+/// Every vector selector of a parsed expression, in order (those inside ranges too).
+pub fn selectors(expr: &Expr) -> Vec<Selector> {
+    let mut s = Selectors(Vec::new());
+    let _ = walk_expr(&mut s, expr);
+    s.0
 }
 
 /// The family a series name belongs to: `x_bucket`, `x_count`, `x_sum` and `x_total` all
