@@ -439,7 +439,8 @@ pub fn overview(services: &[Service]) -> Value {
         "slo": "SLO",
         "owner": "Owner",
     });
-    let exclude = json!({"Time": true, "Value #A": true, "__name__": true, "alertname": true, "dashboard_uid": true, "sli": true});
+    // `dashboard_uid` stays in the frame (hidden below): the service links read it.
+    let exclude = json!({"Time": true, "Value #A": true, "__name__": true, "alertname": true, "sli": true});
     let mut table = panel(
         &mut g,
         "table",
@@ -456,6 +457,9 @@ pub fn overview(services: &[Service]) -> Value {
         {"id": "sortBy", "options": {"fields": {}, "sort": [{"field": "Budget remaining", "desc": false}]}},
     ]);
     table["fieldConfig"]["overrides"] = json!([
+        {"matcher": {"id": "byName", "options": "dashboard_uid"}, "properties": [
+            {"id": "custom.hidden", "value": true}
+        ]},
         {"matcher": {"id": "byName", "options": "Service"}, "properties": [
             {"id": "links", "value": [{"title": "Service SLOs", "url": "/d/${__data.fields.dashboard_uid}?${__url_time_range}&${datasource:queryparam}"}]}
         ]},
