@@ -440,7 +440,8 @@ pub fn overview(services: &[Service]) -> Value {
         "owner": "Owner",
     });
     // `dashboard_uid` stays in the frame (hidden below): the service links read it.
-    let exclude = json!({"Time": true, "Value #A": true, "__name__": true, "alertname": true, "sli": true});
+    let exclude =
+        json!({"Time": true, "Value #A": true, "__name__": true, "alertname": true, "sli": true});
     let mut table = panel(
         &mut g,
         "table",
