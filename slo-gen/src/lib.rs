@@ -463,7 +463,8 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
     };
     let stdout = io::stdout();
     let stderr = io::stderr();
-    let mut out = io::BufWriter::new(stdout.lock());
+    // Line-buffered, so findings and the summary on stderr appear in the order written.
+    let mut out = stdout.lock();
     let mut err = stderr.lock();
     let result = run(cli, &mut out, &mut err).and_then(|code| out.flush().map(|_| code));
     match result {
