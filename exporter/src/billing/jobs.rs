@@ -29,12 +29,24 @@ impl Default for Schedule {
     }
 }
 
-async fn every(period: Duration, mut stop: watch::Receiver<bool>, mut tick: impl FnMut()) {
+/// Runs `tick` every `period` until `stop`. Ticks touch the store (fsync), so they run on
+/// the blocking pool, never on a runtime worker.
+async fn every(
+    period: Duration,
+    mut stop: watch::Receiver<bool>,
+    tick: impl Fn() + Send + Sync + 'static,
+) {
+    let tick = Arc::new(tick);
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = interval.tick() => tick(),
+            _ = interval.tick() => {
+                let t = tick.clone();
+                if let Err(e) = tokio::task::spawn_blocking(move || t()).await {
+                    tracing::error!(error = %e, "background job panicked");
+                }
+            }
             _ = stop.changed() => return,
         }
     }
