@@ -9,6 +9,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Requests the generator lets wait at once (e.g. under a latency fault).
+const MAX_IN_FLIGHT: usize = 256;
+
 pub async fn run(addr: SocketAddr, accounts: Accounts, rps: f64, mut stop: watch::Receiver<bool>) {
     if rps <= 0.0 {
         return;
@@ -22,6 +25,7 @@ pub async fn run(addr: SocketAddr, accounts: Accounts, rps: f64, mut stop: watch
     let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / rps));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut n: u64 = 0;
+    let in_flight = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_IN_FLIGHT));
     let mut recent: Vec<String> = Vec::new();
     loop {
         tokio::select! {
@@ -29,10 +33,15 @@ pub async fn run(addr: SocketAddr, accounts: Accounts, rps: f64, mut stop: watch
             _ = stop.changed() => return,
         }
         n += 1;
+        // Fire and forget, so a slow answer does not slow the generator down; at most
+        // MAX_IN_FLIGHT requests wait at once, the rest of a burst is skipped.
+        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
+            continue;
+        };
         let req = request(&client, &base, &accounts, n, &mut recent);
-        // Fire and forget: a slow answer must not slow the generator down.
         tokio::spawn(async move {
             let _ = req.send().await;
+            drop(permit);
         });
     }
 }
