@@ -104,3 +104,26 @@ fn unreadable_exposition_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("line 1"), "{err}");
 }
+
+#[test]
+fn unreachable_endpoint_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
+    // Port 1 on loopback: nothing listens there.
+    let out = Command::cargo_bin("slo-gen")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_clear()
+        .args([
+            "check-metrics",
+            "--metrics-url",
+            "http://127.0.0.1:1/metrics",
+            "spec.yaml",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot scrape http://127.0.0.1:1/metrics")
+    );
+}
