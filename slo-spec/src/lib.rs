@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod files;
 pub mod model;
 pub mod names;
+mod openslo;
 mod promql;
 mod reader;
 mod repo;
@@ -25,7 +26,7 @@ pub use promql::family as metric_family;
 pub use promql::{selectors, Selector};
 
 /// Versions a document may declare, in the words of the error message.
-pub const SUPPORTED_VERSIONS: &[&str] = &["v1", "prometheus/v1"];
+pub const SUPPORTED_VERSIONS: &[&str] = &["v1", "prometheus/v1", "openslo/v1 (apiVersion)"];
 
 /// Field lists per object of the v1 language, for the schema and docs to stay in step.
 pub mod fields {
@@ -57,11 +58,39 @@ pub fn load_file(file: &str, src: &str) -> (Vec<Service>, Vec<Diagnostic>) {
         let service = match version(&mut cx, &doc.root) {
             Some(Version::V1) => v1::lower(&mut cx, &doc.root),
             Some(Version::Sloth) => sloth::lower(&mut cx, &doc.root),
+            Some(Version::OpenSlo) => openslo::lower(&mut cx, &doc.root),
             None => None,
         };
         let clean = cx.diags[errors_before..].iter().all(|d| !d.is_error());
         if let Some(service) = service.filter(|_| clean) {
-            services.push(service);
+            // OpenSLO has one SLO per document: documents of one service form one service.
+            let same = services.iter_mut().find(|s: &&mut Service| {
+                s.format == Format::OpenSloV1
+                    && service.format == Format::OpenSloV1
+                    && s.name == service.name
+            });
+            match same {
+                Some(existing) => {
+                    if let Some(first) = existing
+                        .slos
+                        .iter()
+                        .find(|s| service.slos.iter().any(|n| n.name == s.name))
+                    {
+                        cx.report(
+                            service.slos[0].span,
+                            Code::DuplicateSlo,
+                            format!("SLO `{}` is declared twice in this file", first.name),
+                            format!(
+                                "first declared at line {}; rename one of them",
+                                first.span.line
+                            ),
+                        );
+                    } else {
+                        existing.slos.extend(service.slos);
+                    }
+                }
+                None => services.push(service),
+            }
         }
     }
     (services, cx.diags)
@@ -70,6 +99,7 @@ pub fn load_file(file: &str, src: &str) -> (Vec<Service>, Vec<Diagnostic>) {
 enum Version {
     V1,
     Sloth,
+    OpenSlo,
 }
 
 fn version(cx: &mut reader::Cx, root: &yaml::Node) -> Option<Version> {
@@ -82,6 +112,19 @@ fn version(cx: &mut reader::Cx, root: &yaml::Node) -> Option<Version> {
         );
         return None;
     };
+    if let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "apiVersion") {
+        let text = reader::string(cx, node, "apiVersion")?;
+        if text == "openslo/v1" {
+            return Some(Version::OpenSlo);
+        }
+        cx.report(
+            node.span,
+            Code::UnsupportedVersion,
+            format!("unsupported apiVersion `{text}`"),
+            format!("supported versions: {}", SUPPORTED_VERSIONS.join(", ")),
+        );
+        return None;
+    }
     let Some((_, node)) = entries.iter().find(|(k, _)| k.name == "version") else {
         cx.report(
             root.span,

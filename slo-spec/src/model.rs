@@ -13,6 +13,7 @@ pub type Labels = BTreeMap<String, String>;
 pub enum Format {
     V1,
     SlothV1,
+    OpenSloV1,
 }
 
 #[derive(Clone, Debug, PartialEq)]

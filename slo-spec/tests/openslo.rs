@@ -1,0 +1,98 @@
+//! OpenSLO v1 `kind: SLO` documents load into the same model; what has no equivalent is
+//! refused with a position.
+
+use slo_spec::{check, Format, Numerator, Sli, Source};
+
+fn load(text: &str) -> slo_spec::Checked {
+    check(&[Source {
+        path: "o.yaml".into(),
+        text: text.into(),
+    }])
+}
+
+#[test]
+fn slo_documents_of_one_service_become_one_service() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/conformance/openslo/checkout.yaml"
+    ))
+    .unwrap();
+    let checked = load(&text);
+    let errors: Vec<String> = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(checked.services.len(), 1);
+    let svc = &checked.services[0];
+    assert_eq!(
+        (svc.name.as_str(), svc.format, svc.owner.as_deref()),
+        ("checkout", Format::OpenSloV1, Some("team-checkout"))
+    );
+    assert_eq!(svc.labels.get("tier").map(String::as_str), Some("1"));
+    let [a, l] = svc.slos.as_slice() else {
+        panic!("two SLOs")
+    };
+    assert_eq!(
+        (
+            a.name.as_str(),
+            a.objective.text.as_str(),
+            a.period.text.as_str()
+        ),
+        ("checkout-availability", "99.9", "28d")
+    );
+    assert_eq!(
+        (
+            l.name.as_str(),
+            l.objective.text.as_str(),
+            l.period.text.as_str()
+        ),
+        ("checkout-latency", "99", "30d")
+    );
+    let Sli::Ratio(r) = &a.sli else { panic!() };
+    let Numerator::Errors(e) = &r.numerator else {
+        panic!()
+    };
+    assert_eq!(
+        e.render("5m"),
+        r#"sum(rate(http_requests_total{job="checkout",code=~"5.."}[5m]))"#
+    );
+    let Sli::Ratio(r) = &l.sli else { panic!() };
+    assert!(matches!(r.numerator, Numerator::Good(_)));
+    assert_eq!(a.alerting.name, "CheckoutCheckoutAvailability");
+}
+
+fn doc(spec: &str) -> String {
+    format!(
+        "apiVersion: openslo/v1\nkind: SLO\nmetadata:\n  name: s\nspec:\n  service: svc\n{spec}"
+    )
+}
+
+const INDICATOR: &str = "  indicator:\n    spec:\n      ratioMetric:\n        bad: {metricSource: {type: Prometheus, spec: {query: 'e_total'}}}\n        total: {metricSource: {type: Prometheus, spec: {query: 'e_total'}}}\n";
+
+#[test]
+fn what_has_no_equivalent_is_refused_with_a_position() {
+    let cases = [
+        ("apiVersion: openslo/v2\nkind: SLO\n".to_string(), "1:13 E005 unsupported apiVersion `openslo/v2`"),
+        ("apiVersion: openslo/v1\nkind: Service\nmetadata: {name: x}\nspec: {}\n".to_string(), "2:7 E021 OpenSLO kind `Service` is not supported"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 1M, calendar: {{startTime: '2024-01-01'}}}}]\n")), "13:16 E021 a calendar time window is not supported"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  budgetingMethod: Timeslices\n")), "13:20 E021 a budgeting method other than `Occurrences` is not supported"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 1.5}}]\n")), "12:25 E007 objective must be between 0% and 100% (exclusive), got 150%"),
+        (doc(&INDICATOR.replace("type: Prometheus, spec: {query: 'e_total'}}}\n        total", "type: Datadog, spec: {query: 'e_total'}}}\n        total")), "10:36 E021 metric source type `Datadog` is not supported"),
+        (doc(&format!("{}  objectives: [{{target: 0.99}}]\n", INDICATOR.replace("query: 'e_total'}}}\n        total", "query: 'sum(e_total)'}}}\n        total"))), "10:62 E013 `ratioMetric.bad.query` has no `{{window}}` placeholder and is not a plain counter selector"),
+    ];
+    for (text, want) in cases {
+        let got: Vec<String> = load(&text)
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{}:{} {} {}", d.span.line, d.span.column, d.code, d.message))
+            .collect();
+        assert!(
+            got.iter().any(|g| g == want),
+            "want {want}\ngot {got:#?}\n{text}"
+        );
+    }
+}
