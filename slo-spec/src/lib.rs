@@ -71,22 +71,8 @@ pub fn load_file(file: &str, src: &str) -> (Vec<Service>, Vec<Diagnostic>) {
             });
             match same {
                 Some(existing) => {
-                    if let Some(first) = existing
-                        .slos
-                        .iter()
-                        .find(|s| service.slos.iter().any(|n| n.name == s.name))
-                    {
-                        cx.report(
-                            service.slos[0].span,
-                            Code::DuplicateSlo,
-                            format!("SLO `{}` is declared twice in this file", first.name),
-                            format!(
-                                "first declared at line {}; rename one of them",
-                                first.span.line
-                            ),
-                        );
-                    } else {
-                        existing.slos.extend(service.slos);
+                    for slo in service.slos {
+                        v1::add_slo(&mut cx, &mut existing.slos, slo);
                     }
                 }
                 None => services.push(service),

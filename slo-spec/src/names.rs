@@ -13,6 +13,7 @@ pub const RESERVED_LABELS: &[&str] = &[
     "slo",
     "owner",
     "severity",
+    "slo_tier",
     "alertname",
     "sli_window",
 ];

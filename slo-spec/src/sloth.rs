@@ -7,7 +7,6 @@ use crate::names;
 use crate::reader::{self, fields, Cx};
 use crate::v1::{self, AlertingDialect, AlertingSpec};
 use crate::yaml::Node;
-use std::collections::BTreeMap;
 
 pub const TOP_FIELDS: &[&str] = &["version", "service", "labels", "slos"];
 pub const SLO_FIELDS: &[&str] = &[
@@ -59,22 +58,11 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let mut slos = Vec::new();
     if let Some(list) = top.require(cx, "slos", "the Sloth spec") {
         if let Some(items) = reader::list(cx, list, "slos") {
-            let mut seen: BTreeMap<String, Span> = BTreeMap::new();
             for item in items {
                 let Some(slo) = lower_slo(cx, item, service.as_deref().unwrap_or("")) else {
                     continue;
                 };
-                if let Some(first) = seen.get(&slo.name) {
-                    cx.report(
-                        slo.span,
-                        Code::DuplicateSlo,
-                        format!("SLO `{}` is declared twice in this file", slo.name),
-                        format!("first declared at line {}; rename one of them", first.line),
-                    );
-                    continue;
-                }
-                seen.insert(slo.name.clone(), slo.span);
-                slos.push(slo);
+                v1::add_slo(cx, &mut slos, slo);
             }
         }
     }

@@ -6,7 +6,6 @@ use crate::names::{self, default_alert_name};
 use crate::promql;
 use crate::reader::{self, fields, Cx, Fields};
 use crate::yaml::{Node, Value};
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 pub const TOP_FIELDS: &[&str] = &[
@@ -95,7 +94,6 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
                     "declare at least one SLO",
                 );
             }
-            let mut seen: BTreeMap<String, Span> = BTreeMap::new();
             for item in items {
                 let Some(slo) = lower_slo(
                     cx,
@@ -106,17 +104,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
                 ) else {
                     continue;
                 };
-                if let Some(first) = seen.get(&slo.name) {
-                    cx.report(
-                        slo.span,
-                        Code::DuplicateSlo,
-                        format!("SLO `{}` is declared twice in this file", slo.name),
-                        format!("first declared at line {}; rename one of them", first.line),
-                    );
-                    continue;
-                }
-                seen.insert(slo.name.clone(), slo.span);
-                slos.push(slo);
+                add_slo(cx, &mut slos, slo);
             }
         }
     }
@@ -129,6 +117,23 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         labels,
         slos,
     })
+}
+
+/// Adds `slo` unless the file already declares an SLO of that name (E010 at the second).
+pub(crate) fn add_slo(cx: &mut Cx, slos: &mut Vec<Slo>, slo: Slo) {
+    if let Some(first) = slos.iter().find(|s| s.name == slo.name) {
+        cx.report(
+            slo.span,
+            Code::DuplicateSlo,
+            format!("SLO `{}` is declared twice in this file", slo.name),
+            format!(
+                "first declared at line {}; rename one of them",
+                first.span.line
+            ),
+        );
+        return;
+    }
+    slos.push(slo);
 }
 
 pub(crate) fn default_period() -> Period {

@@ -96,3 +96,14 @@ fn what_has_no_equivalent_is_refused_with_a_position() {
         );
     }
 }
+
+#[test]
+fn a_repeated_slo_document_is_a_duplicate() {
+    let one = doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n"));
+    let got: Vec<String> = load(&format!("{one}---\n{one}"))
+        .diagnostics
+        .iter()
+        .map(|d| format!("{}:{} {} {}", d.span.line, d.span.column, d.code, d.message))
+        .collect();
+    assert_eq!(got, ["17:9 E010 SLO `s` is declared twice in this file"]);
+}

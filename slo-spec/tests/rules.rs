@@ -211,6 +211,16 @@ fn label_names_and_values() {
 }
 
 #[test]
+fn labels_the_alerts_set_are_reserved() {
+    check_one(
+        &format!(
+            "version: v1\nservice: api\nowner: a\nlabels: {{slo_tier: x}}\nslos:\n{VALID_SLO}"
+        ),
+        &["4:10 E015 label `slo_tier` in labels is set by the generated rules"],
+    );
+}
+
+#[test]
 fn alert_names() {
     let a = "version: v1\nservice: a-b\nowner: t\nslos:\n".to_string()
         + &VALID_SLO.replace("api-availability", "c");
