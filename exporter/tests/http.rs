@@ -391,7 +391,7 @@ fn check_metrics_passes_on_live_traffic() {
         slos.display().to_string(),
     ]);
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = slo_gen::run(cli, &mut out, &mut err).unwrap();
+    let code = slo_gen::run(cli, &mut out, &mut err);
     let (out, err) = (
         String::from_utf8(out).unwrap(),
         String::from_utf8(err).unwrap(),

@@ -20,7 +20,7 @@ fn exercise(text: String) {
     }
     let texts: BTreeMap<String, String> = [("fuzz.yaml".to_string(), sources[0].text.clone())].into();
     let mut out = Vec::new();
-    slo_gen::render::write(&mut out, slo_gen::render::Format::Human, &checked.diagnostics, &texts).unwrap();
+    slo_spec::render::write(&mut out, slo_spec::render::Format::Human, &checked.diagnostics, &texts).unwrap();
 }
 
 fuzz_target!(|data: &[u8]| {

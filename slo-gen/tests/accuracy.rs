@@ -108,7 +108,7 @@ fn long_window_ratio_is_exact_under_diurnal_traffic() {
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let groups = slo_gen::rules::service_groups(&checked.services[0], &Default::default());
     let mut rules = String::new();
-    slo_gen::emit::groups(&mut rules, 0, &groups);
+    slo_gen::rules::emit::groups(&mut rules, 0, &groups);
 
     let (ok, err) = counters();
     let day = 24 * 60;

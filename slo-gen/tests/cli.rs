@@ -158,7 +158,7 @@ fn github_format() {
 #[test]
 fn oversized_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let big = format!("{VALID}# {}\n", "x".repeat(slo_spec::yaml::MAX_FILE_BYTES));
+    let big = format!("{VALID}# {}\n", "x".repeat(slo_spec::MAX_FILE_BYTES));
     write(dir.path(), "slos/big.yaml", &big);
     write(
         dir.path(),
@@ -175,7 +175,7 @@ fn oversized_file_is_refused() {
         format!(
             "spec file is {} bytes; the limit is {} bytes",
             big.len(),
-            slo_spec::yaml::MAX_FILE_BYTES
+            slo_spec::MAX_FILE_BYTES
         )
     );
 }

@@ -100,7 +100,7 @@ fn every_query_parses_and_reads_only_recorded_series() {
 
 #[test]
 fn grafana_conventions() {
-    let overview_uid = slo_gen::dashboards::OVERVIEW_UID;
+    let overview_uid = slo_gen::names::OVERVIEW_UID;
     let mut uids = BTreeSet::new();
     for (name, d) in committed_dashboards() {
         assert!(d["schemaVersion"].as_u64().unwrap() >= 36, "{name}");
@@ -218,9 +218,9 @@ fn burn_rate_panels_draw_every_alert_threshold() {
 
 #[test]
 fn long_service_names_get_distinct_short_uids() {
-    let a = slo_gen::rules::dashboard_uid(&"a".repeat(60));
-    let b = slo_gen::rules::dashboard_uid(&format!("{}b", "a".repeat(59)));
+    let a = slo_gen::names::dashboard_uid(&"a".repeat(60));
+    let b = slo_gen::names::dashboard_uid(&format!("{}b", "a".repeat(59)));
     assert!(a.len() <= 40 && b.len() <= 40);
     assert_ne!(a, b);
-    assert_eq!(slo_gen::rules::dashboard_uid("payments"), "slo-payments");
+    assert_eq!(slo_gen::names::dashboard_uid("payments"), "slo-payments");
 }

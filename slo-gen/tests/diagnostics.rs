@@ -22,9 +22,9 @@ fn fixtures() -> BTreeMap<String, PathBuf> {
 fn render(path: &Path) -> (String, Vec<Code>) {
     let loaded = slo_gen::load(&[path.to_path_buf()]).unwrap();
     let mut out = Vec::new();
-    slo_gen::render::write(
+    slo_spec::render::write(
         &mut out,
-        slo_gen::render::Format::Human,
+        slo_spec::render::Format::Human,
         &loaded.checked.diagnostics,
         &loaded.texts,
     )

@@ -73,7 +73,7 @@ fn each_sli_kind_yields_its_error_ratio() {
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let groups = slo_gen::rules::service_groups(&checked.services[0], &Default::default());
     let mut rules = String::new();
-    slo_gen::emit::groups(&mut rules, 0, &groups);
+    slo_gen::rules::emit::groups(&mut rules, 0, &groups);
 
     // (slo, window, expected error ratio at 2h)
     let expected = [

@@ -78,16 +78,8 @@ pub fn read_sources(paths: &[PathBuf]) -> Result<(Vec<Source>, Vec<Diagnostic>),
             source: e,
         })?;
         if bytes.len() > crate::yaml::MAX_FILE_BYTES {
-            // Let the parser report the size with the usual wording, without decoding it.
-            let text = " ".repeat(crate::yaml::MAX_FILE_BYTES + 1);
-            if let Err(d) = crate::yaml::parse(&name, &text) {
-                diags.push(Diagnostic {
-                    message: d
-                        .message
-                        .replace(&text.len().to_string(), &bytes.len().to_string()),
-                    ..d
-                });
-            }
+            // Reported without decoding it.
+            diags.push(crate::yaml::too_large(&name, bytes.len()));
             continue;
         }
         match String::from_utf8(bytes) {

@@ -1,5 +1,7 @@
-//! The validated, normalised model every backend consumes. It holds no YAML types:
-//! both spec formats (v1 and Sloth `prometheus/v1`) lower into it.
+//! The validated, normalised model every backend consumes. It holds no YAML types: all
+//! three spec formats (v1, Sloth `prometheus/v1`, OpenSLO v1) lower into it, and it is
+//! fully resolved (default alert windows are filled in), so every backend reads the same
+//! windows.
 
 use crate::decimal::Decimal;
 use crate::diagnostic::Span;
@@ -34,7 +36,8 @@ pub struct Slo {
     pub span: Span,
     pub description: String,
     pub objective: Objective,
-    pub period: Period,
+    /// The rolling period the objective holds over.
+    pub period: Window,
     /// SLO-level labels (Sloth has them; v1 puts labels on the file and the alerts).
     pub labels: Labels,
     pub sli: Sli,
@@ -75,12 +78,6 @@ impl Objective {
     pub fn error_budget(&self) -> f64 {
         (100.0 - self.percent) / 100.0
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Period {
-    pub duration: Duration,
-    pub text: String,
 }
 
 pub const DEFAULT_PERIOD_TEXT: &str = "30d";
@@ -173,22 +170,53 @@ pub struct Alerting {
     pub min_events: Option<u64>,
     pub labels: Labels,
     pub annotations: Labels,
-    pub page: Tier,
-    pub ticket: Tier,
+    pub page: TierPolicy,
+    pub ticket: TierPolicy,
 }
 
+impl Alerting {
+    pub fn tier(&self, tier: Tier) -> &TierPolicy {
+        match tier {
+            Tier::Page => &self.page,
+            Tier::Ticket => &self.ticket,
+        }
+    }
+}
+
+/// The two alert tiers of the multi-window policy: the spec's `page` and `ticket`, and
+/// the `slo_tier` label of the generated alerts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Tier {
+    Page,
+    Ticket,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 2] = [Tier::Page, Tier::Ticket];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Page => "page",
+            Tier::Ticket => "ticket",
+        }
+    }
+}
+
+/// One tier as resolved for an SLO: the spec's settings over the file's defaults over the
+/// default policy.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub struct Tier {
+pub struct TierPolicy {
     pub disabled: bool,
     pub labels: Labels,
     pub annotations: Labels,
     /// How long the condition must hold before the alert fires (Prometheus `for`).
     pub for_: Option<Window>,
-    /// Explicit window pairs; `None` means the default policy derived from the period.
-    pub windows: Option<Vec<WindowPair>>,
+    /// The window pairs, never empty: the spec's, or the default policy for the period.
+    pub windows: Vec<WindowPair>,
 }
 
-/// A duration with the text it was written as.
+/// A duration with the text it was written as (`30d`, `5m`), so generated files print
+/// what the user wrote. Periods, `for` and windows are all of this type.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Window {
     pub duration: Duration,

@@ -1,10 +1,6 @@
-//! Rules for names Prometheus and this toolkit accept: services, SLOs, labels, alerts,
-//! metrics, and durations.
+//! Rules for names Prometheus and this toolkit accept (services, SLOs, labels, alerts,
+//! metrics) and duration text. Pure predicates; the loader reports what they refuse.
 
-use crate::diagnostic::{Code, Span};
-use crate::model::Labels;
-use crate::reader::Cx;
-use crate::yaml::Key;
 use std::time::Duration;
 
 /// Labels the generated rules set themselves; a spec may not set them.
@@ -18,31 +14,20 @@ pub const RESERVED_LABELS: &[&str] = &[
     "sli_window",
 ];
 
-/// `[a-z0-9-]+`, at most 63 characters: service and SLO names end up in rule group names,
-/// label values, dashboard uids and file names.
-pub(crate) fn slug(cx: &mut Cx, name: &str, span: Span, what: &str) -> bool {
-    let ok = !name.is_empty()
+/// `[a-z0-9-]+`, at most 63 characters, no dash at either end: service and SLO names end
+/// up in rule group names, label values, dashboard uids and file names.
+pub fn is_slug(name: &str) -> bool {
+    !name.is_empty()
         && name.len() <= 63
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !ok {
-        cx.report(
-            span,
-            Code::InvalidName,
-            format!("{what} `{name}` is not a valid name"),
-            format!(
-                "use lowercase letters, digits and inner dashes, at most 63 characters, e.g. `{}`",
-                suggest_slug(name)
-            ),
-        );
-    }
-    ok
+        && !name.ends_with('-')
 }
 
-fn suggest_slug(name: &str) -> String {
+/// A slug close to `name`, for the help line of an invalid one.
+pub fn suggest_slug(name: &str) -> String {
     let s: String = name
         .to_ascii_lowercase()
         .chars()
@@ -68,84 +53,6 @@ pub fn is_metric_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
 }
 
-/// Checks label names and values and collects them. `allow` lists reserved names this
-/// map may override (page/ticket labels may set `severity`).
-pub(crate) fn labels(
-    cx: &mut Cx,
-    entries: Vec<(Key, String, Span)>,
-    what: &str,
-    allow: &[&str],
-) -> Labels {
-    let mut out = Labels::new();
-    for (key, value, value_span) in entries {
-        let mut ok = true;
-        if !is_label_name(&key.name) || key.name.starts_with("__") {
-            ok = false;
-            cx.report(
-                key.span,
-                Code::InvalidLabelName,
-                format!("`{}` is not a valid Prometheus label name", key.name),
-                "label names match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`",
-            );
-        } else if RESERVED_LABELS.contains(&key.name.as_str())
-            && !allow.contains(&key.name.as_str())
-        {
-            ok = false;
-            cx.report(
-                key.span,
-                Code::InvalidLabelName,
-                format!(
-                    "label `{}` in {what} is set by the generated rules",
-                    key.name
-                ),
-                format!(
-                    "rename it; reserved label names are: {}",
-                    RESERVED_LABELS.join(", ")
-                ),
-            );
-        }
-        if value.is_empty() {
-            ok = false;
-            cx.report(
-                value_span,
-                Code::InvalidLabelValue,
-                format!("label `{}` has an empty value", key.name),
-                "Prometheus drops labels with empty values; give a value or remove the label",
-            );
-        } else if value.contains("{{") || value.contains("}}") {
-            ok = false;
-            cx.report(
-                value_span,
-                Code::InvalidLabelValue,
-                format!("label `{}` contains template braces", key.name),
-                "label values are fixed; put templated text in annotations",
-            );
-        }
-        if ok {
-            out.insert(key.name, value);
-        }
-    }
-    out
-}
-
-/// Annotations: names must be label names; values are free text (and may be templates).
-pub(crate) fn annotations(cx: &mut Cx, entries: Vec<(Key, String, Span)>) -> Labels {
-    let mut out = Labels::new();
-    for (key, value, _) in entries {
-        if is_label_name(&key.name) {
-            out.insert(key.name, value);
-        } else {
-            cx.report(
-                key.span,
-                Code::InvalidLabelName,
-                format!("`{}` is not a valid annotation name", key.name),
-                "annotation names match [a-zA-Z_][a-zA-Z0-9_]*",
-            );
-        }
-    }
-    out
-}
-
 /// Parses a Prometheus duration (`30d`, `4w`, `1h30m`, `300ms`). Bare numbers are refused:
 /// Prometheus would read them as seconds, which is never what a spec author means.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -161,40 +68,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     promql_parser::util::parse_duration(t).map_err(|e| format!("`{text}` is not a duration: {e}"))
 }
 
-/// A duration field within bounds; reports and returns `None` otherwise.
-pub(crate) fn duration(
-    cx: &mut Cx,
-    text: &str,
-    span: Span,
-    what: &str,
-    min: Duration,
-    max: Duration,
-) -> Option<Duration> {
-    match parse_duration(text) {
-        Ok(d) if d >= min && d <= max => Some(d),
-        Ok(_) => {
-            cx.report(
-                span,
-                Code::BadDuration,
-                format!(
-                    "`{what}` must be between {} and {}, got `{text}`",
-                    promql_parser::util::display_duration(&min),
-                    promql_parser::util::display_duration(&max)
-                ),
-                "",
-            );
-            None
-        }
-        Err(msg) => {
-            cx.report(
-                span,
-                Code::BadDuration,
-                format!("invalid `{what}`: {msg}"),
-                "write a number with a unit: ms, s, m, h, d, w (e.g. `30d`, `300ms`, `15m`)",
-            );
-            None
-        }
-    }
+/// Prometheus duration text: `5m`, `1h`, `4w`, `4m40s`, as rules and promtool print it.
+pub fn format_duration(d: Duration) -> String {
+    promql_parser::util::display_duration(&d)
 }
 
 /// The alert name used when a spec gives none: `payments` + `webhook-availability` ->

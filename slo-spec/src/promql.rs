@@ -3,13 +3,13 @@
 //! the YAML file.
 
 use crate::diagnostic::{Code, Span};
+use crate::lower::reader::Cx;
 use crate::model::WindowQuery;
 use crate::names::is_metric_name;
-use crate::reader::Cx;
+use crate::selectors::selectors;
 use crate::yaml::Node;
 use promql_parser::parser::value::ValueType;
 use promql_parser::parser::{self, Expr};
-use promql_parser::util::{walk_expr, ExprVisitor};
 use std::collections::BTreeSet;
 
 /// Queries longer than this are refused before parsing; real SLI queries are a few
@@ -153,6 +153,16 @@ pub(crate) fn selector(
     Some(parts.join(","))
 }
 
+/// Whether `text` is a plain vector selector (`http_requests_total{code=~"5.."}`), parsed
+/// only after the length and nesting bounds hold; `None` (with a diagnostic) when they do
+/// not.
+pub(crate) fn is_plain_selector(cx: &mut Cx, node: &Node, text: &str, what: &str) -> Option<bool> {
+    if !precheck(cx, node, text, what) {
+        return None;
+    }
+    Some(matches!(parser::parse(text), Ok(Expr::VectorSelector(_))))
+}
+
 /// A metric name field (a histogram base name or a gauge).
 pub(crate) fn metric_name(cx: &mut Cx, node: &Node, text: &str, what: &str) -> bool {
     if is_metric_name(text) {
@@ -274,62 +284,6 @@ fn parse_checked(
     )
 }
 
-/// One vector selector of a query: the metric name (from the name or an `__name__="…"`
-/// matcher; empty when neither) and the other label matchers.
-#[derive(Clone, Debug)]
-pub struct Selector {
-    pub name: String,
-    pub matchers: Vec<promql_parser::label::Matcher>,
-    /// The range, for selectors inside a range (`x[5m]`).
-    pub range: Option<std::time::Duration>,
-}
-
-struct Selectors(Vec<Selector>);
-
-impl ExprVisitor for Selectors {
-    type Error = ();
-    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
-        let (vs, range) = match expr {
-            Expr::VectorSelector(vs) => (vs, None),
-            Expr::MatrixSelector(ms) => (&ms.vs, Some(ms.range)),
-            _ => return Ok(true),
-        };
-        let mut name = vs.name.clone().unwrap_or_default();
-        let mut matchers = Vec::new();
-        for m in &vs.matchers.matchers {
-            if m.name == "__name__" && matches!(m.op, promql_parser::label::MatchOp::Equal) {
-                name = m.value.clone();
-            } else {
-                matchers.push(m.clone());
-            }
-        }
-        self.0.push(Selector {
-            name,
-            matchers,
-            range,
-        });
-        Ok(true)
-    }
-}
-
-/// Every vector selector of a parsed expression, in order (those inside ranges too).
-pub fn selectors(expr: &Expr) -> Vec<Selector> {
-    let mut s = Selectors(Vec::new());
-    let _ = walk_expr(&mut s, expr);
-    s.0
-}
-
-/// The family a series name belongs to: `x_bucket`, `x_count`, `x_sum` and `x_total` all
-/// belong to `x`, so a histogram's good (`_bucket`) and total (`_count`) are one family.
-pub fn family(name: &str) -> &str {
-    for suffix in ["_bucket", "_count", "_sum", "_total", "_created"] {
-        if let Some(base) = name.strip_suffix(suffix) {
-            return base;
-        }
-    }
-    name
-}
-
 /// Where in `text` a parser message points: an unbalanced bracket, or a token the
 /// message quotes. `probe` is what the parser saw; `original` is the scalar's value, of
 /// the same length (placeholders are replaced by durations of their own length).
@@ -448,16 +402,6 @@ fn span_at(src: &str, offset: usize, len: usize) -> Span {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn families() {
-        assert_eq!(
-            family("billing_request_duration_seconds_bucket"),
-            "billing_request_duration_seconds"
-        );
-        assert_eq!(family("billing_requests_total"), "billing_requests");
-        assert_eq!(family("up"), "up");
-    }
 
     #[test]
     fn tokens_from_messages() {

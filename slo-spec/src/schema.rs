@@ -229,7 +229,7 @@ fn drop_null(value: &mut serde_json::Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields;
+    use crate::lower::fields;
     use serde_json::Value;
 
     fn props(schema: &Value, def: Option<&str>) -> Vec<String> {

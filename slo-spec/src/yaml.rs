@@ -57,22 +57,23 @@ pub struct Document {
     pub root: Node,
 }
 
+/// E018 for a file of `len` bytes, over [`MAX_FILE_BYTES`].
+pub fn too_large(file: &str, len: usize) -> Diagnostic {
+    Diagnostic::new(
+        file,
+        Span::START,
+        Code::FileTooLarge,
+        format!("spec file is {len} bytes; the limit is {MAX_FILE_BYTES} bytes"),
+    )
+    .help("split the file into one file per service")
+}
+
 /// Parses `src` into documents. A syntax error is returned as a diagnostic at its position;
 /// the parser's budget bounds aliases, depth and node counts, so alias bombs and deep
 /// nesting fail fast instead of exhausting memory.
 pub fn parse(file: &str, src: &str) -> Result<Vec<Document>, Diagnostic> {
     if src.len() > MAX_FILE_BYTES {
-        return Err(Diagnostic::new(
-            file,
-            Span::START,
-            Code::FileTooLarge,
-            format!(
-                "spec file is {} bytes; the limit is {} bytes",
-                src.len(),
-                MAX_FILE_BYTES
-            ),
-        )
-        .help("split the file into one file per service"));
+        return Err(too_large(file, src.len()));
     }
     let options = serde_saphyr::options! {
         with_snippet: false,

@@ -107,3 +107,33 @@ fn a_repeated_slo_document_is_a_duplicate() {
         .collect();
     assert_eq!(got, ["17:9 E010 SLO `s` is declared twice in this file"]);
 }
+
+/// OpenSLO queries are bounded like every other query before the PromQL parser sees them:
+/// the largest query a spec file can hold and the deepest nesting get a positioned
+/// diagnostic, not a stack overflow or minutes of parsing.
+#[test]
+fn huge_and_deep_queries_are_refused_before_parsing() {
+    let nested = |n: usize| format!("{}x{}", "(".repeat(n), ")".repeat(n));
+    // As large as the file limit allows.
+    let room = slo_spec::MAX_FILE_BYTES - doc(INDICATOR).len() - 64;
+    let huge = format!("x{}", " or x".repeat(room / 5));
+    for (query, want) in [
+        (nested(100_000), "is 200001 bytes long; the limit is 16384"),
+        // Within the length bound, the nesting bound holds.
+        (nested(8_000), "nests brackets 8000 deep; the limit is 64"),
+        (huge, "bytes long; the limit is 16384"),
+    ] {
+        let text = doc(&INDICATOR.replacen("query: 'e_total'", &format!("query: '{query}'"), 1));
+        assert!(text.len() <= slo_spec::MAX_FILE_BYTES, "{}", text.len());
+        let got: Vec<String> = load(&text)
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}:{} {} {}", d.span.line, d.span.column, d.code, d.message))
+            .collect();
+        assert!(
+            got.iter()
+                .any(|g| g.starts_with("10:62 E012 `ratioMetric.bad.query`") && g.contains(want)),
+            "want {want} at 10:62, got {got:#?}"
+        );
+    }
+}

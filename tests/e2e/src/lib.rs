@@ -195,14 +195,14 @@ impl Stack {
                 checked.diagnostics
             ));
         }
-        let outputs = slo_gen::generate::outputs(
+        let outputs = slo_gen::outputs::outputs(
             &checked.services,
             &d.join("rules"),
             &d.join("dashboards"),
-            slo_gen::emit::RulesFormat::Prometheus,
+            slo_gen::rules::emit::RulesFormat::Prometheus,
             &Default::default(),
         );
-        slo_gen::generate::write(&outputs, &[&d.join("rules"), &d.join("dashboards")])
+        slo_gen::outputs::write(&outputs, &[&d.join("rules"), &d.join("dashboards")])
             .map_err(|e| e.to_string())?;
 
         let (ex_port, admin_port, prom_port, am_port, recv_port) = (

@@ -55,16 +55,14 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
         .unwrap();
 
     // The deadline from the policy maths.
-    let plan = slo_gen::policy::plan(webhooks);
+    let plan = slo_eval::plan(webhooks);
     let page = plan
         .tiers
         .iter()
-        .find(|t| t.severity == slo_gen::policy::Severity::Page)
+        .find(|t| t.tier == slo_spec::Tier::Page)
         .unwrap();
     let burn = ERROR_RATE / webhooks.objective.budget_decimal().to_f64();
-    let detection = slo_gen::unittest::detection(page, burn)
-        .unwrap()
-        .as_secs_f64();
+    let detection = page.detection(burn).unwrap().as_secs_f64();
     let base = plan.base.as_secs_f64();
     let expected = (detection + base + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
     println!(

@@ -3,18 +3,18 @@
 //! one file become one service. What has no equivalent here is refused with a position
 //! (E021), never silently dropped.
 
+use super::alerting::AlertingSpec;
+use super::common::{self, SloParts};
+use super::reader::{self, fields, Cx, Fields};
 use crate::decimal::Decimal;
 use crate::diagnostic::{Code, Span};
 use crate::model::*;
-use crate::names;
 use crate::promql;
-use crate::reader::{self, fields, Cx, Fields};
-use crate::v1::{self, AlertingSpec};
 use crate::yaml::{Node, Value};
 
-pub const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
-pub const METADATA_FIELDS: &[&str] = &["name", "displayName", "labels", "annotations"];
-pub const SPEC_FIELDS: &[&str] = &[
+const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
+const METADATA_FIELDS: &[&str] = &["name", "displayName", "labels", "annotations"];
+const SPEC_FIELDS: &[&str] = &[
     "description",
     "service",
     "indicator",
@@ -68,31 +68,22 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let meta = top
         .require(cx, "metadata", "the OpenSLO document")
         .and_then(|n| fields(cx, n, "metadata", METADATA_FIELDS));
-    let name_node = meta
+    let name = meta
         .as_ref()
-        .and_then(|m| m.require(cx, "name", "metadata"));
-    let name = name_node.and_then(|n| reader::string(cx, n, "metadata.name"));
-    let name_ok = match (&name, name_node) {
-        (Some(n), Some(node)) => names::slug(cx, n, node.span, "SLO name"),
-        _ => false,
-    };
+        .and_then(|m| m.require(cx, "name", "metadata"))
+        .and_then(|n| common::slug(cx, n, "SLO name"));
     let mut labels = meta
         .as_ref()
         .and_then(|m| m.get("labels"))
-        .map(|n| {
-            let entries = reader::string_map(cx, n, "metadata.labels", true);
-            names::labels(cx, entries, "metadata.labels", &["owner"])
-        })
+        .map(|n| common::label_map(cx, n, "metadata.labels", true, &["owner"]))
         .unwrap_or_default();
     let owner = labels.remove("owner");
     let spec = top
         .require(cx, "spec", "the OpenSLO document")
         .and_then(|n| fields(cx, n, "spec", SPEC_FIELDS))?;
-    let service_node = spec.require(cx, "service", "spec");
-    let service = service_node.and_then(|n| reader::string(cx, n, "spec.service"));
-    if let (Some(s), Some(n)) = (&service, service_node) {
-        names::slug(cx, s, n.span, "service");
-    }
+    let service = spec
+        .require(cx, "service", "spec")
+        .and_then(|n| common::slug(cx, n, "service"));
     let description = match spec.get("description") {
         Some(n) => reader::string(cx, n, "spec.description"),
         None => Some(String::new()),
@@ -123,42 +114,25 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
             );
         }
     }
-    let period = period(cx, &spec);
-    let objective = objective(cx, &spec);
-    let sli = spec
-        .require(cx, "indicator", "spec")
-        .and_then(|n| indicator(cx, n));
-    let (service, name) = (service?, name.filter(|_| name_ok)?);
-    let alerting = v1::merge_alerting(
-        &AlertingSpec::default(),
-        &AlertingSpec::default(),
-        &service,
-        &name,
-    );
-    let slo = Slo {
-        span: name_node.map(|n| n.span).unwrap_or(Span::START),
+    let parts = SloParts {
         name,
-        description: description?,
-        objective: objective?,
-        period: period?,
+        description,
+        period: period(cx, &spec),
+        objective: objective(cx, &spec),
         labels: Labels::new(),
-        sli: sli?,
-        alerting,
+        sli: spec
+            .require(cx, "indicator", "spec")
+            .and_then(|n| indicator(cx, n)),
+        alerting: Some(AlertingSpec::default()),
     };
-    Some(Service {
-        file: cx.file.to_string(),
-        format: Format::OpenSloV1,
-        name: service,
-        span: service_node.map(|n| n.span).unwrap_or(Span::START),
-        owner,
-        labels,
-        slos: vec![slo],
-    })
+    let service_name = service.as_ref().map(|(n, _)| n.as_str()).unwrap_or("");
+    let slo = common::finish_slo(cx, parts, &AlertingSpec::default(), service_name)?;
+    common::finish_service(cx, Format::OpenSloV1, service, owner, labels, vec![slo])
 }
 
-fn period(cx: &mut Cx, spec: &Fields) -> Option<Period> {
+fn period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
     let Some(node) = spec.get("timeWindow") else {
-        return Some(v1::default_period());
+        return Some(common::default_period());
     };
     let items = reader::list(cx, node, "spec.timeWindow")?;
     let [item] = items else {
@@ -184,16 +158,7 @@ fn period(cx: &mut Cx, spec: &Fields) -> Option<Period> {
         return None;
     }
     let n = f.require(cx, "duration", "spec.timeWindow")?;
-    let text = reader::string(cx, n, "spec.timeWindow.duration")?;
-    let duration = names::duration(
-        cx,
-        &text,
-        n.span,
-        "duration",
-        v1::MIN_PERIOD,
-        v1::MAX_PERIOD,
-    )?;
-    Some(Period { duration, text })
+    common::period(cx, n, "spec.timeWindow.duration")
 }
 
 fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
@@ -218,20 +183,8 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
         (percent.map(|d| d.to_string()).unwrap_or(text), n.span)
     };
     let percent = percent_text.parse::<f64>().unwrap_or(f64::NAN);
-    if !(percent > 0.0 && percent < 100.0) {
-        cx.report(
-            span,
-            Code::ObjectiveOutOfRange,
-            format!("objective must be between 0% and 100% (exclusive), got {percent_text}%"),
-            "OpenSLO `target` is a ratio (0.999); `targetPercent` a percentage (99.9)",
-        );
-        return None;
-    }
-    Some(Objective {
-        percent,
-        text: percent_text,
-        span,
-    })
+    let help = "OpenSLO `target` is a ratio (0.999); `targetPercent` a percentage (99.9)";
+    common::percent_objective(cx, percent, percent_text, span, "%", help)
 }
 
 fn indicator(cx: &mut Cx, node: &Node) -> Option<Sli> {
@@ -334,8 +287,8 @@ fn query(cx: &mut Cx, node: &Node, what: &str, counter: bool) -> Option<WindowQu
     let template = if text.contains("{{") {
         text
     } else {
-        let plain = promql_parser::parser::parse(text.trim())
-            .is_ok_and(|e| matches!(e, promql_parser::parser::Expr::VectorSelector(_)));
+        // Bounded like every query before the parser sees it.
+        let plain = promql::is_plain_selector(cx, qnode, text.trim(), &label)?;
         if !(plain && counter) {
             cx.report(
                 qnode.span,

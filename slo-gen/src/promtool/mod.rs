@@ -1,12 +1,15 @@
-//! Running the real `promtool` on generated unit tests, one SLO per invocation so the
-//! report says which SLO failed; SLOs run in parallel.
+//! Proving the alerts with the real `promtool`: [`suite`] writes each SLO's unit tests;
+//! [`run`] runs `promtool test rules` on them, one SLO per invocation so the report says
+//! which SLO failed, SLOs in parallel.
+
+pub mod suite;
 
 use crate::rules::Options;
-use crate::unittest::{self, Summary};
 use slo_spec::Service;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
+use suite::Summary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromtoolError {
@@ -55,7 +58,7 @@ pub fn run(
     let mut jobs = Vec::new();
     for svc in services {
         for slo in &svc.slos {
-            let suite = unittest::suite(svc, slo, opts);
+            let suite = suite::suite(svc, slo, opts);
             let d = dir.join(&svc.name).join(&slo.name);
             std::fs::create_dir_all(&d).map_err(io(&d))?;
             std::fs::write(d.join("rules.yaml"), &suite.rules).map_err(io(&d))?;

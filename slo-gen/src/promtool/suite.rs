@@ -1,4 +1,4 @@
-//! Promtool unit tests for the generated alerts: for each tier an input burning just
+//! Promtool unit tests for the generated alerts (the suite of one SLO): for each tier an input burning just
 //! above its threshold fires within the detection time the policy maths predicts (and not
 //! long before), just below it never fires, a steady burn of 0.5 never alerts, and zero
 //! traffic gives no ratio and no alert.
@@ -7,10 +7,12 @@
 //! is the SLO's generated groups without the two rules that read raw metrics), so they
 //! exercise every window, guard, threshold and alert exactly as generated, for any SLI.
 
-use crate::emit::{self, scalar};
-use crate::policy::{self, Plan, TierPlan};
-use crate::rules::{self, names, Group, Options, Rule};
+use crate::names::{self, series};
+use crate::rules::emit::{self, scalar};
+use crate::rules::{self, Group, Options, Rule};
+use slo_eval::{Plan, TierPlan};
 use slo_spec::decimal::Decimal;
+use slo_spec::names::format_duration;
 use slo_spec::{Service, Slo};
 use std::fmt::Write;
 use std::time::Duration;
@@ -65,20 +67,12 @@ fn num(v: f64) -> String {
 
 fn alerts_count(alert: &str, svc: &str, slo: &str, tier: Option<&str>) -> String {
     let tier = tier
-        .map(|t| format!(",slo_tier=\"{t}\""))
+        .map(|t| format!(",{}=\"{t}\"", names::TIER_LABEL))
         .unwrap_or_default();
-    format!("count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{svc}\",slo=\"{slo}\"{tier}}})")
-}
-
-/// Expected detection time of a tier at a constant burn after a clean history: the first
-/// pair whose long window crosses its threshold (the short one crosses earlier).
-pub fn detection(tier: &TierPlan, burn: f64) -> Option<Duration> {
-    tier.pairs
-        .iter()
-        .filter(|p| p.burn_rate.to_f64() < burn)
-        .map(|p| Duration::from_secs_f64(p.long.as_secs_f64() * p.burn_rate.to_f64() / burn))
-        .min()
-        .map(|d| d + tier.for_.unwrap_or_default())
+    format!(
+        "count({}{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{svc}\",slo=\"{slo}\"{tier}}})",
+        series::ALERTS
+    )
 }
 
 /// One promtool test file: rules are evaluated every `step`.
@@ -89,13 +83,13 @@ struct TestFile {
 }
 
 pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
-    let plan = policy::plan(slo);
+    let plan = slo_eval::plan(slo);
     let groups: Vec<Group> = rules::slo_groups(svc, slo, opts)
         .into_iter()
         .map(|mut g| {
             g.rules.retain(|r| {
                 !matches!(r, Rule::Record { record, .. }
-                    if *record == names::error_events(plan.base) || *record == names::events(plan.base))
+                    if *record == series::error_events(plan.base) || *record == series::events(plan.base))
             });
             g
         })
@@ -104,12 +98,12 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
     emit::groups(&mut rules_text, 0, &groups);
 
     let (files, summary) = test_files(svc, slo, &plan);
-    let sel = rules::selector(&svc.name, &slo.name);
+    let sel = names::selector(&svc.name, &slo.name);
     let mut tests = Vec::new();
     for f in &files {
         let mut t = String::new();
         t.push_str("rule_files:\n  - rules.yaml\n");
-        let _ = writeln!(t, "evaluation_interval: {}", policy::text(f.step));
+        let _ = writeln!(t, "evaluation_interval: {}", format_duration(f.step));
         // Records first, then the windows built from them, then the alerts reading both.
         t.push_str("group_eval_order:\n");
         for g in &groups {
@@ -118,24 +112,24 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
         t.push_str("tests:\n");
         for s in &f.scenarios {
             let _ = writeln!(t, "  - name: {}", scalar(&s.name));
-            let _ = writeln!(t, "    interval: {}", policy::text(f.step));
+            let _ = writeln!(t, "    interval: {}", format_duration(f.step));
             t.push_str("    input_series:\n");
             let _ = writeln!(
                 t,
                 "      - series: {}",
-                scalar(&format!("{}{sel}", names::error_events(plan.base)))
+                scalar(&format!("{}{sel}", series::error_events(plan.base)))
             );
             let _ = writeln!(t, "        values: {}", scalar(&s.errors));
             let _ = writeln!(
                 t,
                 "      - series: {}",
-                scalar(&format!("{}{sel}", names::events(plan.base)))
+                scalar(&format!("{}{sel}", series::events(plan.base)))
             );
             let _ = writeln!(t, "        values: {}", scalar(&s.events));
             t.push_str("    promql_expr_test:\n");
             for c in &s.checks {
                 let _ = writeln!(t, "      - expr: {}", scalar(&c.expr));
-                let _ = writeln!(t, "        eval_time: {}", policy::text(c.at));
+                let _ = writeln!(t, "        eval_time: {}", format_duration(c.at));
                 match c.value {
                     Some(v) => {
                         let _ = writeln!(t, "        exp_samples:\n          - labels: \"{{}}\"\n            value: {}", num(v));
@@ -159,7 +153,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
     let budget = slo.objective.budget_decimal().to_f64();
     let alert = &slo.alerting.name;
     let (sname, oname) = (&svc.name, &slo.name);
-    let sel = rules::selector(sname, oname);
+    let sel = names::selector(sname, oname);
     let min_long = plan
         .tiers
         .iter()
@@ -180,7 +174,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
     };
     for (i, tier) in tiers.into_iter().enumerate() {
         let (tname, pairs) = match tier {
-            Some(t) => (t.severity.as_str(), t.pairs.as_slice()),
+            Some(t) => (t.tier.as_str(), t.pairs.as_slice()),
             None => ("recording", &[][..]),
         };
         // Half the tier's shortest window: every window holds at least two samples.
@@ -221,7 +215,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                         .push(format!("{tname} at {}x", pair.burn_rate));
                     continue;
                 }
-                let Some(expected) = detection(tier, burn) else {
+                let Some(expected) = tier.detection(burn) else {
                     continue;
                 };
                 // Clean history as long as the tier's longest window, so no window is
@@ -247,7 +241,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 scenarios.push(Scenario {
                     name: format!(
                         "{tname} fires within {} at {burn_text}x burn (1.1 x {})",
-                        policy::text(round_secs(expected)),
+                        format_duration(round_secs(expected)),
                         pair.burn_rate
                     ),
                     errors: format!(
@@ -290,7 +284,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
         let n = steps(tier_longest * 6 / 5, step);
         let mut steady: Vec<Check> = silent(n);
         if i == 0 {
-            for name in [names::BUDGET_REMAINING, names::CURRENT_BURN_RATE] {
+            for name in [series::BUDGET_REMAINING, series::CURRENT_BURN_RATE] {
                 steady.push(Check {
                     expr: format!("round(sum({name}{sel}) * 1000)"),
                     at: at(n),
@@ -311,7 +305,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
         };
         for w in windows {
             zero.push(Check {
-                expr: format!("{}{sel}", names::error_ratio(w)),
+                expr: format!("{}{sel}", series::error_ratio(w)),
                 at: at(n),
                 value: None,
             });

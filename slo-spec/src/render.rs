@@ -1,10 +1,12 @@
-//! Diagnostic output: rustc-style text, JSON, and GitHub workflow annotations.
+//! Diagnostics rendered for people and machines: rustc-style text with the source line
+//! and a caret, JSON, and GitHub workflow annotations. Lives with the diagnostics so that
+//! every consumer (the CLI, the fuzzer) renders them the same way.
 
-use slo_spec::{Diagnostic, Severity};
+use crate::diagnostic::{Diagnostic, Severity};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// `file:line:col: error[CODE]: message`, the source line with a caret, and help.
     Human,

@@ -2,7 +2,10 @@
 //! stopping at the first.
 
 use crate::diagnostic::{Code, Diagnostic, Span};
+use crate::model::Window;
+use crate::names::{format_duration, parse_duration};
 use crate::yaml::{Key, Node, Value};
+use std::time::Duration;
 
 /// Lowering context for one file: the source (to slice scalars as written) and the
 /// diagnostics found so far.
@@ -175,6 +178,60 @@ pub(crate) fn number(cx: &mut Cx, node: &Node, what: &str) -> Option<(f64, Strin
         }
         _ => {
             cx.wrong_type(node, what, "a number", "");
+            None
+        }
+    }
+}
+
+/// What a duration field accepts, and the unit its "add a unit" hint suggests.
+#[derive(Clone, Copy)]
+pub(crate) struct DurationBounds {
+    pub min: Duration,
+    pub max: Duration,
+    pub unit: &'static str,
+}
+
+/// A duration field (`30d`, `300ms`, `1h30m`): the one reader for periods, thresholds,
+/// ages, `for` and windows. A bare number is refused with a hint to add the unit:
+/// Prometheus would read it as seconds, which is never what a spec author means.
+pub(crate) fn duration(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    bounds: DurationBounds,
+) -> Option<Window> {
+    if matches!(node.value, Value::Int(_) | Value::Float(_)) {
+        let help = format!(
+            "durations need a unit, e.g. `{}{}`",
+            cx.text(node.span),
+            bounds.unit
+        );
+        cx.wrong_type(node, what, "a duration string", &help);
+        return None;
+    }
+    let text = string(cx, node, what)?;
+    match parse_duration(&text) {
+        Ok(d) if d >= bounds.min && d <= bounds.max => Some(Window { duration: d, text }),
+        Ok(_) => {
+            cx.report(
+                node.span,
+                Code::BadDuration,
+                format!(
+                    "`{what}` must be between {} and {}, got `{text}`",
+                    format_duration(bounds.min),
+                    format_duration(bounds.max)
+                ),
+                "",
+            );
+            None
+        }
+        Err(msg) => {
+            cx.report(
+                node.span,
+                Code::BadDuration,
+                format!("invalid `{what}`: {msg}"),
+                "write a number with a unit: ms, s, m, h, d, w (e.g. `30d`, `300ms`, `15m`)",
+            );
             None
         }
     }

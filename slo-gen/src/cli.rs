@@ -1,0 +1,135 @@
+//! The command line, as clap types: every flag and its default lives here, and nowhere
+//! else. Commands (`cmd`) take these arguments; engine modules never see clap.
+
+use crate::rules::emit::RulesFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "slo-gen",
+    version,
+    about = "Compile SLO specs into Prometheus rules and Grafana dashboards"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate specs; exit 1 when any has an error.
+    Validate(ValidateArgs),
+    /// Print the JSON Schema of the v1 spec language.
+    Schema,
+    /// Compile specs into rule files and Grafana dashboards (one of each per service, plus
+    /// an overview); nothing is written when any spec has an error.
+    Generate(GenerateArgs),
+    /// Check that a service exposes every series the specs read, and every latency
+    /// threshold as an exact bucket boundary; exit 1 naming what is missing.
+    CheckMetrics(CheckMetricsArgs),
+    /// Write promtool unit tests proving every SLO's alerts fire (and only when they
+    /// should), run `promtool test rules` on them, and report per SLO.
+    Test(TestArgs),
+}
+
+/// Spec files or directories (walked for *.yaml and *.yml).
+#[derive(Args, Debug)]
+pub struct Specs {
+    #[arg(default_value = "slos")]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+    pub format: DiagnosticFormat,
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// `file:line:col: error[CODE]: message`, the source line with a caret, and help.
+    Human,
+    /// A JSON array of `{file, line, column, code, severity, message, help}`.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=...`).
+    Github,
+}
+
+impl From<DiagnosticFormat> for slo_spec::render::Format {
+    fn from(f: DiagnosticFormat) -> Self {
+        match f {
+            DiagnosticFormat::Human => Self::Human,
+            DiagnosticFormat::Json => Self::Json,
+            DiagnosticFormat::Github => Self::Github,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    #[arg(long, default_value = "rules")]
+    pub rules_dir: PathBuf,
+    #[arg(long, default_value = "dashboards")]
+    pub dashboards_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = RulesFormatArg::Prometheus)]
+    pub format: RulesFormatArg,
+    /// Write nothing; exit 1 naming every missing, stale or orphaned file.
+    #[arg(long)]
+    pub check: bool,
+    /// Grafana base URL for the `dashboard_url` annotation.
+    #[arg(long, default_value = "http://localhost:3000")]
+    pub grafana_url: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormatArg {
+    /// Plain rule files for Prometheus, Thanos Ruler and the Mimir/Cortex ruler.
+    Prometheus,
+    /// `monitoring.coreos.com/v1` `PrometheusRule` manifests.
+    PrometheusOperator,
+}
+
+impl From<RulesFormatArg> for RulesFormat {
+    fn from(f: RulesFormatArg) -> Self {
+        match f {
+            RulesFormatArg::Prometheus => Self::Prometheus,
+            RulesFormatArg::PrometheusOperator => Self::PrometheusOperator,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CheckMetricsArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// Scrape this URL (http://…/metrics).
+    #[arg(
+        long,
+        conflicts_with = "metrics_file",
+        required_unless_present = "metrics_file"
+    )]
+    pub metrics_url: Option<String>,
+    /// Read an exposition saved to a file.
+    #[arg(long)]
+    pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// The promtool binary.
+    #[arg(long, default_value = "promtool")]
+    pub promtool: String,
+    /// Keep the generated tests in this directory (default: a temporary one, removed).
+    #[arg(long)]
+    pub keep: Option<PathBuf>,
+}

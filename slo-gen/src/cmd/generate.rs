@@ -1,0 +1,52 @@
+//! `slo-gen generate`: rules and dashboards written atomically, or `--check`ed for drift.
+
+use super::{load_valid, Outcome, Result};
+use crate::cli::GenerateArgs;
+use crate::outputs::{self, Drift};
+use crate::rules::Options;
+use std::io::Write;
+
+pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
+    let loaded = load_valid(&args.specs.paths, "nothing was written", err)?;
+    let opts = Options {
+        grafana_url: args.grafana_url.clone(),
+    };
+    let outputs = outputs::outputs(
+        &loaded.checked.services,
+        &args.rules_dir,
+        &args.dashboards_dir,
+        args.format.into(),
+        &opts,
+    );
+    let dirs = [args.rules_dir.as_path(), args.dashboards_dir.as_path()];
+    if args.check {
+        let drift = outputs::drift(&outputs, &dirs)?;
+        for d in &drift {
+            writeln!(out, "{d}")?;
+        }
+        if drift.is_empty() {
+            writeln!(err, "{} generated files are up to date", outputs.len())?;
+            return Ok(Outcome::Clean);
+        }
+        writeln!(
+            err,
+            "slo-gen: generated files are out of date; run `slo-gen generate` and commit"
+        )?;
+        return Ok(Outcome::Findings);
+    }
+    let changed = outputs::write(&outputs, &dirs)?;
+    for d in &changed {
+        match d {
+            Drift::Missing(p) => writeln!(out, "{}: written", p.display())?,
+            Drift::Stale(p) => writeln!(out, "{}: updated", p.display())?,
+            Drift::Orphaned(_) => writeln!(out, "{d}")?,
+        }
+    }
+    writeln!(
+        err,
+        "{} files generated, {} changed",
+        outputs.len(),
+        changed.len()
+    )?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,309 @@
+//! Alerting as the formats write it (v1 and Sloth spell the same things differently),
+//! checked against the period, and resolved into the model: the SLO's settings over the
+//! file's defaults over the default policy of [`crate::policy`].
+
+use super::common;
+use super::reader::{self, fields, Cx, DurationBounds};
+use crate::decimal::Decimal;
+use crate::diagnostic::{Code, Span};
+use crate::model::*;
+use crate::names::{self, format_duration};
+use crate::policy;
+use crate::yaml::{Node, Value};
+use std::time::Duration;
+
+/// Alerting as written, before defaults are merged.
+#[derive(Default)]
+pub(crate) struct AlertingSpec {
+    pub name: Option<(String, Span)>,
+    pub disabled: Option<bool>,
+    pub min_events: Option<u64>,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub page: TierSpec,
+    pub ticket: TierSpec,
+}
+
+impl AlertingSpec {
+    fn tier(&self, tier: Tier) -> &TierSpec {
+        match tier {
+            Tier::Page => &self.page,
+            Tier::Ticket => &self.ticket,
+        }
+    }
+
+    fn tier_mut(&mut self, tier: Tier) -> &mut TierSpec {
+        match tier {
+            Tier::Page => &mut self.page,
+            Tier::Ticket => &mut self.ticket,
+        }
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct TierSpec {
+    pub disabled: Option<bool>,
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub for_: Option<Window>,
+    pub windows: Option<(Vec<WindowPair>, Span)>,
+}
+
+/// Field names of one alerting dialect.
+pub(crate) struct Dialect {
+    pub fields: &'static [&'static str],
+    /// The key of each tier, in [`Tier::ALL`] order.
+    pub tiers: [&'static str; 2],
+    pub disabled: &'static str,
+    pub tier_fields: &'static [&'static str],
+    /// Takes numbers and booleans as label text (Sloth's Go loader does).
+    pub lenient: bool,
+}
+
+/// `for` of a tier: up to a day.
+const FOR_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(86400),
+    unit: "m",
+};
+
+/// Alert windows: anything up to the longest period.
+const WINDOW_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_secs(1),
+    max: common::PERIOD_BOUNDS.max,
+    unit: "m",
+};
+
+/// Reads an `alerting` mapping in dialect `d`; `null` means "all defaults".
+pub(crate) fn read(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<AlertingSpec> {
+    if node.value == Value::Null {
+        return Some(AlertingSpec::default());
+    }
+    let f = fields(cx, node, what, d.fields)?;
+    let mut spec = AlertingSpec::default();
+    if let Some(n) = f.get("name") {
+        if let Some(name) = reader::string(cx, n, &format!("{what}.name")) {
+            if names::is_metric_name(&name) {
+                spec.name = Some((name, n.span));
+            } else {
+                cx.report(
+                    n.span,
+                    Code::InvalidName,
+                    format!("`{name}` is not a valid alert name"),
+                    "alert names match [a-zA-Z_:][a-zA-Z0-9_:]*, e.g. `PaymentsWebhookAvailability`",
+                );
+            }
+        }
+    }
+    spec.disabled = f
+        .get(d.disabled)
+        .and_then(|n| reader::boolean(cx, n, &format!("{what}.{}", d.disabled)));
+    if let Some(n) = f
+        .get("min_events")
+        .filter(|_| d.fields.contains(&"min_events"))
+    {
+        match n.value {
+            Value::Int(i) if i > 0 => spec.min_events = Some(i as u64),
+            _ => cx.report(
+                n.span,
+                Code::InvalidPolicy,
+                format!("`{what}.min_events` must be a positive whole number"),
+                "e.g. `min_events: 100`: a tier cannot fire on fewer events in its long window",
+            ),
+        }
+    }
+    if let Some(n) = f.get("labels") {
+        spec.labels = common::label_map(cx, n, &format!("{what}.labels"), d.lenient, &[]);
+    }
+    if let Some(n) = f.get("annotations") {
+        spec.annotations = common::annotations(cx, n, &format!("{what}.annotations"), d.lenient);
+    }
+    for (tier, key) in Tier::ALL.into_iter().zip(d.tiers) {
+        let Some(n) = f.get(key).filter(|n| n.value != Value::Null) else {
+            continue;
+        };
+        let what = format!("{what}.{key}");
+        if let Some(t) = read_tier(cx, n, &what, d) {
+            *spec.tier_mut(tier) = t;
+        }
+    }
+    Some(spec)
+}
+
+fn read_tier(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<TierSpec> {
+    let f = fields(cx, node, what, d.tier_fields)?;
+    let mut tier = TierSpec {
+        disabled: f
+            .get(d.disabled)
+            .and_then(|n| reader::boolean(cx, n, &format!("{what}.{}", d.disabled))),
+        ..TierSpec::default()
+    };
+    if let Some(n) = f.get("labels") {
+        let label = format!("{what}.labels");
+        tier.labels = common::label_map(cx, n, &label, d.lenient, &["severity"]);
+    }
+    if let Some(n) = f.get("annotations") {
+        tier.annotations = common::annotations(cx, n, &format!("{what}.annotations"), d.lenient);
+    }
+    if let Some(n) = f.get("for") {
+        tier.for_ = reader::duration(cx, n, &format!("{what}.for"), FOR_BOUNDS);
+    }
+    if let Some(n) = f.get("windows") {
+        tier.windows = window_pairs(cx, n, &format!("{what}.windows")).map(|w| (w, n.span));
+    }
+    Some(tier)
+}
+
+/// Fields of one window pair.
+pub(crate) const WINDOW_FIELDS: &[&str] = &["long", "short", "burn_rate"];
+
+fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WindowPair>> {
+    let items = reader::list(cx, node, what)?;
+    if items.is_empty() {
+        cx.report(
+            node.span,
+            Code::InvalidPolicy,
+            format!("`{what}` is empty"),
+            "give at least one `{long, short, burn_rate}`, or set `disabled: true`",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for item in items {
+        match window_pair(cx, item, what) {
+            Some(pair) => out.push(pair),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn window_pair(cx: &mut Cx, item: &Node, what: &str) -> Option<WindowPair> {
+    let f = fields(cx, item, what, WINDOW_FIELDS)?;
+    let mut window = |key: &str| {
+        let node = f.require(cx, key, what)?;
+        reader::duration(cx, node, &format!("{what}.{key}"), WINDOW_BOUNDS)
+    };
+    let (long, short) = (window("long"), window("short"));
+    let burn = f.require(cx, "burn_rate", what).and_then(|n| {
+        let (_, text) = reader::number(cx, n, &format!("{what}.burn_rate"))?;
+        let burn = Decimal::parse(&text).filter(|d| d.is_positive());
+        if burn.is_none() {
+            cx.report(
+                n.span,
+                Code::InvalidPolicy,
+                format!("burn rate must be a positive number, got {text}"),
+                "a burn rate of 1 spends the budget exactly over the period; pages use 6 to 14.4",
+            );
+        }
+        burn
+    });
+    let (long, short, burn_rate) = (long?, short?, burn?);
+    if short.duration >= long.duration {
+        cx.report(
+            f.span,
+            Code::InvalidPolicy,
+            format!(
+                "short window `{}` is not shorter than long window `{}`",
+                short.text, long.text
+            ),
+            "the short window (about 1/12 of the long one) makes the alert reset quickly",
+        );
+        return None;
+    }
+    Some(WindowPair {
+        long: long.duration,
+        short: short.duration,
+        burn_rate,
+    })
+}
+
+/// Windows must fit the period, and a tier must be able to fire before the whole budget
+/// is gone.
+pub(crate) fn check_windows(
+    cx: &mut Cx,
+    alerting: &AlertingSpec,
+    defaults: &AlertingSpec,
+    period: &Window,
+) {
+    for tier in Tier::ALL {
+        let (own, def) = (alerting.tier(tier), defaults.tier(tier));
+        let Some((pairs, span)) = own.windows.as_ref().or(def.windows.as_ref()) else {
+            continue;
+        };
+        for pair in pairs {
+            let consumed =
+                pair.burn_rate.to_f64() * pair.long.as_secs_f64() / period.duration.as_secs_f64();
+            if pair.long > period.duration {
+                cx.report(
+                    *span,
+                    Code::InvalidPolicy,
+                    format!(
+                        "long window {} is longer than the period {}",
+                        format_duration(pair.long),
+                        period.text
+                    ),
+                    "windows are parts of the period; shorten the window",
+                );
+            } else if consumed > 1.0 {
+                cx.report(
+                    *span,
+                    Code::InvalidPolicy,
+                    format!(
+                        "burn rate {} over {} spends {:.0}% of the {} budget before it can fire",
+                        pair.burn_rate,
+                        format_duration(pair.long),
+                        consumed * 100.0,
+                        period.text
+                    ),
+                    "lower the burn rate or shorten the long window",
+                );
+            }
+        }
+    }
+}
+
+/// The model's alerting of one SLO: its values win over the file's defaults, key by key
+/// for labels and annotations; tiers without windows get the default policy for `period`.
+pub(crate) fn resolve(
+    defaults: &AlertingSpec,
+    own: &AlertingSpec,
+    service: &str,
+    slo: &str,
+    period: Duration,
+) -> Alerting {
+    fn merged(a: &Labels, b: &Labels) -> Labels {
+        let mut out = a.clone();
+        out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out
+    }
+    let tier = |tier: Tier| {
+        let (d, o) = (defaults.tier(tier), own.tier(tier));
+        TierPolicy {
+            disabled: o.disabled.or(d.disabled).unwrap_or(false),
+            labels: merged(&d.labels, &o.labels),
+            annotations: merged(&d.annotations, &o.annotations),
+            for_: o.for_.clone().or_else(|| d.for_.clone()),
+            windows: o
+                .windows
+                .as_ref()
+                .or(d.windows.as_ref())
+                .map(|(w, _)| w.clone())
+                .unwrap_or_else(|| policy::default_pairs(tier, period)),
+        }
+    };
+    Alerting {
+        name: own
+            .name
+            .as_ref()
+            .map(|(n, _)| n.clone())
+            .unwrap_or_else(|| names::default_alert_name(service, slo)),
+        disabled: own.disabled.or(defaults.disabled).unwrap_or(false),
+        min_events: own.min_events.or(defaults.min_events),
+        labels: merged(&defaults.labels, &own.labels),
+        annotations: merged(&defaults.annotations, &own.annotations),
+        page: tier(Tier::Page),
+        ticket: tier(Tier::Ticket),
+    }
+}

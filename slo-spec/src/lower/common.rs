@@ -1,0 +1,250 @@
+//! What every format's lowering shares: names, labels, objectives and periods as read from
+//! the spanned tree, and the one place where the model's `Slo` and `Service` values are
+//! built. Formats share helpers through this module and [`super::alerting`], never
+//! through each other.
+
+use super::alerting::{self, AlertingSpec};
+use super::reader::{self, Cx, DurationBounds};
+use crate::diagnostic::{Code, Span};
+use crate::model::*;
+use crate::names::{self, RESERVED_LABELS};
+use crate::yaml::{Key, Node};
+use std::time::Duration;
+
+/// Periods shorter than an hour cannot hold the policy's windows; longer than a leap year
+/// is not an SLO any team reviews.
+pub(crate) const PERIOD_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_secs(3600),
+    max: Duration::from_secs(366 * 86400),
+    unit: "d",
+};
+
+pub(crate) fn default_period() -> Window {
+    Window {
+        duration: Duration::from_secs(30 * 86400),
+        text: DEFAULT_PERIOD_TEXT.into(),
+    }
+}
+
+pub(crate) fn period(cx: &mut Cx, node: &Node, what: &str) -> Option<Window> {
+    reader::duration(cx, node, what, PERIOD_BOUNDS)
+}
+
+/// A service or SLO name: a string that is a slug.
+pub(crate) fn slug(cx: &mut Cx, node: &Node, what: &str) -> Option<(String, Span)> {
+    let name = reader::string(cx, node, what)?;
+    if names::is_slug(&name) {
+        return Some((name, node.span));
+    }
+    cx.report(
+        node.span,
+        Code::InvalidName,
+        format!("{what} `{name}` is not a valid name"),
+        format!(
+            "use lowercase letters, digits and inner dashes, at most 63 characters, e.g. `{}`",
+            names::suggest_slug(&name)
+        ),
+    );
+    None
+}
+
+/// An objective in percent (`99.9`), kept with the text written.
+pub(crate) fn objective(cx: &mut Cx, node: &Node) -> Option<Objective> {
+    let (percent, text) = reader::number(cx, node, "objective")?;
+    let help = "the objective is a percentage of good events: write 99.9 for 99.9%";
+    percent_objective(cx, percent, text, node.span, "", help)
+}
+
+/// Checks a percentage; `unit` follows the numbers of the message (`%` where the format
+/// wrote a ratio).
+pub(crate) fn percent_objective(
+    cx: &mut Cx,
+    percent: f64,
+    text: String,
+    span: Span,
+    unit: &str,
+    help: &str,
+) -> Option<Objective> {
+    if !(percent > 0.0 && percent < 100.0) {
+        cx.report(
+            span,
+            Code::ObjectiveOutOfRange,
+            format!(
+                "objective must be between 0{unit} and 100{unit} (exclusive), got {text}{unit}"
+            ),
+            help,
+        );
+        return None;
+    }
+    Some(Objective {
+        percent,
+        text,
+        span,
+    })
+}
+
+/// Checks label names and values and collects them. `allow` lists reserved names this
+/// map may override (page/ticket labels may set `severity`).
+pub(crate) fn labels(
+    cx: &mut Cx,
+    entries: Vec<(Key, String, Span)>,
+    what: &str,
+    allow: &[&str],
+) -> Labels {
+    let mut out = Labels::new();
+    for (key, value, value_span) in entries {
+        let mut ok = true;
+        if !names::is_label_name(&key.name) || key.name.starts_with("__") {
+            ok = false;
+            cx.report(
+                key.span,
+                Code::InvalidLabelName,
+                format!("`{}` is not a valid Prometheus label name", key.name),
+                "label names match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`",
+            );
+        } else if RESERVED_LABELS.contains(&key.name.as_str())
+            && !allow.contains(&key.name.as_str())
+        {
+            ok = false;
+            cx.report(
+                key.span,
+                Code::InvalidLabelName,
+                format!(
+                    "label `{}` in {what} is set by the generated rules",
+                    key.name
+                ),
+                format!(
+                    "rename it; reserved label names are: {}",
+                    RESERVED_LABELS.join(", ")
+                ),
+            );
+        }
+        if value.is_empty() {
+            ok = false;
+            cx.report(
+                value_span,
+                Code::InvalidLabelValue,
+                format!("label `{}` has an empty value", key.name),
+                "Prometheus drops labels with empty values; give a value or remove the label",
+            );
+        } else if value.contains("{{") || value.contains("}}") {
+            ok = false;
+            cx.report(
+                value_span,
+                Code::InvalidLabelValue,
+                format!("label `{}` contains template braces", key.name),
+                "label values are fixed; put templated text in annotations",
+            );
+        }
+        if ok {
+            out.insert(key.name, value);
+        }
+    }
+    out
+}
+
+/// A labels mapping read from `node`: `lenient` takes numbers and booleans as their text
+/// (Sloth's and OpenSLO's Go loaders do).
+pub(crate) fn label_map(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    lenient: bool,
+    allow: &[&str],
+) -> Labels {
+    let entries = reader::string_map(cx, node, what, lenient);
+    labels(cx, entries, what, allow)
+}
+
+/// Annotations: names must be label names; values are free text (and may be templates).
+pub(crate) fn annotations(cx: &mut Cx, node: &Node, what: &str, lenient: bool) -> Labels {
+    let mut out = Labels::new();
+    for (key, value, _) in reader::string_map(cx, node, what, lenient) {
+        if names::is_label_name(&key.name) {
+            out.insert(key.name, value);
+        } else {
+            cx.report(
+                key.span,
+                Code::InvalidLabelName,
+                format!("`{}` is not a valid annotation name", key.name),
+                "annotation names match [a-zA-Z_][a-zA-Z0-9_]*",
+            );
+        }
+    }
+    out
+}
+
+/// The parts of an SLO each format reads in its own words. A part is `None` when it was
+/// missing or faulty (a diagnostic says so); [`finish_slo`] then builds nothing.
+pub(crate) struct SloParts {
+    pub name: Option<(String, Span)>,
+    pub description: Option<String>,
+    pub objective: Option<Objective>,
+    pub period: Option<Window>,
+    pub labels: Labels,
+    pub sli: Option<Sli>,
+    pub alerting: Option<AlertingSpec>,
+}
+
+/// Builds the model's SLO: checks the alert windows against the period, then resolves the
+/// SLO's alerting over the file's defaults and the default policy.
+pub(crate) fn finish_slo(
+    cx: &mut Cx,
+    parts: SloParts,
+    defaults: &AlertingSpec,
+    service: &str,
+) -> Option<Slo> {
+    let (name, span) = parts.name?;
+    let own = parts.alerting?;
+    let period = parts.period?;
+    alerting::check_windows(cx, &own, defaults, &period);
+    let alerting = alerting::resolve(defaults, &own, service, &name, period.duration);
+    Some(Slo {
+        span,
+        name,
+        description: parts.description?,
+        objective: parts.objective?,
+        period,
+        labels: parts.labels,
+        sli: parts.sli?,
+        alerting,
+    })
+}
+
+/// Adds `slo` unless the service already has an SLO of that name (E010 at the second).
+pub(crate) fn add_slo(cx: &mut Cx, slos: &mut Vec<Slo>, slo: Slo) {
+    if let Some(first) = slos.iter().find(|s| s.name == slo.name) {
+        cx.report(
+            slo.span,
+            Code::DuplicateSlo,
+            format!("SLO `{}` is declared twice in this file", slo.name),
+            format!(
+                "first declared at line {}; rename one of them",
+                first.span.line
+            ),
+        );
+        return;
+    }
+    slos.push(slo);
+}
+
+/// Builds the model's service from its parts.
+pub(crate) fn finish_service(
+    cx: &Cx,
+    format: Format,
+    name: Option<(String, Span)>,
+    owner: Option<String>,
+    labels: Labels,
+    slos: Vec<Slo>,
+) -> Option<Service> {
+    let (name, span) = name?;
+    Some(Service {
+        file: cx.file.to_string(),
+        format,
+        name,
+        span,
+        owner,
+        labels,
+        slos,
+    })
+}

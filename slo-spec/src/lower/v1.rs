@@ -1,0 +1,287 @@
+//! Lowering of `version: v1` documents, the toolkit's own language (`slo-spec/SPEC.md`).
+
+use super::alerting::{self, AlertingSpec, Dialect};
+use super::common::{self, SloParts};
+use super::reader::{self, fields, Cx, DurationBounds, Fields};
+use super::sli::{self, RatioKeys};
+use crate::diagnostic::Code;
+use crate::model::*;
+use crate::promql;
+use crate::yaml::Node;
+use std::time::Duration;
+
+pub(crate) const TOP_FIELDS: &[&str] = &[
+    "version", "service", "owner", "labels", "period", "alerting", "slos",
+];
+pub(crate) const SLO_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "objective",
+    "period",
+    "sli",
+    "alerting",
+];
+pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
+pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
+pub(crate) const LATENCY_FIELDS: &[&str] = &["histogram", "selector", "threshold"];
+pub(crate) const FRESHNESS_FIELDS: &[&str] = &["metric", "selector", "max_age"];
+pub(crate) const RAW_FIELDS: &[&str] = &["error_ratio"];
+pub(crate) const ALERTING_FIELDS: &[&str] = &[
+    "name",
+    "labels",
+    "annotations",
+    "page",
+    "ticket",
+    "disabled",
+    "min_events",
+];
+pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = &[
+    "labels",
+    "annotations",
+    "page",
+    "ticket",
+    "disabled",
+    "min_events",
+];
+pub(crate) const TIER_FIELDS: &[&str] = &["labels", "annotations", "disabled", "for", "windows"];
+
+const ALERTING: Dialect = Dialect {
+    fields: ALERTING_FIELDS,
+    tiers: ["page", "ticket"],
+    disabled: "disabled",
+    tier_fields: TIER_FIELDS,
+    lenient: false,
+};
+
+/// File defaults: everything an SLO's alerting has but its name.
+const DEFAULT_ALERTING: Dialect = Dialect {
+    fields: DEFAULT_ALERTING_FIELDS,
+    ..ALERTING
+};
+
+const THRESHOLD_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_millis(1),
+    max: Duration::from_secs(3600),
+    unit: "ms",
+};
+
+const MAX_AGE_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_secs(1),
+    max: common::PERIOD_BOUNDS.max,
+    unit: "m",
+};
+
+pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
+    let top = fields(cx, root, "the spec", TOP_FIELDS)?;
+    let service = top
+        .require(cx, "service", "the spec")
+        .and_then(|n| common::slug(cx, n, "service"));
+    let owner = top.require(cx, "owner", "the spec").and_then(|n| {
+        let owner = reader::string(cx, n, "owner")?;
+        if owner.is_empty() {
+            cx.report(
+                n.span,
+                Code::InvalidLabelValue,
+                "`owner` is empty",
+                "name the team that owns the service",
+            );
+            return None;
+        }
+        Some(owner)
+    });
+    let labels = top
+        .get("labels")
+        .map(|n| common::label_map(cx, n, "labels", false, &[]))
+        .unwrap_or_default();
+    let period = top
+        .get("period")
+        .and_then(|n| common::period(cx, n, "period"))
+        .unwrap_or_else(common::default_period);
+    let defaults = top
+        .get("alerting")
+        .and_then(|n| alerting::read(cx, n, "alerting", &DEFAULT_ALERTING))
+        .unwrap_or_default();
+    let service_name = service.as_ref().map(|(n, _)| n.as_str()).unwrap_or("");
+    let mut slos = Vec::new();
+    if let Some(list_node) = top.require(cx, "slos", "the spec") {
+        if let Some(items) = reader::list(cx, list_node, "slos") {
+            if items.is_empty() {
+                cx.report(
+                    list_node.span,
+                    Code::MissingField,
+                    "`slos` is empty",
+                    "declare at least one SLO",
+                );
+            }
+            for item in items {
+                let Some(parts) = slo(cx, item, &period) else {
+                    continue;
+                };
+                if let Some(slo) = common::finish_slo(cx, parts, &defaults, service_name) {
+                    common::add_slo(cx, &mut slos, slo);
+                }
+            }
+        }
+    }
+    let owner = Some(owner?);
+    common::finish_service(cx, Format::V1, service, owner, labels, slos)
+}
+
+fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
+    let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
+    Some(SloParts {
+        name: f
+            .require(cx, "name", "the SLO")
+            .and_then(|n| common::slug(cx, n, "SLO name")),
+        description: f
+            .require(cx, "description", "the SLO")
+            .and_then(|n| reader::string(cx, n, "description")),
+        objective: f
+            .require(cx, "objective", "the SLO")
+            .and_then(|n| common::objective(cx, n)),
+        period: match f.get("period") {
+            Some(n) => common::period(cx, n, "period"),
+            None => Some(default_period.clone()),
+        },
+        labels: Labels::new(),
+        sli: f.require(cx, "sli", "the SLO").and_then(|n| sli(cx, n)),
+        alerting: match f.get("alerting") {
+            Some(n) => alerting::read(cx, n, "alerting", &ALERTING),
+            None => Some(AlertingSpec::default()),
+        },
+    })
+}
+
+fn sli(cx: &mut Cx, node: &Node) -> Option<Sli> {
+    let f = fields(cx, node, "sli", SLI_FIELDS)?;
+    let present: Vec<_> = f
+        .entries
+        .iter()
+        .filter(|(k, _)| SLI_FIELDS.contains(&k.name.as_str()))
+        .collect();
+    match present.as_slice() {
+        [] => {
+            cx.report(
+                f.span,
+                Code::SliKind,
+                "`sli` declares no SLI kind",
+                "use exactly one of: ratio, latency, freshness, raw",
+            );
+            None
+        }
+        [(key, value)] => match key.name.as_str() {
+            "ratio" => {
+                let f = fields(cx, value, "sli.ratio", RATIO_FIELDS)?;
+                let keys = RatioKeys {
+                    errors: "errors",
+                    good: Some("good"),
+                    total: "total",
+                    what: "sli.ratio",
+                };
+                sli::ratio(cx, &f, &keys)
+            }
+            "latency" => latency(cx, value),
+            "freshness" => freshness(cx, value),
+            _ => sli::raw(cx, value, "error_ratio", RAW_FIELDS, "sli.raw"),
+        },
+        [(first, _), rest @ ..] => {
+            for (key, _) in rest {
+                cx.report(
+                    key.span,
+                    Code::SliKind,
+                    format!("`sli` declares both `{}` and `{}`", first.name, key.name),
+                    "an SLO has exactly one SLI kind; split it into two SLOs",
+                );
+            }
+            None
+        }
+    }
+}
+
+/// A metric name field (a histogram base name or a gauge), with its node.
+fn metric_field<'n>(
+    cx: &mut Cx,
+    f: &Fields<'n>,
+    key: &str,
+    what: &str,
+) -> Option<(String, &'n Node)> {
+    let node = f.require(cx, key, what)?;
+    let name = reader::string(cx, node, &format!("{what}.{key}"))?;
+    Some((name, node))
+}
+
+fn latency(cx: &mut Cx, node: &Node) -> Option<Sli> {
+    let what = "sli.latency";
+    let f = fields(cx, node, what, LATENCY_FIELDS)?;
+    let histogram = metric_field(cx, &f, "histogram", what).and_then(|(name, node)| {
+        if let Some(base) = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|s| name.strip_suffix(s))
+        {
+            cx.report(
+                node.span,
+                Code::InvalidName,
+                format!(
+                    "`sli.latency.histogram` is the base name, not the `{}` series",
+                    &name[base.len()..]
+                ),
+                format!("write `{base}`"),
+            );
+            return None;
+        }
+        promql::metric_name(cx, node, &name, "sli.latency.histogram").then_some(name)
+    });
+    let matchers = selector(
+        cx,
+        &f,
+        histogram.as_deref(),
+        "_bucket",
+        "sli.latency.selector",
+        &["le"],
+    );
+    let threshold = f
+        .require(cx, "threshold", what)
+        .and_then(|n| reader::duration(cx, n, "sli.latency.threshold", THRESHOLD_BOUNDS))?;
+    Some(Sli::Latency(LatencySli {
+        histogram: histogram?,
+        matchers: matchers?,
+        threshold: threshold.duration,
+        threshold_text: threshold.text,
+    }))
+}
+
+fn selector(
+    cx: &mut Cx,
+    f: &Fields,
+    metric: Option<&str>,
+    suffix: &str,
+    what: &str,
+    forbidden: &[&str],
+) -> Option<String> {
+    match f.get("selector") {
+        None => Some(String::new()),
+        Some(node) => {
+            let text = reader::string(cx, node, what)?;
+            let metric = format!("{}{suffix}", metric.unwrap_or("metric"));
+            promql::selector(cx, node, &text, &metric, what, forbidden)
+        }
+    }
+}
+
+fn freshness(cx: &mut Cx, node: &Node) -> Option<Sli> {
+    let what = "sli.freshness";
+    let f = fields(cx, node, what, FRESHNESS_FIELDS)?;
+    let metric = metric_field(cx, &f, "metric", what).and_then(|(name, node)| {
+        promql::metric_name(cx, node, &name, "sli.freshness.metric").then_some(name)
+    });
+    let matchers = selector(cx, &f, metric.as_deref(), "", "sli.freshness.selector", &[]);
+    let max_age = f
+        .require(cx, "max_age", what)
+        .and_then(|n| reader::duration(cx, n, "sli.freshness.max_age", MAX_AGE_BOUNDS))?;
+    Some(Sli::Freshness(FreshnessSli {
+        metric: metric?,
+        matchers: matchers?,
+        max_age: max_age.duration,
+        max_age_text: max_age.text,
+    }))
+}
