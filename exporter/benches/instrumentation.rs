@@ -3,8 +3,8 @@
 //! and encoding an exposition of 10,000 series. Ratios go in the README.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use exporter::catalogue::{route, Metrics};
-use exporter::trace::TraceLabel;
+use exporter::billing::catalogue::Metrics;
+use exporter::instrument::trace::TraceLabel;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 fn instrument(c: &mut Criterion) {
     let ours = Metrics::new().initialise();
-    let r = route(Some("/v1/usage"), "POST");
+    let r = ours.http.route(Some("/v1/usage"), "POST");
     let trace = TraceLabel::from_bytes([7; 16]);
 
     let registry = prometheus::Registry::new();
@@ -21,7 +21,7 @@ fn instrument(c: &mut Criterion) {
         &["api", "route", "method", "code"],
     )
     .unwrap();
-    let buckets = exporter::buckets::request_buckets();
+    let buckets = exporter::instrument::buckets::request_buckets();
     let duration = prometheus::HistogramVec::new(
         prometheus::HistogramOpts::new("billing_http_request_duration_seconds", "latency")
             .buckets(buckets),
@@ -34,7 +34,7 @@ fn instrument(c: &mut Criterion) {
     let mut g = c.benchmark_group("instrument_one_request");
     g.bench_function("ours_with_exemplar", |b| {
         b.iter(|| {
-            ours.observe_request(
+            ours.http.observe(
                 black_box(r),
                 black_box(200),
                 black_box(0.012),
@@ -43,15 +43,18 @@ fn instrument(c: &mut Criterion) {
         })
     });
     g.bench_function("ours_without_exemplar", |b| {
-        b.iter(|| ours.observe_request(black_box(r), black_box(200), black_box(0.012), None))
+        b.iter(|| {
+            ours.http
+                .observe(black_box(r), black_box(200), black_box(0.012), None)
+        })
     });
     g.bench_function("prometheus_crate", |b| {
         b.iter(|| {
             requests
-                .with_label_values(&[r.api, r.template, r.method, "200"])
+                .with_label_values(&[r.info.api, r.info.template, r.info.method, "200"])
                 .inc();
             duration
-                .with_label_values(&[r.api, r.template, r.method])
+                .with_label_values(&[r.info.api, r.info.template, r.info.method])
                 .observe(black_box(0.012));
         })
     });

@@ -1,13 +1,9 @@
-//! SLI instrumentation for the billing services, and the reference services themselves.
+//! SLI instrumentation ([`instrument`]) and the reference billing services it instruments
+//! ([`billing`]).
 //!
-//! The metric families are declared once ([`catalogue`]); their latency buckets come from
-//! the thresholds of `slos/` at build time ([`buckets`]), so a latency SLI can never sit
-//! between two buckets. [`layer`] records requests for axum routers; [`pipeline`] records
-//! background work.
+//! The billing metric families are declared once (`billing::catalogue`); their latency
+//! buckets come from the thresholds of `slos/` at build time (`instrument::buckets`), so
+//! a latency SLI can never sit between two buckets.
 
 pub mod billing;
-pub mod buckets;
-pub mod catalogue;
-pub mod layer;
-pub mod pipeline;
-pub mod trace;
+pub mod instrument;

@@ -31,7 +31,7 @@ struct Cli {
     traffic: f64,
     /// Inject a fault at start, e.g. `payments.error_rate=0.2` or `ingest.latency=500ms`.
     #[arg(long = "fault", value_name = "NAME=VALUE", value_parser = parse_fault)]
-    faults: Vec<(String, faults::Value)>,
+    faults: Vec<(faults::Fault, faults::Value)>,
     #[arg(long, value_enum, default_value_t = telemetry::LogFormat::Json)]
     log_format: telemetry::LogFormat,
     /// Seconds between usage aggregation runs.
@@ -42,7 +42,7 @@ struct Cli {
     invoice_interval: f64,
 }
 
-fn parse_fault(s: &str) -> Result<(String, faults::Value), String> {
+fn parse_fault(s: &str) -> Result<(faults::Fault, faults::Value), String> {
     faults::parse_assignment(s).map_err(|e| e.to_string())
 }
 

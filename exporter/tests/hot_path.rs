@@ -1,8 +1,8 @@
 //! Recording a request allocates nothing once its label set exists: counted with a
 //! global allocator wrapper around the system allocator.
 
-use exporter::catalogue::{route, Metrics};
-use exporter::trace::TraceLabel;
+use exporter::billing::catalogue::Metrics;
+use exporter::instrument::trace::TraceLabel;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,14 +26,14 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn recording_a_request_does_not_allocate() {
     let metrics = Metrics::new().initialise();
-    let r = route(Some("/v1/usage"), "POST");
+    let r = metrics.http.route(Some("/v1/usage"), "POST");
     let trace = TraceLabel::from_bytes([1; 16]);
     // First use of each label set and bucket may allocate (the family inserts it).
-    metrics.observe_request(r, 200, 0.01, Some(trace.clone()));
-    metrics.observe_request(r, 200, 0.2, Some(trace.clone()));
+    metrics.http.observe(r, 200, 0.01, Some(trace.clone()));
+    metrics.http.observe(r, 200, 0.2, Some(trace.clone()));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for i in 0..1000 {
-        metrics.observe_request(
+        metrics.http.observe(
             r,
             200,
             if i % 2 == 0 { 0.01 } else { 0.2 },

@@ -2,16 +2,16 @@
 //! and cost API, health, and `/metrics`.
 
 use super::accounts::{self, Accounts};
-use super::faults::Faults;
+use super::catalogue::{Metrics, PaymentOutcome, Route, UsageOutcome};
+use super::faults::{Fault, Faults};
 use super::store::{Event, Store};
-use crate::catalogue::{Metrics, OutcomeLabels};
-use crate::layer::MetricsLayer;
-use crate::pipeline::unix_now;
+use crate::instrument::layer::MetricsLayer;
+use crate::instrument::pipeline::unix_now;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
@@ -45,29 +45,45 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn injected(faults: &Faults, component: &str) -> Option<Response> {
-    let latency = faults.latency(&format!("{component}.latency"));
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+/// The injected latency, then the injected error (if drawn) of one API.
+async fn injected(faults: &Faults, latency: Fault, error_rate: Fault) -> Option<Response> {
+    let delay = faults.latency(latency);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
-    faults.fails(&format!("{component}.error_rate")).then(|| {
+    faults.fails(error_rate).then(|| {
         error(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("injected fault: {component}"),
+            format!("injected fault: {error_rate}"),
         )
     })
 }
 
+/// The handler of each route, on the route's method.
+fn handler(route: Route) -> MethodRouter<Shared> {
+    let method = match route.info().method {
+        "POST" => MethodFilter::POST,
+        _ => MethodFilter::GET,
+    };
+    match route {
+        Route::UsageIngest => on(method, ingest),
+        Route::PaymentsWebhook => on(method, webhook),
+        Route::AccountUsage => on(method, usage),
+        Route::Healthz => on(method, || async { "ok\n" }),
+        Route::Readyz => on(method, readyz),
+        Route::Metrics => on(method, metrics_handler),
+    }
+}
+
+/// The public router, built from the route table the metrics resolve against.
 pub fn router(state: Shared) -> Router {
-    let metrics = state.metrics.clone();
-    Router::new()
-        .route("/v1/usage", post(ingest))
-        .route("/v1/webhooks/payments/{provider}", post(webhook))
-        .route("/v1/accounts/{account}/usage", get(usage))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_handler))
-        .layer(MetricsLayer::new(metrics))
+    let layer = MetricsLayer::new(state.metrics.http.clone());
+    Route::ALL
+        .iter()
+        .fold(Router::new(), |r, route| {
+            r.route(route.as_str(), handler(*route))
+        })
+        .layer(layer)
         .with_state(state)
 }
 
@@ -89,14 +105,6 @@ async fn metrics_handler(State(s): State<Shared>) -> Response {
         body,
     )
         .into_response()
-}
-
-fn count_usage(m: &Metrics, outcome: &'static str, n: u64) {
-    if n > 0 {
-        m.usage_events
-            .get_or_create(&OutcomeLabels { outcome })
-            .inc_by(n);
-    }
 }
 
 /// Validates one event; the error says which field is wrong.
@@ -165,13 +173,13 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     if !authorised {
         return error(StatusCode::UNAUTHORIZED, "missing or wrong ingest token");
     }
-    if let Some(r) = injected(&s.faults, "ingest").await {
+    if let Some(r) = injected(&s.faults, Fault::IngestLatency, Fault::IngestErrorRate).await {
         return r;
     }
     let doc: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) if e.to_string().contains("number out of range") => {
-            count_usage(&s.metrics, "rejected", 1);
+            s.metrics.usage(UsageOutcome::Rejected, 1);
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "quantity must be a finite number",
@@ -194,7 +202,7 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
         match event(item, &s.accounts, now) {
             Ok(e) => events.push(e),
             Err((status, message)) => {
-                count_usage(&s.metrics, "rejected", items.len() as u64);
+                s.metrics.usage(UsageOutcome::Rejected, items.len() as u64);
                 return error(status, message);
             }
         }
@@ -203,12 +211,13 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     let result = tokio::task::spawn_blocking(move || store.ingest(&events)).await;
     match result {
         Ok(Ok((accepted, duplicates))) => {
-            count_usage(&s.metrics, "accepted", accepted);
-            count_usage(&s.metrics, "duplicate", duplicates);
+            s.metrics.usage(UsageOutcome::Accepted, accepted);
+            s.metrics.usage(UsageOutcome::Duplicate, duplicates);
             Json(json!({"accepted": accepted, "duplicates": duplicates})).into_response()
         }
         Ok(Err(e)) => {
-            count_usage(&s.metrics, "store_error", items.len() as u64);
+            s.metrics
+                .usage(UsageOutcome::StoreError, items.len() as u64);
             tracing::error!(error = %e, "usage batch not stored");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,7 +225,8 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             )
         }
         Err(e) => {
-            count_usage(&s.metrics, "store_error", items.len() as u64);
+            s.metrics
+                .usage(UsageOutcome::StoreError, items.len() as u64);
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("store task failed: {e}"),
@@ -274,10 +284,10 @@ async fn webhook(
         return error(StatusCode::BAD_REQUEST, "`id` and `type` must be strings");
     };
     let outcome = match kind {
-        "payment.succeeded" => "succeeded",
+        "payment.succeeded" => PaymentOutcome::Succeeded,
         // A declined card is the payment system working: not an error of ours.
-        "payment.declined" => "declined",
-        "payment.failed" => "error",
+        "payment.declined" => PaymentOutcome::Declined,
+        "payment.failed" => PaymentOutcome::Error,
         other => {
             return error(
                 StatusCode::BAD_REQUEST,
@@ -285,12 +295,9 @@ async fn webhook(
             )
         }
     };
-    if let Some(r) = injected(&s.faults, "payments").await {
+    if let Some(r) = injected(&s.faults, Fault::PaymentsLatency, Fault::PaymentsErrorRate).await {
         // Not recorded: the provider retries, and the retry is processed.
-        s.metrics
-            .payment_attempts
-            .get_or_create(&OutcomeLabels { outcome: "error" })
-            .inc();
+        s.metrics.payment(PaymentOutcome::Error);
         tracing::warn!(provider, id, "payment webhook failed (injected fault)");
         return r;
     }
@@ -298,10 +305,7 @@ async fn webhook(
     let store = s.store.clone();
     match tokio::task::spawn_blocking(move || store.record_webhook(&key)).await {
         Ok(Ok(true)) => {
-            s.metrics
-                .payment_attempts
-                .get_or_create(&OutcomeLabels { outcome })
-                .inc();
+            s.metrics.payment(outcome);
             Json(json!({"status": "accepted"})).into_response()
         }
         Ok(Ok(false)) => Json(json!({"status": "duplicate"})).into_response(),
@@ -322,7 +326,7 @@ async fn usage(
         // Another tenant's account: answer as if it did not exist.
         return error(StatusCode::NOT_FOUND, "no such account");
     }
-    if let Some(r) = injected(&s.faults, "usage_api").await {
+    if let Some(r) = injected(&s.faults, Fault::UsageApiLatency, Fault::UsageApiErrorRate).await {
         return r;
     }
     let store = s.store.clone();

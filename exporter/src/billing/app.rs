@@ -3,11 +3,11 @@
 
 use super::accounts::Accounts;
 use super::api::{self, AppState};
+use super::catalogue::Metrics;
 use super::faults::{self, Faults};
 use super::jobs::{self, Schedule};
 use super::store::Store;
 use super::traffic;
-use crate::catalogue::Metrics;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -25,7 +25,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub accounts: Accounts,
     pub traffic: f64,
-    pub faults: Vec<(String, faults::Value)>,
+    pub faults: Vec<(faults::Fault, faults::Value)>,
     pub schedule: Schedule,
     pub otel_metrics: bool,
 }
@@ -49,8 +49,8 @@ fn admin_router(faults: Arc<Faults>) -> Router {
     }
     async fn put(State(f): State<Arc<Faults>>, Path(name): Path<String>, body: String) -> Response {
         match faults::parse(&name, &body) {
-            Ok(v) => {
-                f.set(&name, v);
+            Ok((fault, v)) => {
+                f.set(fault, v);
                 tracing::warn!(fault = %name, value = %body.trim(), "fault injected");
                 (StatusCode::OK, Json(f.snapshot())).into_response()
             }
@@ -58,7 +58,7 @@ fn admin_router(faults: Arc<Faults>) -> Router {
         }
     }
     async fn delete(State(f): State<Arc<Faults>>, Path(name): Path<String>) -> Response {
-        if f.clear(&name) {
+        if faults::Fault::parse(&name).is_some_and(|fault| f.clear(fault)) {
             tracing::info!(fault = %name, "fault removed");
             (StatusCode::OK, Json(f.snapshot())).into_response()
         } else {
@@ -112,15 +112,15 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     }
     let store = Arc::new(Store::open(&config.data_dir)?);
     let faults = Arc::new(Faults::default());
-    for (name, value) in &config.faults {
-        faults.set(name, *value);
+    for (fault, value) in &config.faults {
+        faults.set(*fault, *value);
     }
-    let metrics = Metrics::new().initialise();
     let metrics = if config.otel_metrics {
-        metrics.with_otel()
+        Metrics::with_otel()
     } else {
-        metrics
-    };
+        Metrics::new()
+    }
+    .initialise();
     let state = Arc::new(AppState {
         metrics: Arc::new(metrics),
         store,

@@ -1,32 +1,61 @@
 //! Fault injection: error rates, latencies and stalls per component, set at start with
 //! `--fault NAME=VALUE` or at run time through the loopback admin listener.
 
+use super::catalogue::SyncTarget;
+use crate::instrument::labels::closed_set;
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 use std::time::Duration;
 
-/// Every fault the services consult, so typos are refused instead of silently ignored.
-pub const KNOWN: &[&str] = &[
-    "ingest.error_rate",
-    "ingest.latency",
-    "payments.error_rate",
-    "payments.latency",
-    "usage_api.error_rate",
-    "usage_api.latency",
-    "aggregation.error_rate",
-    "aggregation.stall",
-    "rating.error_rate",
-    "invoice.error_rate",
-    "invoice.stall",
-    "sync.tax.error_rate",
-    "sync.tax.stall",
-    "sync.erp.error_rate",
-    "sync.erp.stall",
-    "sync.crm.error_rate",
-    "sync.crm.stall",
-    "sync.warehouse.error_rate",
-    "sync.warehouse.stall",
-];
+closed_set! {
+    /// Every fault the services consult, so typos are refused instead of silently ignored.
+    pub enum Fault {
+        IngestErrorRate => "ingest.error_rate",
+        IngestLatency => "ingest.latency",
+        PaymentsErrorRate => "payments.error_rate",
+        PaymentsLatency => "payments.latency",
+        UsageApiErrorRate => "usage_api.error_rate",
+        UsageApiLatency => "usage_api.latency",
+        AggregationErrorRate => "aggregation.error_rate",
+        AggregationStall => "aggregation.stall",
+        RatingErrorRate => "rating.error_rate",
+        InvoiceErrorRate => "invoice.error_rate",
+        InvoiceStall => "invoice.stall",
+        SyncTaxErrorRate => "sync.tax.error_rate",
+        SyncTaxStall => "sync.tax.stall",
+        SyncErpErrorRate => "sync.erp.error_rate",
+        SyncErpStall => "sync.erp.stall",
+        SyncCrmErrorRate => "sync.crm.error_rate",
+        SyncCrmStall => "sync.crm.stall",
+        SyncWarehouseErrorRate => "sync.warehouse.error_rate",
+        SyncWarehouseStall => "sync.warehouse.stall",
+    }
+}
+
+impl Fault {
+    /// Latency faults take a duration; every other fault a probability.
+    pub fn is_latency(self) -> bool {
+        self.as_str().ends_with(".latency")
+    }
+
+    /// The error-rate and stall faults of a sync target.
+    pub fn sync(target: SyncTarget) -> (Fault, Fault) {
+        match target {
+            SyncTarget::Tax => (Fault::SyncTaxErrorRate, Fault::SyncTaxStall),
+            SyncTarget::Erp => (Fault::SyncErpErrorRate, Fault::SyncErpStall),
+            SyncTarget::Crm => (Fault::SyncCrmErrorRate, Fault::SyncCrmStall),
+            SyncTarget::Warehouse => (Fault::SyncWarehouseErrorRate, Fault::SyncWarehouseStall),
+        }
+    }
+}
+
+fn known() -> String {
+    Fault::ALL
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Value {
@@ -37,7 +66,7 @@ pub enum Value {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum FaultError {
-    #[error("unknown fault `{0}`; known faults: {known}", known = KNOWN.join(", "))]
+    #[error("unknown fault `{0}`; known faults: {known}", known = known())]
     Unknown(String),
     #[error("`{name}` needs {expected}, got `{value}`")]
     BadValue {
@@ -49,13 +78,16 @@ pub enum FaultError {
     Syntax(String),
 }
 
-/// Parses one fault value for `name`.
-pub fn parse(name: &str, value: &str) -> Result<Value, FaultError> {
-    if !KNOWN.contains(&name) {
-        return Err(FaultError::Unknown(name.to_string()));
-    }
+/// Parses one fault's name and value.
+pub fn parse(name: &str, value: &str) -> Result<(Fault, Value), FaultError> {
+    let fault = Fault::parse(name).ok_or_else(|| FaultError::Unknown(name.to_string()))?;
+    parse_value(fault, value).map(|v| (fault, v))
+}
+
+fn parse_value(fault: Fault, value: &str) -> Result<Value, FaultError> {
+    let name = fault.as_str();
     let value = value.trim();
-    if name.ends_with(".latency") {
+    if fault.is_latency() {
         return slo_spec::names::parse_duration(value)
             .map(Value::Latency)
             .map_err(|_| FaultError::BadValue {
@@ -75,32 +107,31 @@ pub fn parse(name: &str, value: &str) -> Result<Value, FaultError> {
 }
 
 /// Parses `NAME=VALUE`.
-pub fn parse_assignment(text: &str) -> Result<(String, Value), FaultError> {
+pub fn parse_assignment(text: &str) -> Result<(Fault, Value), FaultError> {
     let (name, value) = text
         .split_once('=')
         .ok_or_else(|| FaultError::Syntax(text.into()))?;
-    let name = name.trim();
-    Ok((name.to_string(), parse(name, value)?))
+    parse(name.trim(), value)
 }
 
 #[derive(Default, Debug)]
 pub struct Faults {
-    values: RwLock<BTreeMap<String, Value>>,
+    values: RwLock<BTreeMap<Fault, Value>>,
 }
 
 impl Faults {
-    pub fn set(&self, name: &str, value: Value) {
+    pub fn set(&self, fault: Fault, value: Value) {
         self.values
             .write()
             .expect("faults lock")
-            .insert(name.to_string(), value);
+            .insert(fault, value);
     }
 
-    pub fn clear(&self, name: &str) -> bool {
+    pub fn clear(&self, fault: Fault) -> bool {
         self.values
             .write()
             .expect("faults lock")
-            .remove(name)
+            .remove(&fault)
             .is_some()
     }
 
@@ -118,33 +149,33 @@ impl Faults {
                     Value::Rate(r) => r.to_string(),
                     Value::Latency(d) => format!("{}ms", d.as_millis()),
                 };
-                (k.clone(), text)
+                (k.as_str().to_string(), text)
             })
             .collect()
     }
 
-    pub fn rate(&self, name: &str) -> f64 {
-        match self.values.read().expect("faults lock").get(name) {
+    pub fn rate(&self, fault: Fault) -> f64 {
+        match self.values.read().expect("faults lock").get(&fault) {
             Some(Value::Rate(r)) => *r,
             _ => 0.0,
         }
     }
 
-    pub fn latency(&self, name: &str) -> Duration {
-        match self.values.read().expect("faults lock").get(name) {
+    pub fn latency(&self, fault: Fault) -> Duration {
+        match self.values.read().expect("faults lock").get(&fault) {
             Some(Value::Latency(d)) => *d,
             _ => Duration::ZERO,
         }
     }
 
     /// Whether this call should fail, drawn at the fault's rate.
-    pub fn fails(&self, name: &str) -> bool {
-        let rate = self.rate(name);
+    pub fn fails(&self, fault: Fault) -> bool {
+        let rate = self.rate(fault);
         rate > 0.0 && rand::random::<f64>() < rate
     }
 
-    pub fn stalled(&self, name: &str) -> bool {
-        self.rate(name) >= 0.5
+    pub fn stalled(&self, fault: Fault) -> bool {
+        self.rate(fault) >= 0.5
     }
 }
 
@@ -156,12 +187,12 @@ mod tests {
     fn parsing() {
         assert_eq!(
             parse_assignment("payments.error_rate=0.2"),
-            Ok(("payments.error_rate".into(), Value::Rate(0.2)))
+            Ok((Fault::PaymentsErrorRate, Value::Rate(0.2)))
         );
         assert_eq!(
             parse_assignment("ingest.latency=500ms"),
             Ok((
-                "ingest.latency".into(),
+                Fault::IngestLatency,
                 Value::Latency(Duration::from_millis(500))
             ))
         );

@@ -3,8 +3,10 @@
 
 use super::accounts;
 use super::api::AppState;
-use crate::catalogue::OutcomeLabels;
-use crate::pipeline::{unix_now, Pipeline, SyncTarget};
+use super::catalogue::{OutcomeLabels, PipelineName, SyncTarget};
+use super::faults::Fault;
+use crate::instrument::labels::Outcome;
+use crate::instrument::pipeline::unix_now;
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -61,7 +63,7 @@ pub fn spawn(
     let mut tasks = Vec::new();
 
     let s = state.clone();
-    let aggregation = Pipeline::new(s.metrics.clone(), "usage-aggregation");
+    let aggregation = s.metrics.pipeline(PipelineName::UsageAggregation);
     tasks.push(tokio::spawn(every(
         schedule.aggregation,
         stop.clone(),
@@ -76,10 +78,10 @@ pub fn spawn(
             if last > 0.0 {
                 s.metrics.usage_api_data_lag.set(now - last);
             }
-            if s.faults.stalled("aggregation.stall") {
+            if s.faults.stalled(Fault::AggregationStall) {
                 return;
             }
-            if s.faults.fails("aggregation.error_rate") {
+            if s.faults.fails(Fault::AggregationErrorRate) {
                 aggregation.processed(1, false);
                 tracing::warn!("usage aggregation run failed (injected fault)");
                 return;
@@ -100,9 +102,9 @@ pub fn spawn(
     )));
 
     let s = state.clone();
-    let invoice_run = Pipeline::new(s.metrics.clone(), "invoice-run");
+    let invoice_run = s.metrics.pipeline(PipelineName::InvoiceRun);
     tasks.push(tokio::spawn(every(schedule.invoice, stop.clone(), move || {
-        if s.faults.stalled("invoice.stall") {
+        if s.faults.stalled(Fault::InvoiceStall) {
             return;
         }
         let period = (unix_now() / (30.0 * 86400.0)).floor() as u64;
@@ -110,21 +112,21 @@ pub fn spawn(
         for account in &s.accounts.accounts {
             let usage = s.store.usage(&account.id).unwrap_or_default();
             let (items, total) = accounts::rate(&account.plan, &usage);
-            let rating_failed = s.faults.fails("rating.error_rate");
-            let outcome = if rating_failed { "error" } else { "ok" };
+            let rating_failed = s.faults.fails(Fault::RatingErrorRate);
+            let outcome = Outcome::of(!rating_failed);
             s.metrics
                 .rating_line_items
                 .get_or_create(&OutcomeLabels { outcome })
                 .inc_by(items.len() as u64);
             let failed = rating_failed
-                || s.faults.fails("invoice.error_rate")
+                || s.faults.fails(Fault::InvoiceErrorRate)
                 || s.store
                     .store_invoice(
                         &format!("{}/{period}", account.id),
                         &json!({"account": account.id, "period": period, "items": items, "total_cost": total}),
                     )
                     .is_err();
-            let outcome = if failed { "error" } else { "ok" };
+            let outcome = Outcome::of(!failed);
             s.metrics.invoices.get_or_create(&OutcomeLabels { outcome }).inc();
             ok &= !failed;
         }
@@ -133,19 +135,19 @@ pub fn spawn(
         }
     })));
 
-    for (target, period) in [
-        ("tax", schedule.sync),
-        ("erp", schedule.sync * 2),
-        ("crm", schedule.sync),
-        ("warehouse", schedule.sync * 6),
-    ] {
+    for &target in SyncTarget::ALL {
+        let period = match target {
+            SyncTarget::Tax | SyncTarget::Crm => schedule.sync,
+            SyncTarget::Erp => schedule.sync * 2,
+            SyncTarget::Warehouse => schedule.sync * 6,
+        };
+        let (error_rate, stall) = Fault::sync(target);
         let s = state.clone();
-        let t = SyncTarget::new(s.metrics.clone(), target);
         tasks.push(tokio::spawn(every(period, stop.clone(), move || {
-            if s.faults.stalled(&format!("sync.{target}.stall")) {
+            if s.faults.stalled(stall) {
                 return;
             }
-            t.operation(!s.faults.fails(&format!("sync.{target}.error_rate")));
+            s.metrics.sync(target, !s.faults.fails(error_rate));
         })));
     }
     tasks

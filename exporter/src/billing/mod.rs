@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod api;
 pub mod app;
+pub mod catalogue;
 pub mod faults;
 pub mod jobs;
 pub mod store;

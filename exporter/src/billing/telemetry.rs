@@ -61,11 +61,15 @@ pub fn init(format: LogFormat, service: &str) -> Result<Telemetry, String> {
     let traces = builder.build();
     let tracer = traces.tracer("billing-exporter");
     let otel = tracing_opentelemetry::layer().with_tracer(tracer);
-    // Request spans (target `exporter::layer`, which logs nothing itself) stay enabled
+    // Request spans (target `exporter::instrument::layer`, which logs nothing itself) stay enabled
     // whatever RUST_LOG says, so every request has a trace id for its exemplar.
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info"))
-        .add_directive("exporter::layer=info".parse().expect("a valid directive"));
+        .add_directive(
+            "exporter::instrument::layer=info"
+                .parse()
+                .expect("a valid directive"),
+        );
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let result = match format {
         LogFormat::Json => registry

@@ -81,7 +81,7 @@ fn request(
                     "account": account.id,
                     "meter": meter,
                     "quantity": rng.random_range(1.0..1e6f64).round(),
-                    "timestamp": crate::pipeline::unix_now(),
+                    "timestamp": crate::instrument::pipeline::unix_now(),
                 }));
             }
             let token = if roll > 0.97 && roll <= 0.98 {

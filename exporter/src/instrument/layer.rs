@@ -2,8 +2,8 @@
 //! route template (never the raw path), method and status code, with the trace id as
 //! exemplar. It opens the request's tracing span, so logs and exemplars share the id.
 
-use crate::catalogue::{self, Metrics};
-use crate::trace::TraceLabel;
+use super::http::{HttpMetrics, Route};
+use super::trace::TraceLabel;
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
 use pin_project_lite::pin_project;
@@ -18,11 +18,11 @@ use tracing::Instrument;
 
 #[derive(Clone)]
 pub struct MetricsLayer {
-    metrics: Arc<Metrics>,
+    metrics: Arc<HttpMetrics>,
 }
 
 impl MetricsLayer {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub fn new(metrics: Arc<HttpMetrics>) -> Self {
         MetricsLayer { metrics }
     }
 }
@@ -40,7 +40,7 @@ impl<S> Layer<S> for MetricsLayer {
 #[derive(Clone)]
 pub struct MetricsService<S> {
     inner: S,
-    metrics: Arc<Metrics>,
+    metrics: Arc<HttpMetrics>,
 }
 
 impl<S, B, RB> Service<Request<B>> for MetricsService<S>
@@ -56,18 +56,19 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let route = catalogue::route(
+        let route = self.metrics.route(
             req.extensions()
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str),
             req.method().as_str(),
         );
+        let r = route.info;
         let span = tracing::info_span!(
             "request",
-            otel.name = %format_args!("{} {}", route.method, route.template),
-            http.request.method = route.method,
-            http.route = route.template,
-            api = route.api,
+            otel.name = %format_args!("{} {}", r.method, r.template),
+            http.request.method = r.method,
+            http.route = r.template,
+            api = r.api,
             trace_id = tracing::field::Empty,
         );
         let trace = span.in_scope(TraceLabel::current);
@@ -90,8 +91,8 @@ pin_project! {
     pub struct MetricsFuture<F> {
         #[pin]
         inner: Instrumented<F>,
-        metrics: Arc<Metrics>,
-        route: catalogue::Route,
+        metrics: Arc<HttpMetrics>,
+        route: Route,
         trace: Option<TraceLabel>,
         start: Instant,
     }
@@ -108,7 +109,7 @@ where
         let result = std::task::ready!(this.inner.poll(cx));
         // Errors never reach here with axum (its services are infallible); count them as 500.
         let code = result.as_ref().map(|r| r.status().as_u16()).unwrap_or(500);
-        this.metrics.observe_request(
+        this.metrics.observe(
             *this.route,
             code,
             this.start.elapsed().as_secs_f64(),
