@@ -4,7 +4,7 @@
 //! through each other.
 
 use super::alerting::{self, AlertingSpec};
-use super::reader::{self, Cx, DurationBounds};
+use super::reader::{self, Cx, DurationBounds, Fields};
 use crate::diagnostic::{Code, Span};
 use crate::model::*;
 use crate::names::{self, RESERVED_LABELS};
@@ -46,6 +46,23 @@ pub(crate) fn slug(cx: &mut Cx, node: &Node, what: &str) -> Option<(String, Span
         ),
     );
     None
+}
+
+/// The required slug field `key` of the mapping `f` (`in_what` names the mapping).
+pub(crate) fn required_slug(
+    cx: &mut Cx,
+    f: &Fields,
+    key: &str,
+    in_what: &str,
+    what: &str,
+) -> Option<(String, Span)> {
+    f.require(cx, key, in_what).and_then(|n| slug(cx, n, what))
+}
+
+/// The SLO's required `objective` field.
+pub(crate) fn required_objective(cx: &mut Cx, f: &Fields) -> Option<Objective> {
+    f.require(cx, "objective", "the SLO")
+        .and_then(|n| objective(cx, n))
 }
 
 /// An objective in percent (`99.9`), kept with the text written.

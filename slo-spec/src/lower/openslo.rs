@@ -70,8 +70,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         .and_then(|n| fields(cx, n, "metadata", METADATA_FIELDS));
     let name = meta
         .as_ref()
-        .and_then(|m| m.require(cx, "name", "metadata"))
-        .and_then(|n| common::slug(cx, n, "SLO name"));
+        .and_then(|m| common::required_slug(cx, m, "name", "metadata", "SLO name"));
     let mut labels = meta
         .as_ref()
         .and_then(|m| m.get("labels"))
@@ -81,9 +80,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let spec = top
         .require(cx, "spec", "the OpenSLO document")
         .and_then(|n| fields(cx, n, "spec", SPEC_FIELDS))?;
-    let service = spec
-        .require(cx, "service", "spec")
-        .and_then(|n| common::slug(cx, n, "service"));
+    let service = common::required_slug(cx, &spec, "service", "spec", "service");
     let description = match spec.get("description") {
         Some(n) => reader::string(cx, n, "spec.description"),
         None => Some(String::new()),

@@ -41,9 +41,7 @@ const ALERTING: Dialect = Dialect {
 
 pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let top = fields(cx, root, "the Sloth spec", TOP_FIELDS)?;
-    let service = top
-        .require(cx, "service", "the Sloth spec")
-        .and_then(|n| common::slug(cx, n, "service"));
+    let service = common::required_slug(cx, &top, "service", "the Sloth spec", "service");
     let mut labels = top
         .get("labels")
         .map(|n| common::label_map(cx, n, "labels", true, &["owner"]))
@@ -71,12 +69,8 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
 fn slo(cx: &mut Cx, node: &Node) -> Option<SloParts> {
     let f = fields(cx, node, "a Sloth SLO", SLO_FIELDS)?;
     Some(SloParts {
-        name: f
-            .require(cx, "name", "the SLO")
-            .and_then(|n| common::slug(cx, n, "SLO name")),
-        objective: f
-            .require(cx, "objective", "the SLO")
-            .and_then(|n| common::objective(cx, n)),
+        name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
+        objective: common::required_objective(cx, &f),
         description: match f.get("description") {
             Some(n) => reader::string(cx, n, "description"),
             None => Some(String::new()),

@@ -73,9 +73,7 @@ const MAX_AGE_BOUNDS: DurationBounds = DurationBounds {
 
 pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let top = fields(cx, root, "the spec", TOP_FIELDS)?;
-    let service = top
-        .require(cx, "service", "the spec")
-        .and_then(|n| common::slug(cx, n, "service"));
+    let service = common::required_slug(cx, &top, "service", "the spec", "service");
     let owner = top.require(cx, "owner", "the spec").and_then(|n| {
         let owner = reader::string(cx, n, "owner")?;
         if owner.is_empty() {
@@ -130,15 +128,11 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
 fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
     let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
     Some(SloParts {
-        name: f
-            .require(cx, "name", "the SLO")
-            .and_then(|n| common::slug(cx, n, "SLO name")),
+        name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         description: f
             .require(cx, "description", "the SLO")
             .and_then(|n| reader::string(cx, n, "description")),
-        objective: f
-            .require(cx, "objective", "the SLO")
-            .and_then(|n| common::objective(cx, n)),
+        objective: common::required_objective(cx, &f),
         period: match f.get("period") {
             Some(n) => common::period(cx, n, "period"),
             None => Some(default_period.clone()),
