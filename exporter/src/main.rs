@@ -23,6 +23,9 @@ struct Cli {
     /// Where the durable store lives.
     #[arg(long, default_value = "billing-data")]
     data_dir: PathBuf,
+    /// The store's page cache in MiB (redb's own default is 1 GiB).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    cache_size: u64,
     /// Accounts YAML: {ingest_token, accounts: [{id, token, plan?}], providers?}. Default: demo accounts.
     #[arg(long)]
     accounts: Option<PathBuf>,
@@ -81,6 +84,7 @@ fn main() -> ExitCode {
             listen: cli.listen,
             admin: cli.admin_listen,
             data_dir: cli.data_dir,
+            cache_bytes: (cli.cache_size as usize) << 20,
             accounts,
             traffic: cli.traffic,
             faults: cli.faults,

@@ -10,10 +10,12 @@ use serde_json::{json, Value};
 
 const INGEST: &str = "demo-ingest-token";
 
+/// A usage batch, every event stamped now.
 fn batch(events: &[(&str, &str, &str, Value)]) -> String {
+    let now = jiff::Timestamp::now().to_string();
     let events: Vec<Value> = events
         .iter()
-        .map(|(id, account, meter, q)| json!({"id": id, "account": account, "meter": meter, "quantity": q, "timestamp": 1_795_000_000}))
+        .map(|(id, account, meter, q)| json!({"id": id, "account": account, "meter": meter, "quantity": q, "timestamp": now}))
         .collect();
     json!({ "events": events }).to_string()
 }
@@ -26,15 +28,17 @@ fn usage(e: &Exporter, account: &str, token: &str) -> (u16, Value) {
     (code, serde_json::from_str(&body).unwrap_or(Value::Null))
 }
 
-fn quantity(v: &Value, meter: &str) -> f64 {
+fn item<'v>(v: &'v Value, meter: &str) -> &'v Value {
     v["meters"]
         .as_array()
         .unwrap()
         .iter()
         .find(|m| m["meter"] == meter)
-        .unwrap()["quantity"]
-        .as_f64()
         .unwrap()
+}
+
+fn quantity(v: &Value, meter: &str) -> u64 {
+    item(v, meter)["quantity"].as_u64().unwrap()
 }
 
 #[test]
@@ -63,7 +67,7 @@ fn ingestion_is_idempotent_on_event_id() {
     );
     wait_until("aggregation", || {
         let (_, u) = usage(&e, "acme", "acme-token");
-        quantity(&u, "egress_bytes") == 157.0
+        quantity(&u, "egress_bytes") == 157
     });
     let m = e.metrics();
     assert_eq!(
@@ -84,10 +88,13 @@ fn bad_input_is_refused_and_nothing_is_stored() {
     let cases: Vec<(&str, String, u16)> = vec![
         ("malformed JSON", "{\"events\": [".into(), 400),
         ("no events", "{\"evts\": []}".into(), 400),
-        ("missing id", json!({"events": [{"account": "acme", "meter": "egress_bytes", "quantity": 1, "timestamp": 1}]}).to_string(), 400),
+        ("missing id", json!({"events": [{"account": "acme", "meter": "egress_bytes", "quantity": 1, "timestamp": "2026-11-26T09:00:00Z"}]}).to_string(), 400),
         ("negative", batch(&[ok.clone(), ("n", "acme", "egress_bytes", json!(-1))]), 422),
-        ("NaN", batch(&[("n", "acme", "egress_bytes", json!("NaN"))]), 422),
-        ("overflow", r#"{"events":[{"id":"n","account":"acme","meter":"egress_bytes","quantity":1e999,"timestamp":1}]}"#.into(), 422),
+        ("NaN as a string", batch(&[("n", "acme", "egress_bytes", json!("NaN"))]), 400),
+        ("fraction", batch(&[("n", "acme", "egress_bytes", json!(2.5))]), 422),
+        ("overflow", r#"{"events":[{"id":"n","account":"acme","meter":"egress_bytes","quantity":1e999,"timestamp":"2026-11-26T09:00:00Z"}]}"#.into(), 422),
+        ("not a time", json!({"events": [{"id": "n", "account": "acme", "meter": "egress_bytes", "quantity": 1, "timestamp": "not a time"}]}).to_string(), 422),
+        ("unix seconds", json!({"events": [{"id": "n", "account": "acme", "meter": "egress_bytes", "quantity": 1, "timestamp": 1_795_000_000}]}).to_string(), 400),
         ("unknown meter", batch(&[("n", "acme", "bogus", json!(1))]), 422),
         ("unknown account", batch(&[("n", "nobody", "egress_bytes", json!(1))]), 422),
     ];
@@ -115,11 +122,11 @@ fn bad_input_is_refused_and_nothing_is_stored() {
 fn acknowledged_events_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let e = Exporter::start(dir.path(), &[]);
-    let mut total = 0.0;
+    let mut total = 0;
     let mut ids = Vec::new();
-    for i in 0..40 {
+    for i in 0..40u64 {
         let id = format!("k{i}");
-        let q = (i * 3 + 1) as f64;
+        let q = i * 3 + 1;
         total += q;
         let (code, _) = ingest(
             &e,
@@ -154,14 +161,14 @@ fn an_account_sees_only_its_own_usage() {
         &e,
         INGEST,
         &batch(&[
-            ("a1", "acme", "egress_bytes", json!(2e12)),
+            ("a1", "acme", "egress_bytes", json!(2_000_000_000_000u64)),
             ("g1", "globex", "egress_bytes", json!(5)),
         ]),
     );
     wait_until("aggregation", || {
         usage(&e, "acme", "acme-token").1["meters"]
             .as_array()
-            .is_some_and(|m| m.iter().any(|x| x["quantity"] == 2e12))
+            .is_some_and(|m| m.iter().any(|x| x["quantity"] == 2_000_000_000_000u64))
     });
     let (code, own) = usage(&e, "acme", "acme-token");
     assert_eq!(code, 200);
@@ -504,4 +511,200 @@ fn logs_carry_the_trace_id_of_the_exemplar() {
         .find(|v| v["fields"]["message"] == "payment webhook failed (injected fault)")
         .expect("a JSON log line");
     assert_eq!(entry["span"]["trace_id"], exemplar.as_str(), "{entry}");
+}
+
+/// The inputs that broke the money once (issue 17): each is refused at ingest with a 422
+/// naming the field, and every account's cost stays exact, to the cent, up to the
+/// per-account bound; past it the batch is refused whole.
+#[test]
+fn money_is_exact_and_never_wraps() {
+    use exporter::billing::rating::{MAX_ACCOUNT_QUANTITY, MAX_EVENT_QUANTITY};
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let now = jiff::Timestamp::now().to_string();
+    let raw = |id: &str, account: &str, quantity: &str| {
+        format!(
+            r#"{{"events":[{{"id":"{id}","account":"{account}","meter":"egress_bytes","quantity":{quantity},"timestamp":"{now}"}}]}}"#
+        )
+    };
+    for (id, q) in [
+        ("big", "1e300"),
+        ("max1", "1.7e308"),
+        ("max2", "1.7e308"),
+        ("negzero", "-0.0"),
+        ("huge", "1e29"),
+        ("past-event-bound", "1000000000000001"),
+    ] {
+        for account in ["acme", "initech"] {
+            let (code, body) = ingest(&e, INGEST, &raw(&format!("{account}-{id}"), account, q));
+            assert_eq!(code, 422, "{q}: {body}");
+            let err: Value = serde_json::from_str(&body).unwrap();
+            assert!(
+                err["error"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("`events[0].quantity`"),
+                "{q}: {body}"
+            );
+        }
+    }
+    // Fill initech (hybrid: $100 with 1 TB egress included) to the per-account bound
+    // with the largest events allowed, then one unit more.
+    let per_batch = 1000u64;
+    for b in 0..MAX_ACCOUNT_QUANTITY / MAX_EVENT_QUANTITY / per_batch {
+        let events: Vec<(String, Value)> = (0..per_batch)
+            .map(|i| (format!("fill-{b}-{i}"), json!(MAX_EVENT_QUANTITY)))
+            .collect();
+        let refs: Vec<(&str, &str, &str, Value)> = events
+            .iter()
+            .map(|(id, q)| (id.as_str(), "initech", "egress_bytes", q.clone()))
+            .collect();
+        assert_eq!(ingest(&e, INGEST, &batch(&refs)).0, 200);
+    }
+    let (code, body) = ingest(
+        &e,
+        INGEST,
+        &batch(&[
+            ("ok-other", "acme", "egress_bytes", json!(3)),
+            ("one-more", "initech", "egress_bytes", json!(1)),
+        ]),
+    );
+    assert_eq!(code, 422, "{body}");
+    assert!(body.contains("`events[1].quantity`"), "{body}");
+    // The refused batch stored nothing, its valid event neither.
+    assert_eq!(
+        ingest(
+            &e,
+            INGEST,
+            &batch(&[("ok-other", "acme", "egress_bytes", json!(3))])
+        ),
+        (200, r#"{"accepted":1,"duplicates":0}"#.into())
+    );
+    wait_until("aggregation", || {
+        quantity(&usage(&e, "initech", "initech-token").1, "egress_bytes") == MAX_ACCOUNT_QUANTITY
+    });
+    let (_, initech) = usage(&e, "initech", "initech-token");
+    // (10^18 - 10^12) bytes at 9 cents per 10^9 bytes, plus the $100 fee.
+    assert_eq!(item(&initech, "egress_bytes")["cost"], 8_999_991_000u64);
+    assert_eq!(initech["total_cost"], 8_999_991_000u64 + 10_000);
+    wait_until("acme's event", || {
+        quantity(&usage(&e, "acme", "acme-token").1, "egress_bytes") == 3
+    });
+    let (_, acme) = usage(&e, "acme", "acme-token");
+    assert_eq!(acme["total_cost"], 0, "3 bytes round to 0 cents");
+    // The invoice job rates the bound without panicking and keeps running.
+    wait_until("an invoice run", || {
+        sample(&e.metrics(), r#"billing_invoices_total{outcome="ok"}"#).is_some_and(|n| n >= 3.0)
+    });
+    assert_eq!(
+        sample(&e.metrics(), r#"billing_invoices_total{outcome="error"}"#),
+        Some(0.0)
+    );
+}
+
+/// Every error answer has a JSON body, the framework's too.
+#[test]
+fn error_bodies_are_json_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let auth = format!("Bearer {INGEST}");
+    let big = format!(r#"{{"events":[],"padding":"{}"}}"#, "x".repeat(3 << 20));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let send = |req: ureq::RequestBuilder<ureq::typestate::WithBody>, body: &str| {
+        let mut r = req.send(body).unwrap();
+        (
+            r.status().as_u16(),
+            r.headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string()),
+            r.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let url = format!("{}/v1/usage", e.base);
+    let long = format!("{}/v1/{}", e.base, "a".repeat(20_000));
+    let cases = [
+        (
+            "404",
+            send(agent.post(&format!("{}/nope", e.base)), "{}"),
+            404,
+        ),
+        (
+            "405",
+            {
+                let mut r = agent.get(&url).call().unwrap();
+                (
+                    r.status().as_u16(),
+                    r.headers()
+                        .get("content-type")
+                        .map(|v| v.to_str().unwrap().to_string()),
+                    r.body_mut().read_to_string().unwrap(),
+                )
+            },
+            405,
+        ),
+        (
+            "413",
+            send(
+                agent
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .header("content-type", "application/json"),
+                &big,
+            ),
+            413,
+        ),
+        ("414", send(agent.post(&long), "{}"), 414),
+        (
+            "415",
+            send(
+                agent
+                    .post(&url)
+                    .header("authorization", &auth)
+                    .header("content-type", "text/plain"),
+                "{}",
+            ),
+            415,
+        ),
+        (
+            "admin 400",
+            send(agent.put(&format!("{}/faults/nope", e.admin)), "1"),
+            400,
+        ),
+    ];
+    for (what, (code, content_type, body), want) in cases {
+        assert_eq!(code, want, "{what}: {body}");
+        assert_eq!(content_type.as_deref(), Some("application/json"), "{what}");
+        let v: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: {body}"));
+        assert!(
+            v["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}: {body}"
+        );
+    }
+}
+
+/// A handler that panics answers 500 with a JSON body, is counted like any answer, and
+/// the service lives on.
+#[test]
+fn a_panicking_handler_answers_500_and_is_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let series = r#"billing_http_requests_total{api="usage-ingest",route="/v1/usage",method="POST",code="500"}"#;
+    let before = sample(&e.metrics(), series).unwrap();
+    assert_eq!(put(&format!("{}/faults/ingest.panic", e.admin), "1").0, 200);
+    let body = batch(&[("p1", "acme", "egress_bytes", json!(1))]);
+    for _ in 0..3 {
+        let (code, text) = ingest(&e, INGEST, &body);
+        assert_eq!(code, 500, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"], "internal error; retry");
+    }
+    assert_eq!(sample(&e.metrics(), series), Some(before + 3.0));
+    assert_eq!(delete(&format!("{}/faults/ingest.panic", e.admin)).0, 200);
+    assert_eq!(
+        ingest(&e, INGEST, &body),
+        (200, r#"{"accepted":1,"duplicates":0}"#.into())
+    );
 }

@@ -1,29 +1,9 @@
 //! Accounts, tokens, price plans and payment providers: `--accounts FILE` or the demo set.
 
+use super::rating::{Meter, MAX_FEE_CENTS};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-pub const METERS: &[&str] = &[
-    "storage_byte_hours",
-    "egress_bytes",
-    "class_b_transactions",
-    "class_c_transactions",
-];
-
-/// Prices in micro-cents (millionths of a cent) per unit; money is integer cents.
-pub fn unit_price_microcents(meter: &str) -> f64 {
-    match meter {
-        // $0.023 per GB-month of 730 hours.
-        "storage_byte_hours" => 0.0000031_5,
-        // $0.09 per GB.
-        "egress_bytes" => 0.009,
-        // $0.36 and $4.50 per million operations.
-        "class_b_transactions" => 36.0,
-        "class_c_transactions" => 450.0,
-        _ => 0.0,
-    }
-}
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "kebab-case")]
@@ -31,13 +11,55 @@ pub enum Plan {
     /// Every unit is billed.
     #[default]
     Usage,
-    /// A flat monthly fee, usage included.
-    Subscription { fee_cents: i64 },
-    /// A flat fee including an allowance per meter; usage beyond it is billed.
+    /// A flat monthly fee in cents, usage included.
+    Subscription { fee_cents: u64 },
+    /// A flat fee in cents including an allowance per meter (in the meter's unit); usage
+    /// beyond it is billed.
     Hybrid {
-        fee_cents: i64,
-        included: BTreeMap<String, f64>,
+        fee_cents: u64,
+        included: BTreeMap<String, u64>,
     },
+}
+
+impl Plan {
+    pub fn fee_cents(&self) -> u64 {
+        match self {
+            Plan::Usage => 0,
+            Plan::Subscription { fee_cents } | Plan::Hybrid { fee_cents, .. } => *fee_cents,
+        }
+    }
+
+    /// The part of `quantity` the plan bills.
+    pub fn billable(&self, meter: Meter, quantity: u64) -> u64 {
+        match self {
+            Plan::Usage => quantity,
+            Plan::Subscription { .. } => 0,
+            Plan::Hybrid { included, .. } => {
+                quantity.saturating_sub(included.get(meter.as_str()).copied().unwrap_or(0))
+            }
+        }
+    }
+
+    /// What is wrong with the plan, if anything: a fee over the bound, an allowance for a
+    /// meter that does not exist.
+    fn fault(&self) -> Option<String> {
+        if self.fee_cents() > MAX_FEE_CENTS {
+            return Some(format!(
+                "fee_cents {} is over the limit of {MAX_FEE_CENTS}",
+                self.fee_cents()
+            ));
+        }
+        if let Plan::Hybrid { included, .. } = self {
+            if let Some(name) = included.keys().find(|m| Meter::parse(m).is_none()) {
+                let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.as_str()).collect();
+                return Some(format!(
+                    "unknown meter `{name}` in `included`; meters: {}",
+                    meters.join(", ")
+                ));
+            }
+        }
+        None
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -102,7 +124,9 @@ impl Accounts {
                     token: "initech-token".into(),
                     plan: Plan::Hybrid {
                         fee_cents: 10_000,
-                        included: [("egress_bytes".to_string(), 1e12)].into_iter().collect(),
+                        included: [("egress_bytes".to_string(), 1_000_000_000_000)]
+                            .into_iter()
+                            .collect(),
                     },
                 },
             ],
@@ -132,6 +156,14 @@ impl Accounts {
                 message: "tokens and ids must not be empty".into(),
             });
         }
+        for a in &accounts.accounts {
+            if let Some(fault) = a.plan.fault() {
+                return Err(AccountsError::Invalid {
+                    path: p,
+                    message: format!("account `{}`: {fault}", a.id),
+                });
+            }
+        }
         Ok(accounts)
     }
 
@@ -152,72 +184,9 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// One rated line item.
-#[derive(Clone, Debug, serde::Serialize, PartialEq)]
-pub struct LineItem {
-    pub meter: String,
-    pub quantity: f64,
-    /// Integer cents.
-    pub cost: i64,
-}
-
-/// Rates usage under a plan: line items per meter plus the plan fee, in integer cents.
-pub fn rate(plan: &Plan, usage: &BTreeMap<String, f64>) -> (Vec<LineItem>, i64) {
-    let mut items = Vec::new();
-    let mut total = 0i64;
-    let fee = match plan {
-        Plan::Usage => 0,
-        Plan::Subscription { fee_cents } | Plan::Hybrid { fee_cents, .. } => *fee_cents,
-    };
-    for meter in METERS {
-        let quantity = usage.get(*meter).copied().unwrap_or(0.0);
-        let billable = match plan {
-            Plan::Usage => quantity,
-            Plan::Subscription { .. } => 0.0,
-            Plan::Hybrid { included, .. } => {
-                (quantity - included.get(*meter).copied().unwrap_or(0.0)).max(0.0)
-            }
-        };
-        let cost = (billable * unit_price_microcents(meter) / 1e6).round() as i64;
-        total += cost;
-        items.push(LineItem {
-            meter: meter.to_string(),
-            quantity,
-            cost,
-        });
-    }
-    (items, total + fee)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plans_rate_in_integer_cents() {
-        let usage: BTreeMap<String, f64> = [
-            ("egress_bytes".to_string(), 2e12),
-            ("class_b_transactions".to_string(), 1e6),
-        ]
-        .into();
-        let (items, total) = rate(&Plan::Usage, &usage);
-        assert_eq!(
-            items
-                .iter()
-                .find(|i| i.meter == "egress_bytes")
-                .unwrap()
-                .cost,
-            18_000
-        ); // 2 TB at $0.09/GB
-        assert_eq!(total, 18_000 + 36);
-        let (_, total) = rate(&Plan::Subscription { fee_cents: 50_000 }, &usage);
-        assert_eq!(total, 50_000);
-        let hybrid = Plan::Hybrid {
-            fee_cents: 10_000,
-            included: [("egress_bytes".to_string(), 1e12)].into(),
-        };
-        assert_eq!(rate(&hybrid, &usage).1, 10_000 + 9_000 + 36);
-    }
 
     #[test]
     fn tokens() {

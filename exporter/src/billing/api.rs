@@ -1,15 +1,19 @@
 //! The billing HTTP APIs: usage ingestion, payment-provider webhooks, the customer usage
-//! and cost API, health, and `/metrics`.
+//! and cost API, health, and `/metrics`. Every error body is JSON `{"error": ...}`: the
+//! handlers' own, the framework's (404, 405, 413, ...) and a panicking handler's 500,
+//! which the metrics layer counts like any other answer.
 
 use super::accounts::{self, Accounts};
-use super::catalogue::{Metrics, PaymentOutcome, Route, UsageOutcome};
-use super::faults::{Fault, Faults};
-use super::store::{Event, Store};
+use super::catalogue::{Metrics, PaymentOutcome, PipelineName, Route, UsageOutcome};
+use super::faults::{self, ApiFaults, Faults};
+use super::ingest::{self, MAX_BATCH};
+use super::rating;
+use super::store::{IngestError, Store, StoreError};
 use crate::instrument::layer::MetricsLayer;
 use crate::instrument::pipeline::unix_now;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::{Json, Router};
@@ -18,21 +22,34 @@ use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-pub const MAX_BATCH: usize = 1000;
-
 pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
     pub accounts: Accounts,
     pub faults: Arc<Faults>,
     pub ready: AtomicBool,
-    /// Unix time of the last successful aggregation run (bits of an f64).
-    pub last_aggregation: std::sync::atomic::AtomicU64,
+}
+
+impl AppState {
+    /// How far behind what customers see is: the age of the oldest event ingested but not
+    /// yet visible in the usage API, 0 when every event is. Read from the store itself,
+    /// so it holds even when the aggregation job is stalled or gone.
+    pub fn refresh_visibility_lag(&self) -> Result<f64, StoreError> {
+        let lag = match self.store.oldest_pending()? {
+            Some(received) => (unix_now() - received).max(0.0),
+            None => 0.0,
+        };
+        self.metrics
+            .pipeline(PipelineName::UsageAggregation)
+            .lag(lag);
+        self.metrics.usage_api_data_lag.set(lag);
+        Ok(lag)
+    }
 }
 
 type Shared = Arc<AppState>;
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
@@ -45,16 +62,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// The injected latency, then the injected error (if drawn) of one API.
-async fn injected(faults: &Faults, latency: Fault, error_rate: Fault) -> Option<Response> {
-    let delay = faults.latency(latency);
+/// The injected latency, then a panic or an error (if drawn) of one API.
+async fn injected(faults: &Faults, api: ApiFaults) -> Option<Response> {
+    let delay = faults.latency(api.latency);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    faults.fails(error_rate).then(|| {
+    if faults.fails(api.panic) {
+        panic!("injected fault: {}", api.panic);
+    }
+    faults.fails(api.error_rate).then(|| {
         error(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("injected fault: {error_rate}"),
+            format!("injected fault: {}", api.error_rate),
         )
     })
 }
@@ -75,7 +95,66 @@ fn handler(route: Route) -> MethodRouter<Shared> {
     }
 }
 
-/// The public router, built from the route table the metrics resolve against.
+/// A panicking handler answers 500 with a JSON body; the task and the server live on.
+fn panic_response(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = what, "handler panicked");
+    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error; retry")
+}
+
+/// Gives error answers that are not JSON yet (the framework's 404, 405, 413, 415, ...) a
+/// JSON body with the same status, keeping the framework's words.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let reason = status.canonical_reason().unwrap_or("error").to_lowercase();
+    let message = if text.is_empty() {
+        reason
+    } else {
+        format!("{reason}: {text}")
+    };
+    let body = serde_json::to_vec(&json!({ "error": message })).unwrap_or_default();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
+}
+
+/// Request targets longer than this get a JSON 414 from us. (hyper itself answers targets
+/// over 64 KiB with a bodyless 414 before any of this code runs.)
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+async fn limit_uri(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let len = req.uri().to_string().len();
+    if len > MAX_URI_BYTES {
+        return error(
+            StatusCode::URI_TOO_LONG,
+            format!("the request target is {len} bytes; the limit is {MAX_URI_BYTES}"),
+        );
+    }
+    next.run(req).await
+}
+
+/// The public router, built from the route table the metrics resolve against. Inside
+/// out: handlers, the panic catcher (so a panic is an answer), the URI bound, the metrics
+/// layer (so every answer is counted), JSON error bodies.
 pub fn router(state: Shared) -> Router {
     let layer = MetricsLayer::new(state.metrics.http.clone());
     Route::ALL
@@ -83,7 +162,12 @@ pub fn router(state: Shared) -> Router {
         .fold(Router::new(), |r, route| {
             r.route(route.as_str(), handler(*route))
         })
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(axum::middleware::from_fn(limit_uri))
         .layer(layer)
+        .layer(axum::middleware::map_response(json_errors))
         .with_state(state)
 }
 
@@ -91,11 +175,16 @@ async fn readyz(State(s): State<Shared>) -> Response {
     if s.ready.load(Ordering::Relaxed) {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "starting\n").into_response()
+        error(StatusCode::SERVICE_UNAVAILABLE, "starting")
     }
 }
 
 async fn metrics_handler(State(s): State<Shared>) -> Response {
+    let state = s.clone();
+    // The lag is read at scrape time, so a dead job cannot freeze it.
+    if let Ok(Err(e)) = tokio::task::spawn_blocking(move || state.refresh_visibility_lag()).await {
+        tracing::error!(error = %e, "cannot read the aggregation backlog");
+    }
     let body = s.metrics.encode();
     (
         [(
@@ -107,73 +196,24 @@ async fn metrics_handler(State(s): State<Shared>) -> Response {
         .into_response()
 }
 
-/// Validates one event; the error says which field is wrong.
-fn event(v: &Value, accounts: &Accounts, now: f64) -> Result<Event, (StatusCode, String)> {
-    let bad = |m: &str| (StatusCode::BAD_REQUEST, m.to_string());
-    let semantic = |m: String| (StatusCode::UNPROCESSABLE_ENTITY, m);
-    let obj = v
-        .as_object()
-        .ok_or_else(|| bad("each event must be an object"))?;
-    let text = |k: &str| {
-        obj.get(k)
-            .and_then(Value::as_str)
-            .ok_or_else(|| bad(&format!("`{k}` must be a string")))
-    };
-    let id = text("id")?;
-    if id.is_empty() || id.len() > 128 {
-        return Err(bad("`id` must have 1 to 128 characters"));
-    }
-    let account = text("account")?;
-    let meter = text("meter")?;
-    let quantity = match obj.get("quantity") {
-        Some(Value::Number(n)) => n
-            .as_f64()
-            .ok_or_else(|| bad("`quantity` must be a number"))?,
-        Some(Value::String(s))
-            if ["nan", "inf", "+inf", "-inf", "infinity", "-infinity"]
-                .contains(&s.to_ascii_lowercase().as_str()) =>
-        {
-            f64::NAN
-        }
-        _ => return Err(bad("`quantity` must be a number")),
-    };
-    let timestamp = match obj.get("timestamp") {
-        Some(t @ (Value::Number(_) | Value::String(_))) => t.clone(),
-        _ => return Err(bad("`timestamp` must be a number or a string")),
-    };
-    if !quantity.is_finite() || quantity < 0.0 {
-        return Err(semantic(format!(
-            "event `{id}`: quantity must be a finite number >= 0"
-        )));
-    }
-    if !accounts::METERS.contains(&meter) {
-        return Err(semantic(format!(
-            "event `{id}`: unknown meter `{meter}`; meters: {}",
-            accounts::METERS.join(", ")
-        )));
-    }
-    if accounts.get(account).is_none() {
-        return Err(semantic(format!(
-            "event `{id}`: unknown account `{account}`"
-        )));
-    }
-    Ok(Event {
-        id: id.into(),
-        account: account.into(),
-        meter: meter.into(),
-        quantity,
-        timestamp,
-        received: now,
-    })
-}
-
 async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let authorised = bearer(&headers)
         .is_some_and(|t| accounts::ct_eq(t.as_bytes(), s.accounts.ingest_token.as_bytes()));
     if !authorised {
         return error(StatusCode::UNAUTHORIZED, "missing or wrong ingest token");
     }
-    if let Some(r) = injected(&s.faults, Fault::IngestLatency, Fault::IngestErrorRate).await {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the events as `Content-Type: application/json`",
+        );
+    }
+    if let Some(r) = injected(&s.faults, faults::INGEST).await {
         return r;
     }
     let doc: Value = match serde_json::from_slice(&body) {
@@ -182,7 +222,7 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             s.metrics.usage(UsageOutcome::Rejected, 1);
             return error(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                "quantity must be a finite number",
+                format!("a number in the body is out of range ({e}); quantities are whole numbers from 0 to {}", rating::MAX_EVENT_QUANTITY),
             );
         }
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("malformed JSON: {e}")),
@@ -198,8 +238,8 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
     }
     let now = unix_now();
     let mut events = Vec::with_capacity(items.len());
-    for item in items {
-        match event(item, &s.accounts, now) {
+    for (i, item) in items.iter().enumerate() {
+        match ingest::event(i, item, &s.accounts, now) {
             Ok(e) => events.push(e),
             Err((status, message)) => {
                 s.metrics.usage(UsageOutcome::Rejected, items.len() as u64);
@@ -215,7 +255,19 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             s.metrics.usage(UsageOutcome::Duplicate, duplicates);
             Json(json!({"accepted": accepted, "duplicates": duplicates})).into_response()
         }
-        Ok(Err(e)) => {
+        Ok(Err(IngestError::AccountLimit {
+            index,
+            account,
+            meter,
+            held,
+        })) => {
+            s.metrics.usage(UsageOutcome::Rejected, items.len() as u64);
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("`events[{index}].quantity`: account `{account}` would hold more than {} units of `{meter}` (it holds {held}); nothing of this batch was stored", rating::MAX_ACCOUNT_QUANTITY),
+            )
+        }
+        Ok(Err(IngestError::Store(e))) => {
             s.metrics
                 .usage(UsageOutcome::StoreError, items.len() as u64);
             tracing::error!(error = %e, "usage batch not stored");
@@ -295,7 +347,7 @@ async fn webhook(
             )
         }
     };
-    if let Some(r) = injected(&s.faults, Fault::PaymentsLatency, Fault::PaymentsErrorRate).await {
+    if let Some(r) = injected(&s.faults, faults::PAYMENTS).await {
         // Not recorded: the provider retries, and the retry is processed.
         s.metrics.payment(PaymentOutcome::Error);
         tracing::warn!(provider, id, "payment webhook failed (injected fault)");
@@ -326,23 +378,33 @@ async fn usage(
         // Another tenant's account: answer as if it did not exist.
         return error(StatusCode::NOT_FOUND, "no such account");
     }
-    if let Some(r) = injected(&s.faults, Fault::UsageApiLatency, Fault::UsageApiErrorRate).await {
+    if let Some(r) = injected(&s.faults, faults::USAGE_API).await {
         return r;
     }
     let store = s.store.clone();
     let id = account.clone();
-    let usage = match tokio::task::spawn_blocking(move || store.usage(&id)).await {
+    let read = tokio::task::spawn_blocking(move || {
+        let now = unix_now();
+        // Read the backlog first: every event received before it is in the totals.
+        let as_of = store.oldest_pending()?.unwrap_or(now).min(now);
+        Ok::<_, StoreError>((store.usage(&id)?, as_of))
+    })
+    .await;
+    let (usage, as_of) = match read {
         Ok(Ok(u)) => u,
         Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let (items, total) = accounts::rate(&owner.plan, &usage);
-    let as_of = f64::from_bits(s.last_aggregation.load(Ordering::Relaxed));
+    let rated = match rating::rate(&owner.plan, &usage) {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
     Json(json!({
         "account": account,
         "currency": "USD",
-        "meters": items,
-        "total_cost": total,
+        "meters": rated.items,
+        "fee": rated.fee,
+        "total_cost": rated.total,
         "as_of": as_of,
     }))
     .into_response()

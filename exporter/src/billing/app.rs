@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -23,6 +23,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub admin: SocketAddr,
     pub data_dir: PathBuf,
+    /// The store's page cache.
+    pub cache_bytes: usize,
     pub accounts: Accounts,
     pub traffic: f64,
     pub faults: Vec<(faults::Fault, faults::Value)>,
@@ -54,7 +56,7 @@ fn admin_router(faults: Arc<Faults>) -> Router {
                 tracing::warn!(fault = %name, value = %body.trim(), "fault injected");
                 (StatusCode::OK, Json(f.snapshot())).into_response()
             }
-            Err(e) => (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+            Err(e) => api::error(StatusCode::BAD_REQUEST, e.to_string()),
         }
     }
     async fn delete(State(f): State<Arc<Faults>>, Path(name): Path<String>) -> Response {
@@ -62,11 +64,7 @@ fn admin_router(faults: Arc<Faults>) -> Router {
             tracing::info!(fault = %name, "fault removed");
             (StatusCode::OK, Json(f.snapshot())).into_response()
         } else {
-            (
-                StatusCode::NOT_FOUND,
-                format!("fault `{name}` is not set\n"),
-            )
-                .into_response()
+            api::error(StatusCode::NOT_FOUND, format!("fault `{name}` is not set"))
         }
     }
     async fn clear(State(f): State<Arc<Faults>>) -> Response {
@@ -76,6 +74,7 @@ fn admin_router(faults: Arc<Faults>) -> Router {
     Router::new()
         .route("/faults", get(list).delete(clear))
         .route("/faults/{name}", axum::routing::put(put).delete(delete))
+        .layer(axum::middleware::map_response(api::json_errors))
         .with_state(faults)
 }
 
@@ -110,7 +109,7 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     if !config.admin.ip().is_loopback() {
         return Err(AppError::AdminNotLoopback(config.admin));
     }
-    let store = Arc::new(Store::open(&config.data_dir)?);
+    let store = Arc::new(Store::open(&config.data_dir, config.cache_bytes)?);
     let faults = Arc::new(Faults::default());
     for (fault, value) in &config.faults {
         faults.set(*fault, *value);
@@ -127,7 +126,6 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
         accounts: config.accounts.clone(),
         faults: faults.clone(),
         ready: AtomicBool::new(false),
-        last_aggregation: AtomicU64::new(0),
     });
     let listener = bind(config.listen).await?;
     let admin = bind(config.admin).await?;

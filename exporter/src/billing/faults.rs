@@ -1,4 +1,4 @@
-//! Fault injection: error rates, latencies and stalls per component, set at start with
+//! Fault injection: error rates, latencies, panics and stalls per component, set at start with
 //! `--fault NAME=VALUE` or at run time through the loopback admin listener.
 
 use super::catalogue::SyncTarget;
@@ -12,11 +12,15 @@ closed_set! {
     pub enum Fault {
         IngestErrorRate => "ingest.error_rate",
         IngestLatency => "ingest.latency",
+        IngestPanic => "ingest.panic",
         PaymentsErrorRate => "payments.error_rate",
         PaymentsLatency => "payments.latency",
+        PaymentsPanic => "payments.panic",
         UsageApiErrorRate => "usage_api.error_rate",
         UsageApiLatency => "usage_api.latency",
+        UsageApiPanic => "usage_api.panic",
         AggregationErrorRate => "aggregation.error_rate",
+        AggregationLatency => "aggregation.latency",
         AggregationStall => "aggregation.stall",
         RatingErrorRate => "rating.error_rate",
         InvoiceErrorRate => "invoice.error_rate",
@@ -48,6 +52,30 @@ impl Fault {
         }
     }
 }
+
+/// The faults of one HTTP API: a delay, a share of 503s, a share of handler panics.
+#[derive(Clone, Copy, Debug)]
+pub struct ApiFaults {
+    pub latency: Fault,
+    pub error_rate: Fault,
+    pub panic: Fault,
+}
+
+pub const INGEST: ApiFaults = ApiFaults {
+    latency: Fault::IngestLatency,
+    error_rate: Fault::IngestErrorRate,
+    panic: Fault::IngestPanic,
+};
+pub const PAYMENTS: ApiFaults = ApiFaults {
+    latency: Fault::PaymentsLatency,
+    error_rate: Fault::PaymentsErrorRate,
+    panic: Fault::PaymentsPanic,
+};
+pub const USAGE_API: ApiFaults = ApiFaults {
+    latency: Fault::UsageApiLatency,
+    error_rate: Fault::UsageApiErrorRate,
+    panic: Fault::UsageApiPanic,
+};
 
 fn known() -> String {
     Fault::ALL

@@ -1,14 +1,13 @@
 //! Background work: usage aggregation, rating and invoice runs, and sync to tax, ERP, CRM
 //! and the warehouse (simulated targets that fail or stall under `--fault`).
 
-use super::accounts;
 use super::api::AppState;
 use super::catalogue::{OutcomeLabels, PipelineName, SyncTarget};
 use super::faults::Fault;
+use super::rating;
 use crate::instrument::labels::Outcome;
 use crate::instrument::pipeline::unix_now;
 use serde_json::json;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -54,6 +53,52 @@ async fn every(
     }
 }
 
+/// Events folded per aggregation transaction: bounded work per commit.
+pub const AGGREGATION_BATCH: u64 = 10_000;
+/// How long one aggregation run may drain before it lets the next run continue.
+const AGGREGATION_BUDGET: Duration = Duration::from_secs(2);
+
+/// One aggregation run: drains the backlog in transactions of [`AGGREGATION_BATCH`]
+/// events until it is caught up (or the run's time budget is spent), so aggregation keeps
+/// up with ingest instead of folding a fixed amount per interval.
+fn aggregate(s: &AppState) {
+    let aggregation = s.metrics.pipeline(PipelineName::UsageAggregation);
+    if s.faults.stalled(Fault::AggregationStall) {
+        let _ = s.refresh_visibility_lag();
+        return;
+    }
+    if s.faults.fails(Fault::AggregationErrorRate) {
+        aggregation.processed(1, false);
+        tracing::warn!("usage aggregation run failed (injected fault)");
+        let _ = s.refresh_visibility_lag();
+        return;
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let delay = s.faults.latency(Fault::AggregationLatency);
+        if !delay.is_zero() {
+            std::thread::sleep(delay);
+        }
+        match s.store.aggregate(AGGREGATION_BATCH) {
+            Ok(n) => {
+                aggregation.processed(n, true);
+                if n < AGGREGATION_BATCH || started.elapsed() >= AGGREGATION_BUDGET {
+                    aggregation.succeeded();
+                    break;
+                }
+            }
+            Err(e) => {
+                aggregation.processed(1, false);
+                tracing::error!(error = %e, "usage aggregation failed");
+                break;
+            }
+        }
+    }
+    if let Err(e) = s.refresh_visibility_lag() {
+        tracing::error!(error = %e, "cannot read the aggregation backlog");
+    }
+}
+
 /// Starts every job; they stop when `stop` turns true.
 pub fn spawn(
     state: Arc<AppState>,
@@ -63,42 +108,10 @@ pub fn spawn(
     let mut tasks = Vec::new();
 
     let s = state.clone();
-    let aggregation = s.metrics.pipeline(PipelineName::UsageAggregation);
     tasks.push(tokio::spawn(every(
         schedule.aggregation,
         stop.clone(),
-        move || {
-            let now = unix_now();
-            if let Ok(Some(oldest)) = s.store.oldest_pending() {
-                aggregation.lag(now - oldest);
-            } else {
-                aggregation.lag(0.0);
-            }
-            let last = f64::from_bits(s.last_aggregation.load(Ordering::Relaxed));
-            if last > 0.0 {
-                s.metrics.usage_api_data_lag.set(now - last);
-            }
-            if s.faults.stalled(Fault::AggregationStall) {
-                return;
-            }
-            if s.faults.fails(Fault::AggregationErrorRate) {
-                aggregation.processed(1, false);
-                tracing::warn!("usage aggregation run failed (injected fault)");
-                return;
-            }
-            match s.store.aggregate(10_000) {
-                Ok(n) => {
-                    aggregation.processed(n, true);
-                    aggregation.succeeded();
-                    s.last_aggregation.store(now.to_bits(), Ordering::Relaxed);
-                    s.metrics.usage_api_data_lag.set(0.0);
-                }
-                Err(e) => {
-                    aggregation.processed(1, false);
-                    tracing::error!(error = %e, "usage aggregation failed");
-                }
-            }
-        },
+        move || aggregate(&s),
     )));
 
     let s = state.clone();
@@ -110,20 +123,33 @@ pub fn spawn(
         let period = (unix_now() / (30.0 * 86400.0)).floor() as u64;
         let mut ok = true;
         for account in &s.accounts.accounts {
-            let usage = s.store.usage(&account.id).unwrap_or_default();
-            let (items, total) = accounts::rate(&account.plan, &usage);
+            let rated = s
+                .store
+                .usage(&account.id)
+                .map_err(|e| e.to_string())
+                .and_then(|usage| rating::rate(&account.plan, &usage).map_err(|e| e.to_string()));
+            let rated = match rated {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(account = %account.id, error = %e, "rating failed");
+                    s.metrics.rating_line_items.get_or_create(&OutcomeLabels { outcome: Outcome::Error }).inc();
+                    s.metrics.invoices.get_or_create(&OutcomeLabels { outcome: Outcome::Error }).inc();
+                    ok = false;
+                    continue;
+                }
+            };
             let rating_failed = s.faults.fails(Fault::RatingErrorRate);
             let outcome = Outcome::of(!rating_failed);
             s.metrics
                 .rating_line_items
                 .get_or_create(&OutcomeLabels { outcome })
-                .inc_by(items.len() as u64);
+                .inc_by(rated.items.len() as u64);
             let failed = rating_failed
                 || s.faults.fails(Fault::InvoiceErrorRate)
                 || s.store
                     .store_invoice(
                         &format!("{}/{period}", account.id),
-                        &json!({"account": account.id, "period": period, "items": items, "total_cost": total}),
+                        &json!({"account": account.id, "period": period, "items": rated.items, "fee": rated.fee, "total_cost": rated.total}),
                     )
                     .is_err();
             let outcome = Outcome::of(!failed);

@@ -1,7 +1,10 @@
 //! The durable store (redb, an embedded ACID key-value store under `--data-dir`). An
 //! acknowledged usage event has been committed with fsync before the answer is sent, so it
-//! survives `kill -9`; event ids are unique keys, so a replay is never counted twice.
+//! survives `kill -9`; event ids are unique keys, so a replay is never counted twice; and
+//! each account's running total per meter is kept in the same transaction, so a batch that
+//! would take it past [`MAX_ACCOUNT_QUANTITY`] is refused whole, never wrapped later.
 
+use super::rating::MAX_ACCOUNT_QUANTITY;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -10,9 +13,15 @@ use std::path::Path;
 const IDS: TableDefinition<&str, u64> = TableDefinition::new("event_ids");
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("event_log");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const AGG: TableDefinition<&str, f64> = TableDefinition::new("usage_aggregates");
+/// Aggregated (visible) usage per account and meter.
+const AGG: TableDefinition<&str, u64> = TableDefinition::new("usage_totals");
+/// Accepted usage per account and meter, aggregated or not: the bound is checked on it.
+const INGESTED: TableDefinition<&str, u64> = TableDefinition::new("ingested_totals");
 const WEBHOOKS: TableDefinition<&str, u64> = TableDefinition::new("webhook_ids");
 const INVOICES: TableDefinition<&str, &[u8]> = TableDefinition::new("invoices");
+
+/// The layout this build reads and writes. Version 1 (float quantities) is refused.
+const SCHEMA: u64 = 2;
 
 #[derive(Debug, thiserror::Error)]
 #[error("store: {0}")]
@@ -24,13 +33,36 @@ impl<E: Into<redb::Error>> From<E> for StoreError {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// Accepting event `index` of the batch would take the account's total for the meter
+    /// past [`MAX_ACCOUNT_QUANTITY`].
+    #[error("event {index}: account `{account}` would hold more than {MAX_ACCOUNT_QUANTITY} units of `{meter}` (it holds {held})")]
+    AccountLimit {
+        index: usize,
+        account: String,
+        meter: String,
+        held: u64,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl<E: Into<redb::Error>> From<E> for IngestError {
+    fn from(e: E) -> Self {
+        IngestError::Store(StoreError::from(e))
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Event {
     pub id: String,
     pub account: String,
     pub meter: String,
-    pub quantity: f64,
-    pub timestamp: serde_json::Value,
+    /// Whole units of the meter.
+    pub quantity: u64,
+    /// When the usage happened: unix seconds.
+    pub timestamp: i64,
     /// Unix time we acknowledged it.
     pub received: f64,
 }
@@ -39,20 +71,43 @@ pub struct Store {
     db: Database,
 }
 
-fn agg_key(account: &str, meter: &str) -> String {
+fn total_key(account: &str, meter: &str) -> String {
     format!("{account}\u{0}{meter}")
 }
 
+fn decode(bytes: &[u8]) -> Result<Event, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError(e.to_string()))
+}
+
 impl Store {
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the store with a page cache of `cache_bytes`.
+    pub fn open(dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
-        let db = Database::create(dir.join("billing.redb"))?;
+        let path = dir.join("billing.redb");
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)?;
         let txn = db.begin_write()?;
         {
+            let mut meta = txn.open_table(META)?;
+            let schema = meta.get("schema")?.map(|v| v.value());
+            let has_events = txn.open_table(LOG)?.len()? > 0;
+            match schema {
+                Some(SCHEMA) => {}
+                None if !has_events => {
+                    meta.insert("schema", SCHEMA)?;
+                }
+                found => {
+                    return Err(StoreError(format!(
+                        "{} holds data in layout {} (this build reads {SCHEMA}: whole-unit quantities); keep it for the old build and start this one with a new --data-dir",
+                        path.display(),
+                        found.unwrap_or(1),
+                    )));
+                }
+            }
             txn.open_table(IDS)?;
-            txn.open_table(LOG)?;
-            txn.open_table(META)?;
             txn.open_table(AGG)?;
+            txn.open_table(INGESTED)?;
             txn.open_table(WEBHOOKS)?;
             txn.open_table(INVOICES)?;
         }
@@ -61,20 +116,34 @@ impl Store {
     }
 
     /// Stores the events not seen before, in one durable transaction. Returns
-    /// (accepted, duplicates); a repeated id (also within the batch) is a duplicate.
-    pub fn ingest(&self, events: &[Event]) -> Result<(u64, u64), StoreError> {
+    /// (accepted, duplicates); a repeated id (also within the batch) is a duplicate. When
+    /// any event would take its account past the bound, nothing is stored.
+    pub fn ingest(&self, events: &[Event]) -> Result<(u64, u64), IngestError> {
         let txn = self.db.begin_write()?;
         let (mut accepted, mut duplicates) = (0, 0);
         {
             let mut ids = txn.open_table(IDS)?;
             let mut log = txn.open_table(LOG)?;
             let mut meta = txn.open_table(META)?;
+            let mut totals = txn.open_table(INGESTED)?;
             let mut seq = meta.get("next_seq")?.map(|v| v.value()).unwrap_or(0);
-            for e in events {
+            for (index, e) in events.iter().enumerate() {
                 if ids.get(e.id.as_str())?.is_some() {
                     duplicates += 1;
                     continue;
                 }
+                let key = total_key(&e.account, &e.meter);
+                let held = totals.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+                let total = held
+                    .checked_add(e.quantity)
+                    .filter(|t| *t <= MAX_ACCOUNT_QUANTITY)
+                    .ok_or_else(|| IngestError::AccountLimit {
+                        index,
+                        account: e.account.clone(),
+                        meter: e.meter.clone(),
+                        held,
+                    })?;
+                totals.insert(key.as_str(), total)?;
                 ids.insert(e.id.as_str(), seq)?;
                 let bytes = serde_json::to_vec(e).map_err(|e| StoreError(e.to_string()))?;
                 log.insert(seq, bytes.as_slice())?;
@@ -83,12 +152,13 @@ impl Store {
             }
             meta.insert("next_seq", seq)?;
         }
+        // Dropped uncommitted on any error above: the batch is refused whole.
         txn.commit()?;
         Ok((accepted, duplicates))
     }
 
-    /// Folds events not yet aggregated into per-account, per-meter totals. Returns the
-    /// number of events folded.
+    /// Folds at most `max` events not yet aggregated into per-account, per-meter totals,
+    /// in one transaction. Returns the number of events folded.
     pub fn aggregate(&self, max: u64) -> Result<u64, StoreError> {
         let txn = self.db.begin_write()?;
         let mut n = 0;
@@ -98,21 +168,25 @@ impl Store {
             let mut agg = txn.open_table(AGG)?;
             let cursor = meta.get("agg_cursor")?.map(|v| v.value()).unwrap_or(0);
             let mut next = cursor;
-            let mut sums: BTreeMap<String, f64> = BTreeMap::new();
+            let mut sums: BTreeMap<String, u64> = BTreeMap::new();
             for item in log.range(cursor..)? {
-                let (k, v) = item?;
                 if n >= max {
                     break;
                 }
-                let e: Event =
-                    serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?;
-                *sums.entry(agg_key(&e.account, &e.meter)).or_default() += e.quantity;
+                let (k, v) = item?;
+                let e = decode(v.value())?;
+                let sum = sums.entry(total_key(&e.account, &e.meter)).or_default();
+                // Bounded by the ingested total, which ingest keeps under the bound.
+                *sum = sum.saturating_add(e.quantity);
                 next = k.value() + 1;
                 n += 1;
             }
             for (key, add) in sums {
-                let old = agg.get(key.as_str())?.map(|v| v.value()).unwrap_or(0.0);
-                agg.insert(key.as_str(), old + add)?;
+                let old = agg.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+                let new = old
+                    .checked_add(add)
+                    .ok_or_else(|| StoreError(format!("usage total of {key:?} overflows")))?;
+                agg.insert(key.as_str(), new)?;
             }
             meta.insert("agg_cursor", next)?;
         }
@@ -128,18 +202,13 @@ impl Store {
         let log = txn.open_table(LOG)?;
         let first = log.range(cursor..)?.next();
         match first {
-            Some(item) => {
-                let (_, v) = item?;
-                let e: Event =
-                    serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?;
-                Ok(Some(e.received))
-            }
+            Some(item) => Ok(Some(decode(item?.1.value())?.received)),
             None => Ok(None),
         }
     }
 
     /// Aggregated usage of one account, by meter.
-    pub fn usage(&self, account: &str) -> Result<BTreeMap<String, f64>, StoreError> {
+    pub fn usage(&self, account: &str) -> Result<BTreeMap<String, u64>, StoreError> {
         let txn = self.db.begin_read()?;
         let agg = txn.open_table(AGG)?;
         let prefix = format!("{account}\u{0}");
@@ -190,13 +259,15 @@ impl Store {
 mod tests {
     use super::*;
 
-    fn ev(id: &str, q: f64) -> Event {
+    const CACHE: usize = 4 << 20;
+
+    fn ev(id: &str, q: u64) -> Event {
         Event {
             id: id.into(),
             account: "acme".into(),
             meter: "egress_bytes".into(),
             quantity: q,
-            timestamp: serde_json::json!(0),
+            timestamp: 0,
             received: 1.0,
         }
     }
@@ -204,23 +275,49 @@ mod tests {
     #[test]
     fn idempotent_ingest_and_aggregation() {
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path(), CACHE).unwrap();
         assert_eq!(
-            s.ingest(&[ev("a", 1.0), ev("b", 2.0), ev("a", 5.0)])
-                .unwrap(),
+            s.ingest(&[ev("a", 1), ev("b", 2), ev("a", 5)]).unwrap(),
             (2, 1)
         );
-        assert_eq!(s.ingest(&[ev("b", 2.0), ev("c", 4.0)]).unwrap(), (1, 1));
+        assert_eq!(s.ingest(&[ev("b", 2), ev("c", 4)]).unwrap(), (1, 1));
         assert_eq!(s.oldest_pending().unwrap(), Some(1.0));
-        assert_eq!(s.aggregate(1000).unwrap(), 3);
+        assert_eq!(s.aggregate(2).unwrap(), 2, "bounded work per transaction");
+        assert_eq!(s.aggregate(1000).unwrap(), 1);
         assert_eq!(s.aggregate(1000).unwrap(), 0);
         assert_eq!(s.oldest_pending().unwrap(), None);
-        assert_eq!(s.usage("acme").unwrap()["egress_bytes"], 7.0);
+        assert_eq!(s.usage("acme").unwrap()["egress_bytes"], 7);
         assert!(s.usage("acm").unwrap().is_empty());
         drop(s);
-        let s = Store::open(dir.path()).unwrap();
+        let s = Store::open(dir.path(), CACHE).unwrap();
         assert_eq!(s.event_count().unwrap(), 3);
         assert!(s.record_webhook("stripe/evt_1").unwrap());
         assert!(!s.record_webhook("stripe/evt_1").unwrap());
+    }
+
+    #[test]
+    fn a_batch_past_the_account_bound_is_refused_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), CACHE).unwrap();
+        assert_eq!(
+            s.ingest(&[ev("a", MAX_ACCOUNT_QUANTITY - 1)]).unwrap(),
+            (1, 0)
+        );
+        let err = s.ingest(&[ev("b", 1), ev("c", 1)]).unwrap_err();
+        assert!(
+            matches!(err, IngestError::AccountLimit { index: 1, held, .. } if held == MAX_ACCOUNT_QUANTITY),
+            "{err}"
+        );
+        // Nothing of the refused batch was stored: `b` is still new.
+        assert_eq!(s.ingest(&[ev("b", 1)]).unwrap(), (1, 0));
+        assert!(matches!(
+            s.ingest(&[ev("d", u64::MAX)]).unwrap_err(),
+            IngestError::AccountLimit { index: 0, .. }
+        ));
+        s.aggregate(10).unwrap();
+        assert_eq!(
+            s.usage("acme").unwrap()["egress_bytes"],
+            MAX_ACCOUNT_QUANTITY
+        );
     }
 }

@@ -1,8 +1,9 @@
 //! The built-in traffic generator (`--traffic RPS`): exercises every service over loopback
 //! HTTP so every SLI has data, including the client errors SLIs must not count.
 
-use super::accounts::{Accounts, METERS};
+use super::accounts::Accounts;
 use super::api::sign;
+use super::rating::Meter;
 use rand::Rng;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -74,14 +75,14 @@ fn request(
                 let meter = if roll > 0.98 {
                     "bogus_meter"
                 } else {
-                    METERS[rng.random_range(0..METERS.len())]
+                    Meter::ALL[rng.random_range(0..Meter::ALL.len())].as_str()
                 };
                 events.push(json!({
                     "id": id,
                     "account": account.id,
                     "meter": meter,
-                    "quantity": rng.random_range(1.0..1e6f64).round(),
-                    "timestamp": crate::instrument::pipeline::unix_now(),
+                    "quantity": rng.random_range(1..1_000_000u64),
+                    "timestamp": jiff::Timestamp::now().to_string(),
                 }));
             }
             let token = if roll > 0.97 && roll <= 0.98 {
