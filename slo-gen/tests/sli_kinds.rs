@@ -35,6 +35,12 @@ slos:
     sli:
       freshness: {metric: export_last_success_timestamp_seconds, selector: '{job="export"}', max_age: 15m}
     alerting: {disabled: true}
+  - name: age
+    description: d
+    objective: 99
+    sli:
+      freshness: {age: export_lag_seconds, selector: '{job="export"}', max_age: 5m}
+    alerting: {disabled: true}
   - name: raw
     description: d
     objective: 99
@@ -45,7 +51,8 @@ slos:
 
 /// (series, promtool values) over two hours at 1m: 100 req/s with 2% errors; latency
 /// 5% over 300ms; the export succeeded last at minute 0 only, so it is stale (older than
-/// 15m) from minute 16 on.
+/// 15m) from minute 16 on; the export's lag is 60s, except 600s (over 5m) in the last
+/// 15 minutes.
 const INPUTS: &[(&str, &str)] = &[
     ("requests_total{code=\"200\"}", "0+5880x120"),
     ("requests_total{code=\"500\"}", "0+120x120"),
@@ -62,6 +69,7 @@ const INPUTS: &[(&str, &str)] = &[
         "export_last_success_timestamp_seconds{job=\"export\"}",
         "0x120",
     ),
+    ("export_lag_seconds{job=\"export\"}", "60x105 600x15"),
 ];
 
 #[test]
@@ -85,6 +93,8 @@ fn each_sli_kind_yields_its_error_ratio() {
         ("latency", "1h", 0.05),
         // Stale from minute 16: every slice of the last hour is bad, 105 of 121 overall.
         ("freshness", "1h", 1.0),
+        // Lag over 5m from minute 106: 15 of the 61 one-minute slices in [1h, 2h].
+        ("age", "1h", 15.0 / 61.0),
         ("raw", "1h", 0.02),
     ];
     let mut t = String::from("rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n");

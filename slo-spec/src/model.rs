@@ -148,9 +148,21 @@ impl LatencySli {
     }
 }
 
+/// What a freshness SLI's gauge holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FreshnessGauge {
+    /// The unix time (seconds) of the last success (`metric:`): the data is `time() - value`
+    /// old. Right for jobs whose success is the freshness.
+    LastSuccess,
+    /// How old the data is, in seconds (`age:`), e.g. the age of the oldest input not yet
+    /// visible to users. Right where a job can succeed and still fall behind.
+    Age,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FreshnessSli {
-    /// A gauge holding the unix time (seconds) of the last success.
+    pub gauge: FreshnessGauge,
+    /// The gauge's metric name.
     pub metric: String,
     pub matchers: String,
     pub max_age: Duration,

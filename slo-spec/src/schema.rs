@@ -96,13 +96,20 @@ struct Latency {
     threshold: String,
 }
 
-/// Data older than `max_age` is bad; read from a last-success unix-time gauge.
+/// Data older than `max_age` is bad; read from a last-success unix-time gauge (`metric`)
+/// or a gauge of the data's age in seconds (`age`): exactly one of the two.
 #[derive(JsonSchema)]
-#[schemars(deny_unknown_fields)]
+#[schemars(
+    deny_unknown_fields,
+    extend("oneOf" = [{"required": ["metric"]}, {"required": ["age"]}])
+)]
 #[allow(dead_code)]
 struct Freshness {
     /// Gauge holding the unix time in seconds of the last success.
-    metric: String,
+    metric: Option<String>,
+    /// Gauge holding how old the data is, in seconds (e.g. the age of the oldest input not
+    /// yet visible to users).
+    age: Option<String>,
     /// Label selector, e.g. `{target="erp"}`.
     selector: Option<String>,
     /// Maximum acceptable age.

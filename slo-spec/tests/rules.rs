@@ -273,6 +273,29 @@ fn selectors() {
 }
 
 #[test]
+fn freshness_reads_a_last_success_or_an_age() {
+    let fresh = |body: &str| {
+        spec(&format!(
+            "  - name: f\n    description: d\n    objective: 99\n    sli:\n      freshness: {{{body}}}\n    alerting: {{disabled: true}}\n"
+        ))
+    };
+    check_one(&fresh("metric: m, max_age: 5m"), &[]);
+    check_one(&fresh("age: lag_seconds, max_age: 5m"), &[]);
+    check_one(
+        &fresh("metric: m, age: lag_seconds, max_age: 5m"),
+        &["9:30 E011 `sli.freshness` has both `metric` and `age`"],
+    );
+    check_one(
+        &fresh("max_age: 5m"),
+        &["9:18 E004 `sli.freshness` needs `metric` or `age`"],
+    );
+    check_one(
+        &fresh("age: 1lag, max_age: 5m"),
+        &["9:24 E006 `1lag` is not a valid metric name for `sli.freshness.age`"],
+    );
+}
+
+#[test]
 fn warnings() {
     check_one(
         &spec(&VALID_SLO.replace("99.9", "99.9999")),

@@ -2,7 +2,7 @@
 //! the base window (for freshness and raw SLIs: bad time slices and time slices).
 
 use slo_spec::names::format_duration;
-use slo_spec::{Numerator, Sli};
+use slo_spec::{FreshnessGauge, Numerator, Sli};
 use std::time::Duration;
 
 /// The base expressions `(errors, events)`. `events` names the events series recorded just
@@ -48,9 +48,13 @@ pub fn base_exprs(sli: &Sli, base: Duration, events: &str) -> (String, String) {
         }
         Sli::Freshness(f) => {
             let sel = format!("{}{{{}}}", f.metric, f.matchers);
-            let age = slo_spec::model::seconds_text(f.max_age);
+            let max_age = slo_spec::model::seconds_text(f.max_age);
+            let age = match f.gauge {
+                FreshnessGauge::LastSuccess => format!("time() - max({sel})"),
+                FreshnessGauge::Age => format!("max({sel})"),
+            };
             (
-                format!("(time() - max({sel}) > bool {age}) or vector(0)"),
+                format!("({age} > bool {max_age}) or vector(0)"),
                 format!("count(max({sel})) or vector(0)"),
             )
         }

@@ -24,7 +24,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
 pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
 pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
 pub(crate) const LATENCY_FIELDS: &[&str] = &["histogram", "selector", "threshold"];
-pub(crate) const FRESHNESS_FIELDS: &[&str] = &["metric", "selector", "max_age"];
+pub(crate) const FRESHNESS_FIELDS: &[&str] = &["metric", "age", "selector", "max_age"];
 pub(crate) const RAW_FIELDS: &[&str] = &["error_ratio"];
 pub(crate) const ALERTING_FIELDS: &[&str] = &[
     "name",
@@ -265,14 +265,37 @@ fn selector(
 fn freshness(cx: &mut Cx, node: &Node) -> Option<Sli> {
     let what = "sli.freshness";
     let f = fields(cx, node, what, FRESHNESS_FIELDS)?;
-    let metric = metric_field(cx, &f, "metric", what).and_then(|(name, node)| {
-        promql::metric_name(cx, node, &name, "sli.freshness.metric").then_some(name)
+    let (key, gauge) = match (f.key("metric"), f.key("age")) {
+        (Some(_), None) => ("metric", FreshnessGauge::LastSuccess),
+        (None, Some(_)) => ("age", FreshnessGauge::Age),
+        (Some(_), Some(age)) => {
+            cx.report(
+                age.span,
+                Code::SliKind,
+                "`sli.freshness` has both `metric` and `age`",
+                "`metric` is a last-success unix time, `age` how old the data is in seconds; keep the one your gauge holds",
+            );
+            return None;
+        }
+        (None, None) => {
+            cx.report(
+                f.span,
+                Code::MissingField,
+                "`sli.freshness` needs `metric` or `age`",
+                "add `metric:` (a gauge of the last success's unix time) or `age:` (a gauge of the data's age in seconds)",
+            );
+            return None;
+        }
+    };
+    let metric = metric_field(cx, &f, key, what).and_then(|(name, node)| {
+        promql::metric_name(cx, node, &name, &format!("sli.freshness.{key}")).then_some(name)
     });
     let matchers = selector(cx, &f, metric.as_deref(), "", "sli.freshness.selector", &[]);
     let max_age = f
         .require(cx, "max_age", what)
         .and_then(|n| reader::duration(cx, n, "sli.freshness.max_age", MAX_AGE_BOUNDS))?;
     Some(Sli::Freshness(FreshnessSli {
+        gauge,
         metric: metric?,
         matchers: matchers?,
         max_age: max_age.duration,

@@ -347,6 +347,54 @@ impl Stack {
         r.map(|_| ()).map_err(|e| format!("{url}: {e}"))
     }
 
+    /// Where a person looks, each URL checked to answer 200 here: the first of a label's
+    /// candidates that does (Prometheus 2.42 serves its alert list at `/classic/alerts`;
+    /// `/alerts` is the new UI that Debian's build does not ship).
+    pub fn links(&self) -> Vec<(&'static str, String)> {
+        let candidates: [(&'static str, Vec<String>); 4] = [
+            (
+                "billing-exporter",
+                vec![format!("{}/metrics", self.exporter_url)],
+            ),
+            (
+                "prometheus alerts",
+                vec![
+                    format!("{}/classic/alerts", self.prometheus_url),
+                    format!("{}/alerts", self.prometheus_url),
+                ],
+            ),
+            (
+                "prometheus rules",
+                vec![
+                    format!("{}/classic/rules", self.prometheus_url),
+                    format!("{}/rules", self.prometheus_url),
+                ],
+            ),
+            (
+                "alertmanager",
+                vec![format!("{}/#/alerts", self.alertmanager_url)],
+            ),
+        ];
+        candidates
+            .into_iter()
+            .filter_map(|(label, urls)| {
+                urls.into_iter()
+                    .find(|u| http_ok(u.split('#').next().unwrap_or(u)))
+                    .map(|u| (label, u))
+            })
+            .collect()
+    }
+
+    /// Keeps the working directory (rules, dashboards, every process's log) after the
+    /// stack stops, and returns where it is.
+    pub fn keep_dir(&mut self) -> PathBuf {
+        let placeholder = tempfile::Builder::new()
+            .prefix("slo-e2e-empty-")
+            .tempdir()
+            .expect("a temp dir");
+        std::mem::replace(&mut self.dir, placeholder).keep()
+    }
+
     /// The logs of the processes, for a failure message.
     pub fn logs(&self) -> String {
         ["exporter.log", "prometheus.log", "alertmanager.log"]
