@@ -87,9 +87,10 @@ fn human_format() {
         r.stdout,
         "slos/a.yaml:7:16: error[E007]: objective must be between 0 and 100 (exclusive), got 100\n  |\n7 |     objective: 100\n  |                ^^^\n  = help: the objective is a percentage of good events: write 99.9 for 99.9%\n\n"
     );
+    // The service was checked, though it has an error.
     assert_eq!(
         r.stderr,
-        "1 error, 0 warnings in 1 file (0 services checked)\n"
+        "1 error, 0 warnings in 1 file (1 service checked)\n"
     );
 }
 

@@ -80,6 +80,7 @@ codes! {
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";
+    UnusualObjective = "W004", Warning, "unusual-objective";
 }
 
 impl fmt::Display for Code {

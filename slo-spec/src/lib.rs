@@ -22,7 +22,7 @@ mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity, Span};
 pub use files::{discover, read_sources, LoadError, Source};
-pub use lower::{load_file, SUPPORTED_VERSIONS};
+pub use lower::{load_file, FileCheck, SUPPORTED_VERSIONS};
 pub use model::*;
 pub use promql::MAX_QUERY_BYTES;
 pub use selectors::{family as metric_family, selectors, Selector};
@@ -33,6 +33,8 @@ pub use yaml::MAX_FILE_BYTES;
 pub struct Checked {
     pub services: Vec<Service>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Services the files declare, valid or not.
+    pub declared: usize,
 }
 
 impl Checked {
@@ -46,10 +48,12 @@ impl Checked {
 pub fn check(sources: &[Source]) -> Checked {
     let mut services = Vec::new();
     let mut diagnostics = Vec::new();
+    let mut declared = 0;
     for source in sources {
-        let (s, d) = load_file(&source.path, &source.text);
-        services.extend(s);
-        diagnostics.extend(d);
+        let file = load_file(&source.path, &source.text);
+        services.extend(file.services);
+        diagnostics.extend(file.diagnostics);
+        declared += file.declared;
     }
     let keep = repo::check(&services, &mut diagnostics);
     let mut keep = keep.into_iter();
@@ -58,5 +62,6 @@ pub fn check(sources: &[Source]) -> Checked {
     Checked {
         services,
         diagnostics,
+        declared,
     }
 }

@@ -96,6 +96,87 @@ fn objective_range() {
     }
 }
 
+/// A percentage written as a ratio would give alerts that never fire: refused, with the
+/// percentage meant. Low objectives are allowed with a warning.
+#[test]
+fn objectives_are_percentages() {
+    for (objective, want) in [
+        (
+            "0.999",
+            "7:16 E007 objective 0.999 means 0.999% of events good, so alerts would never fire",
+        ),
+        (
+            "0.5",
+            "7:16 E007 objective 0.5 means 0.5% of events good, so alerts would never fire",
+        ),
+        (
+            "1",
+            "7:16 E007 objective 1 means 1% of events good, so alerts would never fire",
+        ),
+        (
+            "\"99%\"",
+            "7:16 E003 `objective` must be a number, found a string",
+        ),
+        (
+            "85",
+            "7:16 W004 objective 85% is unusually low: it lets 15% of events fail",
+        ),
+    ] {
+        check_one(&spec(&VALID_SLO.replace("99.9", objective)), &[want]);
+    }
+    check_one(&spec(&VALID_SLO.replace("99.9", "90")), &[]);
+    let helps: Vec<Option<String>> = ["0.999", "1", "\"99%\""]
+        .iter()
+        .map(|o| {
+            let text = spec(&VALID_SLO.replace("99.9", o));
+            check(&[Source {
+                path: "t.yaml".into(),
+                text,
+            }])
+            .diagnostics[0]
+                .help
+                .clone()
+        })
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            Some("objectives are percentages: write `99.9` for 99.9%".to_string()),
+            Some(
+                "objectives are percentages of good events: write e.g. `99.9` for 99.9%"
+                    .to_string()
+            ),
+            Some(
+                "write `99`: the number is already a percentage, without the `%` sign".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn first_hour_mistakes_get_the_fix_in_the_help() {
+    let help = |text: &str| -> Vec<String> {
+        check(&[Source {
+            path: "t.yaml".into(),
+            text: text.into(),
+        }])
+        .diagnostics
+        .iter()
+        .map(|d| format!("{} {}", d.code, d.help.clone().unwrap_or_default()))
+        .collect()
+    };
+    assert_eq!(
+        help("version: openslo/v1\nkind: SLO\n"),
+        ["E005 OpenSLO files use `apiVersion: openslo/v1` (with `kind: SLO`), not `version:`"]
+    );
+    let upper = spec(&VALID_SLO.replace("    sli:", "    SLI:"));
+    assert!(
+        help(&upper).contains(&"E002 did you mean `sli`?".to_string()),
+        "{:?}",
+        help(&upper)
+    );
+}
+
 #[test]
 fn durations() {
     check_one(

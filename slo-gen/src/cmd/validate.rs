@@ -10,7 +10,7 @@ pub fn run(args: &ValidateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let checked = &loaded.checked;
     render::write(out, args.format.into(), &checked.diagnostics, &loaded.texts)?;
     if args.format == DiagnosticFormat::Human {
-        let summary = render::summary(&checked.diagnostics, loaded.files, checked.services.len());
+        let summary = render::summary(&checked.diagnostics, loaded.files, checked.declared);
         writeln!(err, "{summary}")?;
     }
     let failed = checked.has_errors() || (args.deny_warnings && !checked.diagnostics.is_empty());

@@ -48,6 +48,16 @@ pub(crate) fn slug(cx: &mut Cx, node: &Node, what: &str) -> Option<(String, Span
     None
 }
 
+/// Notes a service the file declares (for the summary), whatever else is wrong with it.
+pub(crate) fn declare(cx: &mut Cx, f: &Fields, key: &str) {
+    if let Some(name) = f.get(key).and_then(|n| match &n.value {
+        crate::yaml::Value::Str(s) => Some(s.clone()),
+        _ => None,
+    }) {
+        cx.declared.insert(name);
+    }
+}
+
 /// The required slug field `key` of the mapping `f` (`in_what` names the mapping).
 pub(crate) fn required_slug(
     cx: &mut Cx,
@@ -69,19 +79,33 @@ pub(crate) fn required_objective(cx: &mut Cx, f: &Fields) -> Option<Objective> {
 pub(crate) fn objective(cx: &mut Cx, node: &Node) -> Option<Objective> {
     let (percent, text) = reader::number(cx, node, "objective")?;
     let help = "the objective is a percentage of good events: write 99.9 for 99.9%";
-    percent_objective(cx, percent, text, node.span, "", help)
+    percent_objective(cx, percent, text, node.span, Scale::Percent, help)
 }
 
-/// Checks a percentage; `unit` follows the numbers of the message (`%` where the format
-/// wrote a ratio).
+/// How a format wrote the objective it hands to [`percent_objective`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scale {
+    /// The user wrote a percentage (`99.9`).
+    Percent,
+    /// The user wrote a ratio (`0.999`), converted to a percentage by the format.
+    Ratio,
+}
+
+/// Objectives below this are allowed but unusual enough to say so (W004).
+const USUAL_OBJECTIVE: f64 = 90.0;
+
+/// Checks a percentage. A percentage written at or below 1 is almost always a ratio
+/// meant as one (`0.999` for 99.9%): it would give a budget of over 99% and alerts that
+/// never fire, so it is refused with the percentage meant.
 pub(crate) fn percent_objective(
     cx: &mut Cx,
     percent: f64,
     text: String,
     span: Span,
-    unit: &str,
+    scale: Scale,
     help: &str,
 ) -> Option<Objective> {
+    let unit = if scale == Scale::Ratio { "%" } else { "" };
     if !(percent > 0.0 && percent < 100.0) {
         cx.report(
             span,
@@ -92,6 +116,39 @@ pub(crate) fn percent_objective(
             help,
         );
         return None;
+    }
+    if scale == Scale::Percent && percent <= 1.0 {
+        let meant = crate::decimal::Decimal::parse(&text)
+            .and_then(|d| d.checked_mul(crate::decimal::Decimal::from_int(100)))
+            .filter(|d| d.to_f64() < 100.0);
+        let help = match meant {
+            Some(m) => format!("objectives are percentages: write `{m}` for {m}%"),
+            None => "objectives are percentages of good events: write e.g. `99.9` for 99.9%".into(),
+        };
+        cx.report(
+            span,
+            Code::ObjectiveOutOfRange,
+            format!("objective {text} means {text}% of events good, so alerts would never fire"),
+            help,
+        );
+        return None;
+    }
+    if percent < USUAL_OBJECTIVE {
+        cx.report(
+            span,
+            Code::UnusualObjective,
+            format!(
+                "objective {text}% is unusually low: it lets {}% of events fail",
+                crate::decimal::Decimal::from_int(100)
+                    .checked_sub(
+                        crate::decimal::Decimal::parse(&text)
+                            .unwrap_or(crate::decimal::Decimal::ONE)
+                    )
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
+            ),
+            "most SLOs are between 90% and 99.99%; keep it if you mean it",
+        );
     }
     Some(Objective {
         percent,

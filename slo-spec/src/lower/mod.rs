@@ -19,12 +19,26 @@ use crate::yaml;
 /// Versions a document may declare, in the words of the error message.
 pub const SUPPORTED_VERSIONS: &[&str] = &["v1", "prometheus/v1", "openslo/v1 (apiVersion)"];
 
+/// What one file holds: the services that are valid, every diagnostic, and how many
+/// services it declares (valid or not).
+#[derive(Debug, Default)]
+pub struct FileCheck {
+    pub services: Vec<Service>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub declared: usize,
+}
+
 /// Loads every service of one file. Services with errors are left out; the diagnostics
 /// say why.
-pub fn load_file(file: &str, src: &str) -> (Vec<Service>, Vec<Diagnostic>) {
+pub fn load_file(file: &str, src: &str) -> FileCheck {
     let docs = match yaml::parse(file, src) {
         Ok(docs) => docs,
-        Err(d) => return (Vec::new(), vec![d]),
+        Err(d) => {
+            return FileCheck {
+                diagnostics: vec![d],
+                ..FileCheck::default()
+            }
+        }
     };
     let mut cx = reader::Cx::new(file, src);
     if docs.is_empty() {
@@ -49,7 +63,11 @@ pub fn load_file(file: &str, src: &str) -> (Vec<Service>, Vec<Diagnostic>) {
             merge(&mut cx, &mut services, service);
         }
     }
-    (services, cx.diags)
+    FileCheck {
+        services,
+        declared: cx.declared.len(),
+        diagnostics: cx.diags,
+    }
 }
 
 /// OpenSLO has one SLO per document: the documents of one service form one service.
@@ -106,11 +124,17 @@ fn version(cx: &mut reader::Cx, root: &yaml::Node) -> Option<Format> {
         "v1" => Some(Format::V1),
         "prometheus/v1" => Some(Format::SlothV1),
         other => {
+            let help = if other.to_ascii_lowercase().starts_with("openslo") {
+                "OpenSLO files use `apiVersion: openslo/v1` (with `kind: SLO`), not `version:`"
+                    .to_string()
+            } else {
+                format!("supported versions: {}", SUPPORTED_VERSIONS.join(", "))
+            };
             cx.report(
                 node.span,
                 Code::UnsupportedVersion,
                 format!("unsupported version `{other}`"),
-                format!("supported versions: {}", SUPPORTED_VERSIONS.join(", ")),
+                help,
             );
             None
         }

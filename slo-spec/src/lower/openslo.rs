@@ -4,7 +4,7 @@
 //! (E021), never silently dropped.
 
 use super::alerting::AlertingSpec;
-use super::common::{self, SloParts};
+use super::common::{self, Scale, SloParts};
 use super::reader::{self, fields, Cx, Fields};
 use crate::decimal::Decimal;
 use crate::diagnostic::{Code, Span};
@@ -80,6 +80,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let spec = top
         .require(cx, "spec", "the OpenSLO document")
         .and_then(|n| fields(cx, n, "spec", SPEC_FIELDS))?;
+    common::declare(cx, &spec, "service");
     let service = common::required_slug(cx, &spec, "service", "spec", "service");
     let description = match spec.get("description") {
         Some(n) => reader::string(cx, n, "spec.description"),
@@ -171,17 +172,22 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
         return None;
     };
     let f = fields(cx, item, "an objective", OBJECTIVE_FIELDS)?;
-    let (percent_text, span) = if let Some(n) = f.get("targetPercent") {
-        (reader::number(cx, n, "targetPercent")?.1, n.span)
+    let (percent_text, span, scale) = if let Some(n) = f.get("targetPercent") {
+        (
+            reader::number(cx, n, "targetPercent")?.1,
+            n.span,
+            Scale::Percent,
+        )
     } else {
         let n = f.require(cx, "target", "the objective")?;
         let (_, text) = reader::number(cx, n, "target")?;
         let percent = Decimal::parse(&text).and_then(|d| d.checked_mul(Decimal::from_int(100)));
-        (percent.map(|d| d.to_string()).unwrap_or(text), n.span)
+        let text = percent.map(|d| d.to_string()).unwrap_or(text);
+        (text, n.span, Scale::Ratio)
     };
     let percent = percent_text.parse::<f64>().unwrap_or(f64::NAN);
     let help = "OpenSLO `target` is a ratio (0.999); `targetPercent` a percentage (99.9)";
-    common::percent_objective(cx, percent, percent_text, span, "%", help)
+    common::percent_objective(cx, percent, percent_text, span, scale, help)
 }
 
 fn indicator(cx: &mut Cx, node: &Node) -> Option<Sli> {

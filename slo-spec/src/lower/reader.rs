@@ -13,6 +13,8 @@ pub(crate) struct Cx<'a> {
     pub file: &'a str,
     pub src: &'a str,
     pub diags: Vec<Diagnostic>,
+    /// Services the file declares, valid or not: what the summary counts as checked.
+    pub declared: std::collections::BTreeSet<String>,
 }
 
 impl<'a> Cx<'a> {
@@ -21,6 +23,7 @@ impl<'a> Cx<'a> {
             file,
             src,
             diags: Vec::new(),
+            declared: Default::default(),
         }
     }
 
@@ -124,10 +127,12 @@ pub(crate) fn fields<'n>(
     })
 }
 
+/// The known name closest to `word`, compared without case (`SLI` → `sli`).
 pub(crate) fn did_you_mean<'k>(word: &str, candidates: &[&'k str]) -> Option<&'k str> {
+    let word = word.to_lowercase();
     candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .map(|c| (strsim::jaro_winkler(&word, &c.to_lowercase()), *c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
@@ -174,6 +179,17 @@ pub(crate) fn number(cx: &mut Cx, node: &Node, what: &str) -> Option<(f64, Strin
         Value::Float(f) => Some((f, cx.text(node.span).to_string())),
         Value::Str(ref s) if s.trim().parse::<f64>().is_ok() => {
             cx.wrong_type(node, what, "a number", "remove the quotes");
+            None
+        }
+        Value::Str(ref s)
+            if s.trim().ends_with('%')
+                && s.trim().trim_end_matches('%').trim().parse::<f64>().is_ok() =>
+        {
+            let number = s.trim().trim_end_matches('%').trim();
+            let help = format!(
+                "write `{number}`: the number is already a percentage, without the `%` sign"
+            );
+            cx.wrong_type(node, what, "a number", &help);
             None
         }
         _ => {
@@ -293,6 +309,8 @@ mod tests {
             ("descripton", Some("description")),
             ("periode", Some("period")),
             ("alert", Some("alerting")),
+            ("SLI", Some("sli")),
+            ("Objective", Some("objective")),
             ("zzz", None),
         ] {
             assert_eq!(did_you_mean(word, &known), want, "{word}");

@@ -41,6 +41,7 @@ const ALERTING: Dialect = Dialect {
 
 pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let top = fields(cx, root, "the Sloth spec", TOP_FIELDS)?;
+    common::declare(cx, &top, "service");
     let service = common::required_slug(cx, &top, "service", "the Sloth spec", "service");
     let mut labels = top
         .get("labels")

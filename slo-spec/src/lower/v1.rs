@@ -73,6 +73,7 @@ const MAX_AGE_BOUNDS: DurationBounds = DurationBounds {
 
 pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let top = fields(cx, root, "the spec", TOP_FIELDS)?;
+    common::declare(cx, &top, "service");
     let service = common::required_slug(cx, &top, "service", "the spec", "service");
     let owner = top.require(cx, "owner", "the spec").and_then(|n| {
         let owner = reader::string(cx, n, "owner")?;
