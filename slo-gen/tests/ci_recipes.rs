@@ -1,0 +1,130 @@
+//! The CI recipes a team copies, run for real: every hook of `.pre-commit-hooks.yaml` and
+//! every step of `ci/github/slos.yml` (but the install step, whose work the test build
+//! did) is executed as written, with this build's `slo-gen` on PATH, in a copy of this
+//! repository's specs and generated files. Clean specs pass; a broken spec and a stale
+//! rule file fail the right step, with GitHub annotations.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(root().join(path)).unwrap();
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A team's repository: this one's specs, rules and dashboards.
+fn team_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["slos", "rules", "dashboards"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for entry in std::fs::read_dir(root().join(sub)).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, dir.path().join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+/// Runs a shell command as CI would, with `slo-gen` from this build first on PATH.
+fn sh(dir: &Path, command: &str, env: &[(String, String)]) -> (i32, String) {
+    let bin: PathBuf = Path::new(env!("CARGO_BIN_EXE_slo-gen"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display());
+    let out = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", command])
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", path)
+        .envs(env.iter().cloned())
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+fn break_a_spec(dir: &Path) {
+    let path = dir.join("slos/payments.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("objective: 99.9", "objective: 100", 1)).unwrap();
+}
+
+#[test]
+fn pre_commit_hooks_pass_on_clean_specs_and_catch_faults() {
+    let hooks = yaml(".pre-commit-hooks.yaml");
+    let hooks = hooks.as_array().unwrap();
+    let command = |id: &str| -> String {
+        let h = hooks.iter().find(|h| h["id"] == id).unwrap();
+        assert_eq!(h["language"], "system", "{id}");
+        assert_eq!(h["pass_filenames"], false, "{id}");
+        let mut c = h["entry"].as_str().unwrap().to_string();
+        for a in h["args"].as_array().into_iter().flatten() {
+            c.push(' ');
+            c.push_str(a.as_str().unwrap());
+        }
+        c
+    };
+    let ids: Vec<&str> = hooks.iter().map(|h| h["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["slo-validate", "slo-generate-check"]);
+
+    let repo = team_repo();
+    for id in &ids {
+        let (code, out) = sh(repo.path(), &command(id), &[]);
+        assert_eq!(code, 0, "{id}: {out}");
+    }
+    let rules = repo.path().join("rules/payments.yaml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, format!("{text}# edited by hand\n")).unwrap();
+    let (code, out) = sh(repo.path(), &command("slo-generate-check"), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("rules/payments.yaml: stale"), "{out}");
+
+    break_a_spec(repo.path());
+    let (code, out) = sh(repo.path(), &command("slo-validate"), &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("slos/payments.yaml:") && out.contains("error[E007]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_github_actions_job_passes_on_clean_specs_and_annotates_faults() {
+    let workflow = yaml("ci/github/slos.yml");
+    let env: Vec<(String, String)> = workflow["env"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let steps = workflow["jobs"]["slos"]["steps"].as_array().unwrap();
+    let runs: Vec<(&str, &str)> = steps
+        .iter()
+        .filter_map(|s| Some((s["id"].as_str()?, s["run"].as_str()?)))
+        .collect();
+    let ids: Vec<&str> = runs.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, ["install", "validate", "generated", "test"]);
+    assert!(runs[0].1.contains("cargo install --locked --git"));
+
+    let repo = team_repo();
+    for (id, run) in &runs[1..] {
+        let (code, out) = sh(repo.path(), run, &env);
+        assert_eq!(code, 0, "step {id}: {out}");
+    }
+    break_a_spec(repo.path());
+    let (id, run) = runs[1];
+    let (code, out) = sh(repo.path(), run, &env);
+    assert_eq!(code, 1, "step {id}: {out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("::error file=slos/payments.yaml,line=")),
+        "{out}"
+    );
+}
