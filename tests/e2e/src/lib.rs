@@ -10,6 +10,12 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The stack's Prometheus scrape and rule evaluation interval, and Alertmanager's group
+/// wait, in seconds: the parts of an alert's delivery deadline the stack sets.
+pub const SCRAPE: f64 = 1.0;
+pub const EVALUATION: f64 = 1.0;
+pub const GROUP_WAIT: f64 = 1.0;
+
 /// A child process killed (and reaped) on drop.
 pub struct Proc {
     name: &'static str,
@@ -409,5 +415,40 @@ impl Stack {
             })
             .collect::<Vec<_>>()
             .join("\n")
+    }
+}
+
+/// Every alert of every notification, with the time its notification arrived.
+pub fn alerts(n: &[(Instant, Value)]) -> Vec<(Instant, Value)> {
+    n.iter()
+        .flat_map(|(t, v)| {
+            v["alerts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |a| (*t, a.clone()))
+        })
+        .collect()
+}
+
+/// Polls `f` every 200 ms until it gives a value; past `timeout` the test fails with the
+/// stack's logs.
+pub fn wait<T>(
+    what: &str,
+    timeout: Duration,
+    stack: &Stack,
+    mut f: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}\n{}",
+            stack.logs()
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

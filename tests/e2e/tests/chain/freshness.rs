@@ -2,51 +2,23 @@
 //! the oldest event not yet aggregated) pages through a real Alertmanager within the
 //! computed deadline, and resolves once aggregation is fast again.
 
-use e2e::Stack;
+use e2e::{alerts, wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const SCRAPE: f64 = 1.0;
-const EVALUATION: f64 = 1.0;
-const GROUP_WAIT: f64 = 1.0;
 /// Each aggregation transaction waits this long under the fault.
 const SLOWDOWN: &str = "20s";
 
 fn firing_page(stack: &Stack, since: Instant, status: &str) -> Option<(Instant, Value)> {
-    stack
-        .notifications
-        .lock()
-        .unwrap()
-        .iter()
+    alerts(&stack.notifications.lock().unwrap())
+        .into_iter()
         .filter(|(t, _)| *t > since)
-        .flat_map(|(t, v)| {
-            v["alerts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |a| (*t, a.clone()))
-        })
         .find(|(_, a)| {
             a["status"] == status
                 && a["labels"]["slo"] == "aggregation-freshness"
                 && a["labels"]["severity"] == "page"
         })
-}
-
-fn wait<T>(what: &str, timeout: Duration, stack: &Stack, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\n{}",
-            stack.logs()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 #[test]

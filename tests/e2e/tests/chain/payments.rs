@@ -2,42 +2,11 @@
 //! the time the policy maths predicts, resolves when the fault is removed, touches no
 //! other SLO, carries the runbook and burn rate; every payments dashboard query has data.
 
-use e2e::Stack;
-use serde_json::Value;
+use e2e::{alerts, wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 const ERROR_RATE: f64 = 0.2;
-const SCRAPE: f64 = 1.0;
-const EVALUATION: f64 = 1.0;
-const GROUP_WAIT: f64 = 1.0;
-
-fn alerts(n: &[(Instant, Value)]) -> Vec<(Instant, Value)> {
-    n.iter()
-        .flat_map(|(t, v)| {
-            v["alerts"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(move |a| (*t, a.clone()))
-        })
-        .collect()
-}
-
-fn wait<T>(what: &str, timeout: Duration, stack: &Stack, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}\n{}",
-            stack.logs()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
 
 #[test]
 fn payments_fault_pages_through_alertmanager_and_resolves() {
