@@ -729,3 +729,81 @@ fn a_panicking_handler_answers_500_and_is_counted() {
         (200, r#"{"accepted":1,"duplicates":0}"#.into())
     );
 }
+
+/// Aggregation drains a burst in one run instead of a fixed 10,000 events per interval:
+/// with runs 5 s apart, 30,000 events are visible well before a second run could start.
+#[test]
+fn aggregation_drains_a_burst_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &["--aggregation-interval", "5"]);
+    let (_, before) = usage(&e, "acme", "acme-token");
+    let base = quantity(&before, "egress_bytes");
+    for b in 0..30 {
+        let ids: Vec<String> = (0..1000).map(|i| format!("burst-{b}-{i}")).collect();
+        let events: Vec<(&str, &str, &str, Value)> = ids
+            .iter()
+            .map(|id| (id.as_str(), "acme", "egress_bytes", json!(1)))
+            .collect();
+        assert_eq!(ingest(&e, INGEST, &batch(&events)).0, 200);
+    }
+    let posted = std::time::Instant::now();
+    // The next run starts within 5 s; a second one would start 5 s after that.
+    let deadline = posted + std::time::Duration::from_secs(8);
+    loop {
+        let (_, u) = usage(&e, "acme", "acme-token");
+        if quantity(&u, "egress_bytes") == base + 30_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} of 30000 events visible after {:?}",
+            quantity(&u, "egress_bytes") - base,
+            posted.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let m = e.metrics();
+    assert_eq!(
+        sample(
+            &m,
+            r#"billing_pipeline_lag_seconds{pipeline="usage-aggregation"}"#
+        ),
+        Some(0.0)
+    );
+    assert_eq!(sample(&m, "billing_usage_api_data_lag_seconds"), Some(0.0));
+}
+
+/// The lag customers see is read at scrape time: a stalled aggregation shows it growing.
+#[test]
+fn a_stalled_aggregation_shows_in_the_lag_at_every_scrape() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &["--fault", "aggregation.stall=1"]);
+    let body = batch(&[("stuck", "acme", "egress_bytes", json!(1))]);
+    assert_eq!(ingest(&e, INGEST, &body).0, 200);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let lag = |m: &str| sample(m, "billing_usage_api_data_lag_seconds").unwrap();
+    let first = lag(&e.metrics());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let second = lag(&e.metrics());
+    assert!(
+        first >= 1.5 && second >= first + 1.0,
+        "{first} then {second}"
+    );
+    assert_eq!(
+        delete(&format!("{}/faults/aggregation.stall", e.admin)).0,
+        200
+    );
+    wait_until("the backlog to drain", || lag(&e.metrics()) == 0.0);
+}
+
+/// Run from the repository root, the exporter's default data directory is ignored by git.
+#[test]
+fn the_default_data_dir_is_ignored_by_git() {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let out = std::process::Command::new("git")
+        .args(["check-ignore", "billing-data/billing.redb"])
+        .current_dir(root)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "billing-data/ is not ignored");
+}

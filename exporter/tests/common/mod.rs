@@ -46,7 +46,6 @@ impl Exporter {
             .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["--aggregation-interval", "0.2", "--invoice-interval", "1"])
             .args(extra)
             .env_clear()
             .env("RUST_LOG", "warn")
@@ -57,6 +56,12 @@ impl Exporter {
             .stderr(Stdio::null());
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        // Fast jobs unless the test sets its own intervals.
+        for (flag, value) in [("--aggregation-interval", "0.2"), ("--invoice-interval", "1")] {
+            if !extra.contains(&flag) {
+                cmd.args([flag, value]);
+            }
         }
         let child = cmd.spawn().unwrap();
         let e = Exporter {
