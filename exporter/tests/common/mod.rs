@@ -58,7 +58,10 @@ impl Exporter {
             cmd.env(k, v);
         }
         // Fast jobs unless the test sets its own intervals.
-        for (flag, value) in [("--aggregation-interval", "0.2"), ("--invoice-interval", "1")] {
+        for (flag, value) in [
+            ("--aggregation-interval", "0.2"),
+            ("--invoice-interval", "1"),
+        ] {
             if !extra.contains(&flag) {
                 cmd.args([flag, value]);
             }
