@@ -31,6 +31,16 @@ fn unbillable(field: &str, message: String) -> Refusal {
     )
 }
 
+/// Where a field is in the request (`events[3].quantity`), formatted only for a refusal.
+#[derive(Clone, Copy)]
+struct At<'a>(usize, &'a str);
+
+impl std::fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "events[{}].{}", self.0, self.1)
+    }
+}
+
 /// Validates event `index` of a batch, received at `now` (unix seconds).
 pub fn event(index: usize, v: &Value, accounts: &Accounts, now: f64) -> Result<Event, Refusal> {
     let at = |field: &str| format!("events[{index}].{field}");
@@ -48,8 +58,8 @@ pub fn event(index: usize, v: &Value, accounts: &Accounts, now: f64) -> Result<E
     }
     let account = text("account")?;
     let meter_name = text("meter")?;
-    let quantity = quantity(obj.get("quantity"), &at("quantity"))?;
-    let timestamp = timestamp(obj.get("timestamp"), &at("timestamp"), now)?;
+    let quantity = quantity(obj.get("quantity"), At(index, "quantity"))?;
+    let timestamp = timestamp(obj.get("timestamp"), At(index, "timestamp"), now)?;
     let meter = Meter::parse(meter_name).ok_or_else(|| {
         let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.as_str()).collect();
         unbillable(
@@ -79,65 +89,49 @@ pub fn event(index: usize, v: &Value, accounts: &Accounts, now: f64) -> Result<E
 /// A whole number of units, written as a JSON integer, at most [`MAX_EVENT_QUANTITY`].
 /// Fractions, exponents and `-0.0` are refused rather than rounded: an invoice is only as
 /// exact as its inputs.
-fn quantity(v: Option<&Value>, field: &str) -> Result<u64, Refusal> {
+fn quantity(v: Option<&Value>, at: At) -> Result<u64, Refusal> {
+    let refuse = |message: String| unbillable(&at.to_string(), message);
     let Some(Value::Number(n)) = v else {
-        return Err(malformed(field, "a JSON integer"));
+        return Err(malformed(&at.to_string(), "a JSON integer"));
     };
     if let Some(q) = n.as_u64() {
         if q > MAX_EVENT_QUANTITY {
-            return Err(unbillable(
-                field,
-                format!("{q} is more than the {MAX_EVENT_QUANTITY} units one event may carry; split the usage into several events"),
-            ));
+            return Err(refuse(format!("{q} is more than the {MAX_EVENT_QUANTITY} units one event may carry; split the usage into several events")));
         }
         return Ok(q);
     }
     if n.is_i64() {
-        return Err(unbillable(
-            field,
-            format!("{n} is negative; usage is never below 0"),
-        ));
+        return Err(refuse(format!("{n} is negative; usage is never below 0")));
     }
-    Err(unbillable(
-        field,
-        format!("{n} is not a whole number; quantities are whole units of the meter (bytes, byte-hours, transactions), written as JSON integers from 0 to {MAX_EVENT_QUANTITY}"),
-    ))
+    Err(refuse(format!("{n} is not a whole number; quantities are whole units of the meter (bytes, byte-hours, transactions), written as JSON integers from 0 to {MAX_EVENT_QUANTITY}")))
 }
 
 /// An RFC 3339 time within the accepted window around `now`, as unix seconds.
-fn timestamp(v: Option<&Value>, field: &str, now: f64) -> Result<i64, Refusal> {
+fn timestamp(v: Option<&Value>, at: At, now: f64) -> Result<i64, Refusal> {
+    let refuse = |message: String| unbillable(&at.to_string(), message);
     let Some(Value::String(text)) = v else {
         return Err(malformed(
-            field,
+            &at.to_string(),
             "an RFC 3339 string such as \"2026-11-26T09:15:00Z\"",
         ));
     };
     let t: jiff::Timestamp = text.parse().map_err(|e| {
-        unbillable(
-            field,
-            format!("`{text}` is not an RFC 3339 time ({e}); write e.g. \"2026-11-26T09:15:00Z\""),
-        )
+        refuse(format!(
+            "`{text}` is not an RFC 3339 time ({e}); write e.g. \"2026-11-26T09:15:00Z\""
+        ))
     })?;
     let seconds = t.as_second();
     let now = now as i64;
     if seconds < now - MAX_EVENT_AGE_SECONDS {
-        return Err(unbillable(
-            field,
-            format!(
-                "{text} is more than {} days ago; late usage is accepted for {} days",
-                MAX_EVENT_AGE_SECONDS / 86400,
-                MAX_EVENT_AGE_SECONDS / 86400
-            ),
-        ));
+        let days = MAX_EVENT_AGE_SECONDS / 86400;
+        return Err(refuse(format!(
+            "{text} is more than {days} days ago; late usage is accepted for {days} days"
+        )));
     }
     if seconds > now + MAX_CLOCK_SKEW_SECONDS {
-        return Err(unbillable(
-            field,
-            format!(
-                "{text} is in the future (more than {}s ahead of our clock)",
-                MAX_CLOCK_SKEW_SECONDS
-            ),
-        ));
+        return Err(refuse(format!(
+            "{text} is in the future (more than {MAX_CLOCK_SKEW_SECONDS}s ahead of our clock)"
+        )));
     }
     Ok(seconds)
 }

@@ -127,28 +127,38 @@ impl Store {
             let mut meta = txn.open_table(META)?;
             let mut totals = txn.open_table(INGESTED)?;
             let mut seq = meta.get("next_seq")?.map(|v| v.value()).unwrap_or(0);
+            // Running totals of the accounts this batch touches: read once, written once.
+            let mut held: BTreeMap<String, u64> = BTreeMap::new();
             for (index, e) in events.iter().enumerate() {
                 if ids.get(e.id.as_str())?.is_some() {
                     duplicates += 1;
                     continue;
                 }
                 let key = total_key(&e.account, &e.meter);
-                let held = totals.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
-                let total = held
+                let total = match held.get_mut(&key) {
+                    Some(t) => t,
+                    None => {
+                        let stored = totals.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
+                        held.entry(key).or_insert(stored)
+                    }
+                };
+                *total = total
                     .checked_add(e.quantity)
                     .filter(|t| *t <= MAX_ACCOUNT_QUANTITY)
                     .ok_or_else(|| IngestError::AccountLimit {
                         index,
                         account: e.account.clone(),
                         meter: e.meter.clone(),
-                        held,
+                        held: *total,
                     })?;
-                totals.insert(key.as_str(), total)?;
                 ids.insert(e.id.as_str(), seq)?;
                 let bytes = serde_json::to_vec(e).map_err(|e| StoreError(e.to_string()))?;
                 log.insert(seq, bytes.as_slice())?;
                 seq += 1;
                 accepted += 1;
+            }
+            for (key, total) in &held {
+                totals.insert(key.as_str(), *total)?;
             }
             meta.insert("next_seq", seq)?;
         }
