@@ -11,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use std::hint::black_box;
 
 fn instrument(c: &mut Criterion) {
-    let ours = Metrics::new().initialise();
+    let ours = Metrics::new().initialise(&["stripe"]);
     let r = ours.http.route(Some("/v1/usage"), "POST");
     let trace = TraceLabel::from_bytes([7; 16]);
 

@@ -25,7 +25,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn recording_a_request_does_not_allocate() {
-    let metrics = Metrics::new().initialise();
+    let metrics = Metrics::new().initialise(&["stripe"]);
     let r = metrics.http.route(Some("/v1/usage"), "POST");
     let trace = TraceLabel::from_bytes([1; 16]);
     // First use of each label set and bucket may allocate (the family inserts it).

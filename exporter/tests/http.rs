@@ -243,11 +243,17 @@ fn webhooks_need_a_valid_signature_and_count_once() {
     let m = e.metrics();
     // The decline counted once, as a decline; bad signatures are 401s, not SLO errors.
     assert_eq!(
-        sample(&m, r#"billing_payment_attempts_total{outcome="declined"}"#),
+        sample(
+            &m,
+            r#"billing_payment_attempts_total{provider="stripe",outcome="declined"}"#
+        ),
         Some(1.0)
     );
     assert_eq!(
-        sample(&m, r#"billing_payment_attempts_total{outcome="error"}"#),
+        sample(
+            &m,
+            r#"billing_payment_attempts_total{provider="stripe",outcome="error"}"#
+        ),
         Some(0.0)
     );
     let five_xx: f64 = m
@@ -335,7 +341,7 @@ fn faults_change_at_run_time_through_the_loopback_admin() {
     assert_eq!(
         sample(
             &e.metrics(),
-            r#"billing_payment_attempts_total{outcome="error"}"#
+            r#"billing_payment_attempts_total{provider="stripe",outcome="error"}"#
         ),
         Some(1.0)
     );

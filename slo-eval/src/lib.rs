@@ -5,4 +5,4 @@
 
 pub mod plan;
 
-pub use plan::{plan, Plan, TierPlan};
+pub use plan::{plan, AbsentPlan, Plan, TierPlan};

@@ -43,6 +43,17 @@ impl TierPlan {
     }
 }
 
+/// The missing-data alert of an SLO.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbsentPlan {
+    /// How long the SLI's raw series must be absent before the alert fires.
+    pub for_: Duration,
+    /// How far back a group counts as one that should be there (grouped SLOs): `for_`
+    /// plus the fastest page's long window, so a vanished group fires before it is
+    /// forgotten.
+    pub lookback: Duration,
+}
+
 /// Everything the rules of one SLO need to know about windows.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -59,6 +70,8 @@ pub struct Plan {
     pub tiers: Vec<TierPlan>,
     /// The window whose burn rate is shown as "current".
     pub current: Duration,
+    /// The missing-data alert; `None` when it (or all alerting) is disabled.
+    pub absent: Option<AbsentPlan>,
 }
 
 impl Plan {
@@ -109,6 +122,26 @@ pub fn plan(slo: &Slo) -> Plan {
         policy::whole_seconds((base.as_secs_f64() / 10.0).min(MAX_FAST_INTERVAL.as_secs_f64()));
     let slow_interval = (fast_interval * 4).min(MAX_SLOW_INTERVAL);
     let fast_limit = policy::whole_seconds(period.as_secs_f64() / 120.0);
+    // The fastest page pair: the spec's page windows, or the default policy's.
+    let page = a
+        .page
+        .windows
+        .iter()
+        .min_by_key(|p| p.long)
+        .cloned()
+        .unwrap_or_else(|| policy::default_pairs(Tier::Page, period)[0].clone());
+    let absent = (!a.disabled && !a.absent.disabled).then(|| {
+        let for_ = a
+            .absent
+            .for_
+            .as_ref()
+            .map(|w| w.duration)
+            .unwrap_or_else(|| page.short.max(base));
+        AbsentPlan {
+            for_,
+            lookback: for_ + page.long,
+        }
+    });
     Plan {
         period,
         base,
@@ -118,5 +151,6 @@ pub fn plan(slo: &Slo) -> Plan {
         slow_interval,
         tiers,
         current: policy::current_window(period),
+        absent,
     }
 }

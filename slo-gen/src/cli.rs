@@ -79,6 +79,9 @@ pub struct GenerateArgs {
     pub rules_dir: PathBuf,
     #[arg(long, default_value = "dashboards")]
     pub dashboards_dir: PathBuf,
+    /// Where the Alertmanager inhibit rules go (merge them into alertmanager.yml).
+    #[arg(long, default_value = "alertmanager")]
+    pub alertmanager_dir: PathBuf,
     #[arg(long, value_enum, default_value_t = RulesFormatArg::Prometheus)]
     pub format: RulesFormatArg,
     /// Write nothing; exit 1 naming every missing, stale or orphaned file.

@@ -6,6 +6,7 @@
 //! [`promtool`], [`outputs`] and [`metrics_check`]. The maths of windows and burn rates is
 //! `slo_eval`'s; the spec language is `slo_spec`'s.
 
+pub mod alertmanager;
 pub mod cli;
 pub mod cmd;
 pub mod dashboards;

@@ -89,6 +89,8 @@ pub struct Need {
     pub matchers: Vec<Matcher>,
     /// For latency SLIs: the `le` the bucket must have, as seconds.
     pub bucket: Option<f64>,
+    /// A grouped SLO's labels, which the matching series must carry.
+    pub group_by: Vec<String>,
 }
 
 impl Need {
@@ -97,7 +99,12 @@ impl Need {
         if let Some(le) = self.bucket {
             parts.push(format!("le=\"{le}\""));
         }
-        format!("{}{{{}}}", self.name, parts.join(","))
+        let groups = if self.group_by.is_empty() {
+            String::new()
+        } else {
+            format!(" with labels {}", self.group_by.join(", "))
+        };
+        format!("{}{{{}}}{groups}", self.name, parts.join(","))
     }
 }
 
@@ -124,6 +131,7 @@ pub fn needs(services: &[Service]) -> Vec<Need> {
                     name,
                     matchers,
                     bucket,
+                    group_by: slo.group_by.clone(),
                 })
             };
             let queries: Vec<String> = match &slo.sli {
@@ -178,5 +186,6 @@ pub fn satisfied(need: &Need, series: &[Series]) -> bool {
             && need
                 .bucket
                 .is_none_or(|le| label(s, "le").parse::<f64>().is_ok_and(|v| v == le))
+            && need.group_by.iter().all(|g| !label(s, g).is_empty())
     })
 }

@@ -17,9 +17,18 @@ pub const DASHBOARD_TAG: &str = "slo-gen";
 pub const OVERVIEW_UID: &str = "slo_overview";
 pub const OVERVIEW_FILE: &str = "slo-overview.json";
 pub const PROVISIONING_FILE: &str = "provisioning.yaml";
+/// `alertmanager/inhibit_rules.yaml`.
+pub const INHIBIT_FILE: &str = "inhibit_rules.yaml";
 
-/// The label every alert carries with its tier (`page`, `ticket`).
+/// The label every alert carries with its tier (`page`, `ticket`, `absent`).
 pub const TIER_LABEL: &str = "slo_tier";
+/// The tier of the missing-data alert.
+pub const ABSENT_TIER: &str = "absent";
+
+/// The missing-data alert of an SLO whose alerts are named `alert`.
+pub fn absent_alert(alert: &str) -> String {
+    format!("{alert}Absent")
+}
 
 /// The first line of a generated rule file.
 pub fn rule_file_header(source: &str) -> String {
@@ -77,9 +86,14 @@ pub fn selector(service: &str, slo: &str) -> String {
     format!("{{service=\"{service}\",slo=\"{slo}\"}}")
 }
 
-/// The same selector with single quotes, for queries inside alert templates.
-pub fn template_selector(service: &str, slo: &str) -> String {
-    format!("{{service='{service}',slo='{slo}'}}")
+/// The same selector with single quotes, for queries inside alert templates; a grouped
+/// SLO's also selects the alert's own group (`provider='{{ $labels.provider }}'`).
+pub fn template_selector(service: &str, slo: &str, group_by: &[String]) -> String {
+    let groups: String = group_by
+        .iter()
+        .map(|g| format!(",{g}='{{{{ $labels.{g} }}}}'"))
+        .collect();
+    format!("{{service='{service}',slo='{slo}'{groups}}}")
 }
 
 /// Recorded series: `level:metric:operations`.
@@ -104,6 +118,8 @@ pub mod series {
     pub const BUDGET_REMAINING: &str = "slo:error_budget_remaining:ratio";
     pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
     pub const INFO: &str = "slo:info";
+    /// How many raw series the SLI reads (per group); absent when they are gone.
+    pub const INPUTS: &str = "slo:sli_inputs:count";
     /// Prometheus' own series of alert states.
     pub const ALERTS: &str = "ALERTS";
 }

@@ -16,14 +16,28 @@ pub struct Output {
     pub text: String,
 }
 
+/// Where `generate` writes each kind of file.
+#[derive(Clone, Copy, Debug)]
+pub struct Dirs<'a> {
+    pub rules: &'a Path,
+    pub dashboards: &'a Path,
+    pub alertmanager: &'a Path,
+}
+
+impl<'a> Dirs<'a> {
+    pub fn all(&self) -> [&'a Path; 3] {
+        [self.rules, self.dashboards, self.alertmanager]
+    }
+}
+
 /// Every file `generate` writes, in a stable order.
 pub fn outputs(
     services: &[Service],
-    rules_dir: &Path,
-    dashboards_dir: &Path,
+    dirs: Dirs,
     format: RulesFormat,
     opts: &Options,
 ) -> Vec<Output> {
+    let (rules_dir, dashboards_dir) = (dirs.rules, dirs.dashboards);
     let mut out: Vec<Output> = services
         .iter()
         .map(|svc| {
@@ -51,6 +65,10 @@ pub fn outputs(
     out.push(Output {
         path: dashboards_dir.join(names::PROVISIONING_FILE),
         text: dashboards::provisioning(),
+    });
+    out.push(Output {
+        path: dirs.alertmanager.join(names::INHIBIT_FILE),
+        text: crate::alertmanager::inhibit_rules(services),
     });
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out

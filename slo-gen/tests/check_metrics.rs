@@ -127,3 +127,48 @@ fn unreachable_endpoint_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr).contains("cannot scrape http://127.0.0.1:1/metrics")
     );
 }
+
+/// A grouped SLO needs its group labels on the exposed series.
+#[test]
+fn grouped_slos_need_their_group_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("spec.yaml"),
+        SPEC.replace(
+            "  - name: availability\n    description: d\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(http_requests_total{job=\"checkout\",code=~\"5..\"}[{{window}}]))\n        total: sum(rate(http_requests_total{job=\"checkout\"}[{{window}}]))",
+            "  - name: availability\n    description: d\n    objective: 99.9\n    group_by: [region]\n    sli:\n      ratio:\n        errors: sum by (region) (rate(http_requests_total{job=\"checkout\",code=~\"5..\"}[{{window}}]))\n        total: sum by (region) (rate(http_requests_total{job=\"checkout\"}[{{window}}]))",
+        ),
+    )
+    .unwrap();
+    let check = |exposition: &str| {
+        std::fs::write(dir.path().join("metrics.txt"), exposition).unwrap();
+        let out = Command::cargo_bin("slo-gen")
+            .unwrap()
+            .current_dir(dir.path())
+            .env_clear()
+            .args([
+                "check-metrics",
+                "--metrics-file",
+                "metrics.txt",
+                "spec.yaml",
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+        )
+    };
+    let (code, out) = check(COMPLETE);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        "checkout/availability: no series: http_requests_total{job=\"checkout\",code=~\"5..\"} with labels region\n\
+         checkout/availability: no series: http_requests_total{job=\"checkout\"} with labels region\n"
+    );
+    let (code, out) = check(&COMPLETE.replace(
+        "job=\"checkout\",code=",
+        "job=\"checkout\",region=\"eu\",code=",
+    ));
+    assert_eq!((code, out.as_str()), (0, ""));
+}

@@ -3,7 +3,7 @@
 //! every query reads only series the generated rules record (or `ALERTS`).
 
 use promql_parser::parser;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -223,4 +223,89 @@ fn long_service_names_get_distinct_short_uids() {
     assert!(a.len() <= 40 && b.len() <= 40);
     assert_ne!(a, b);
     assert_eq!(slo_gen::names::dashboard_uid("payments"), "slo-payments");
+}
+
+/// A grouped SLO gets a variable per group label (multi-select, All = `.*`) and every query
+/// of its row filters by it; the overview shows the worst group and the group count.
+#[test]
+fn grouped_slos_filter_by_their_group_variables() {
+    let files = slo_spec::discover(&[root().join("slos")]).unwrap();
+    let (sources, _) = slo_spec::read_sources(&files).unwrap();
+    let checked = slo_spec::check(&sources);
+    let dashboards = committed_dashboards();
+    let mut grouped = 0;
+    for svc in &checked.services {
+        let (_, d) = dashboards
+            .iter()
+            .find(|(n, _)| *n == format!("{}.json", svc.name))
+            .unwrap();
+        for slo in svc.slos.iter().filter(|s| !s.group_by.is_empty()) {
+            grouped += 1;
+            for g in &slo.group_by {
+                let var = d["templating"]["list"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|v| v["name"] == g.as_str())
+                    .unwrap_or_else(|| panic!("{}: no variable {g}", svc.name));
+                assert_eq!(
+                    (
+                        &var["type"],
+                        &var["multi"],
+                        &var["includeAll"],
+                        &var["allValue"]
+                    ),
+                    (&json!("query"), &json!(true), &json!(true), &json!(".*"))
+                );
+            }
+            // The SLO's row: from its row header to the next one.
+            let ps = panels(d);
+            let start = ps
+                .iter()
+                .position(|p| {
+                    p["type"] == "row"
+                        && p["title"]
+                            .as_str()
+                            .unwrap()
+                            .starts_with(&format!("{} —", slo.name))
+                })
+                .unwrap();
+            let row = ps[start + 1..].iter().take_while(|p| p["type"] != "row");
+            let mut queries = 0;
+            for p in row {
+                for t in p["targets"].as_array().into_iter().flatten() {
+                    let expr = t["expr"].as_str().unwrap();
+                    if expr.contains("slo:error_budget:ratio")
+                        || expr.contains("slo:period:seconds")
+                    {
+                        // Per-SLO constants carry no group.
+                        continue;
+                    }
+                    queries += 1;
+                    for g in &slo.group_by {
+                        assert!(
+                            expr.contains(&format!("{g}=~\"${g}\"")),
+                            "{}/{}: {expr}",
+                            svc.name,
+                            slo.name
+                        );
+                    }
+                }
+            }
+            assert!(queries >= 8, "{queries}");
+        }
+    }
+    assert!(grouped >= 2, "slos/ uses group_by");
+    let (_, overview) = dashboards
+        .iter()
+        .find(|(n, _)| n == "slo-overview.json")
+        .unwrap();
+    let exprs: Vec<&str> = panels(overview)[0]["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    assert!(exprs.contains(&"min by (service, slo) (slo:error_budget_remaining:ratio)"));
+    assert!(exprs.contains(&"count by (service, slo) (slo:error_budget_remaining:ratio)"));
 }

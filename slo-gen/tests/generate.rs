@@ -85,7 +85,7 @@ fn generates_deterministic_files_that_promtool_accepts() {
     assert_eq!(code, 0);
     assert_eq!(
         stdout,
-        "dashboards/checkout.json: written\ndashboards/provisioning.yaml: written\ndashboards/slo-overview.json: written\nrules/checkout.yaml: written\n"
+        "alertmanager/inhibit_rules.yaml: written\ndashboards/checkout.json: written\ndashboards/provisioning.yaml: written\ndashboards/slo-overview.json: written\nrules/checkout.yaml: written\n"
     );
     let first = std::fs::read(d.join("rules/checkout.yaml")).unwrap();
     let text = promtool_check(&d.join("rules/checkout.yaml"));
@@ -94,7 +94,7 @@ fn generates_deterministic_files_that_promtool_accepts() {
     // Same specs, same bytes; an unchanged file is not rewritten.
     let (code, stdout, stderr) = run(d, &["generate"]);
     assert_eq!((code, stdout.as_str()), (0, ""));
-    assert!(stderr.contains("4 files generated, 0 changed"), "{stderr}");
+    assert!(stderr.contains("5 files generated, 0 changed"), "{stderr}");
     assert_eq!(std::fs::read(d.join("rules/checkout.yaml")).unwrap(), first);
     let leftovers: Vec<_> = std::fs::read_dir(d.join("rules"))
         .unwrap()
@@ -112,7 +112,8 @@ fn generates_deterministic_files_that_promtool_accepts() {
         !rules.contains("0.000999") && !rules.contains("0.9990000"),
         "float noise"
     );
-    // Alerts per SLO: both tiers; page only (ticket disabled); none (alerting disabled).
+    // Alerts per SLO: both tiers and the missing-data alert; page only (ticket disabled);
+    // none (alerting disabled).
     let doc: serde_json::Value = serde_saphyr::from_str(&rules).unwrap();
     let tiers = |group: &str| -> Vec<String> {
         doc["groups"]
@@ -126,9 +127,9 @@ fn generates_deterministic_files_that_promtool_accepts() {
     };
     assert_eq!(
         tiers("slo-checkout-availability-alerts"),
-        ["page", "ticket"]
+        ["page", "ticket", "absent"]
     );
-    assert_eq!(tiers("slo-checkout-freshness-alerts"), ["page"]);
+    assert_eq!(tiers("slo-checkout-freshness-alerts"), ["page", "absent"]);
     assert!(tiers("slo-checkout-raw-alerts").is_empty());
     // Raw series are read only at the base window.
     assert!(
@@ -295,4 +296,28 @@ fn repository_rules_are_current() {
         code, 0,
         "run `slo-gen generate` and commit:\n{stdout}{stderr}"
     );
+}
+
+/// The inhibit rules pass the real Alertmanager's config check once merged into a
+/// configuration as the README says.
+#[test]
+fn inhibit_rules_pass_amtool() {
+    let dir = setup();
+    let d = dir.path();
+    assert_eq!(run(d, &["generate"]).0, 0);
+    let inhibit = std::fs::read_to_string(d.join("alertmanager/inhibit_rules.yaml")).unwrap();
+    assert!(inhibit.contains("equal: [service, slo]"), "{inhibit}");
+    let config = format!("route:\n  receiver: team\nreceivers:\n  - name: team\n{inhibit}");
+    std::fs::write(d.join("alertmanager.yml"), config).unwrap();
+    let out = std::process::Command::new("amtool")
+        .args(["check-config", "alertmanager.yml"])
+        .current_dir(d)
+        .output()
+        .expect(
+            "amtool must be installed (scripts/test installs Debian's prometheus-alertmanager)",
+        );
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(" - 1 inhibit rules"), "{text}");
 }

@@ -14,7 +14,7 @@ slos:
       ratio:
         errors: sum(rate(requests_total{code="500"}[{{window}}]))
         total: sum(rate(requests_total[{{window}}]))
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
   - name: good
     description: d
     objective: 99
@@ -22,31 +22,31 @@ slos:
       ratio:
         good: sum(rate(requests_total{code="200"}[{{window}}]))
         total: sum(rate(requests_total[{{window}}]))
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
   - name: latency
     description: d
     objective: 99
     sli:
       latency: {histogram: request_duration_seconds, selector: '{route="/a"}', threshold: 300ms}
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
   - name: freshness
     description: d
     objective: 99
     sli:
       freshness: {metric: export_last_success_timestamp_seconds, selector: '{job="export"}', max_age: 15m}
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
   - name: age
     description: d
     objective: 99
     sli:
       freshness: {age: export_lag_seconds, selector: '{job="export"}', max_age: 5m}
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
   - name: raw
     description: d
     objective: 99
     sli:
       raw: {error_ratio: 'sum(rate(requests_total{code="500"}[{{window}}])) / sum(rate(requests_total[{{window}}]))'}
-    alerting: {disabled: true}
+    alerting: {page: {disabled: true}, ticket: {disabled: true}}
 "#;
 
 /// (series, promtool values) over two hours at 1m: 100 req/s with 2% errors; latency
@@ -97,6 +97,15 @@ fn each_sli_kind_yields_its_error_ratio() {
         ("age", "1h", 15.0 / 61.0),
         ("raw", "1h", 0.02),
     ];
+    // How many raw series each SLI reads: what the missing-data alert watches.
+    let inputs = [
+        ("errors", 2),
+        ("good", 2),
+        ("latency", 1),
+        ("freshness", 1),
+        ("age", 1),
+        ("raw", 3),
+    ];
     let mut t = String::from("rule_files: [rules.yaml]\nevaluation_interval: 1m\ntests:\n  - interval: 1m\n    input_series:\n");
     for (series, values) in INPUTS {
         t += &format!("      - series: '{series}'\n        values: '{values}'\n");
@@ -106,6 +115,11 @@ fn each_sli_kind_yields_its_error_ratio() {
         t += &format!(
             "      - expr: 'round(sum(slo:sli_error:ratio_rate{window}{{service=\"shop\",slo=\"{slo}\"}}) * 10000)'\n        eval_time: 2h\n        exp_samples:\n          - labels: '{{}}'\n            value: {}\n",
             (value * 10000.0_f64).round()
+        );
+    }
+    for (slo, n) in inputs {
+        t += &format!(
+            "      - expr: 'sum(slo:sli_inputs:count{{service=\"shop\",slo=\"{slo}\"}})'\n        eval_time: 2h\n        exp_samples:\n          - labels: '{{}}'\n            value: {n}\n"
         );
     }
     let dir = tempfile::tempdir().unwrap();

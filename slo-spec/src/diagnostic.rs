@@ -77,6 +77,7 @@ codes! {
     EmptySpec = "E020", Error, "empty-spec";
     Unsupported = "E021", Error, "unsupported";
     InvalidPolicy = "E022", Error, "invalid-policy";
+    GroupByMismatch = "E023", Error, "group-by-mismatch";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";

@@ -40,6 +40,9 @@ pub struct Slo {
     pub period: Window,
     /// SLO-level labels (Sloth has them; v1 puts labels on the file and the alerts).
     pub labels: Labels,
+    /// Label names the SLO is split by: one SLO (ratio, budget, alerts) per combination of
+    /// their values. Empty: one aggregate SLO.
+    pub group_by: Vec<String>,
     pub sli: Sli,
     pub alerting: Alerting,
 }
@@ -184,6 +187,22 @@ pub struct Alerting {
     pub annotations: Labels,
     pub page: TierPolicy,
     pub ticket: TierPolicy,
+    /// The missing-data alert.
+    pub absent: AbsentPolicy,
+}
+
+/// The alert that fires when the raw series an SLI reads have been absent for `for_`:
+/// without it an SLO goes quiet exactly when its data is gone.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct AbsentPolicy {
+    pub disabled: bool,
+    /// `None`: derived from the policy (the fastest page's short window, at least the
+    /// base window).
+    pub for_: Option<Window>,
+    /// The `severity` label (default `ticket`).
+    pub severity: String,
+    pub labels: Labels,
+    pub annotations: Labels,
 }
 
 impl Alerting {

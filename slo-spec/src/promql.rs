@@ -23,6 +23,23 @@ const MAX_NESTING: usize = 64;
 pub(crate) struct Checked {
     pub query: WindowQuery,
     pub metrics: BTreeSet<String>,
+    /// The labels its outermost aggregation keeps with `by (...)`; `None` when the query is
+    /// not an aggregation, or aggregates without `by`.
+    pub by: Option<BTreeSet<String>>,
+}
+
+/// The `by (...)` labels of the outermost aggregation, parentheses seen through.
+fn outer_by(expr: &Expr) -> Option<BTreeSet<String>> {
+    match expr {
+        Expr::Paren(p) => outer_by(&p.expr),
+        Expr::Aggregate(a) => match &a.modifier {
+            Some(promql_parser::parser::LabelModifier::Include(l)) => {
+                Some(l.labels.iter().cloned().collect())
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Checks a query that must contain the `{{window}}` placeholder.
@@ -70,10 +87,11 @@ pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> 
     if !ok {
         return None;
     }
-    let metrics = parse_checked(cx, node, &probe, text, what, true)?;
+    let (metrics, by) = parse_checked(cx, node, &probe, text, what, true)?;
     Some(Checked {
         query: WindowQuery { template },
         metrics,
+        by,
     })
 }
 
@@ -233,7 +251,8 @@ fn precheck(cx: &mut Cx, node: &Node, text: &str, what: &str) -> bool {
     true
 }
 
-/// Parses `probe`, reports faults, and returns the metric names it reads.
+/// Parses `probe`, reports faults, and returns the metric names it reads and the labels of
+/// its outermost `by`.
 fn parse_checked(
     cx: &mut Cx,
     node: &Node,
@@ -241,7 +260,7 @@ fn parse_checked(
     text: &str,
     what: &str,
     needs_window: bool,
-) -> Option<BTreeSet<String>> {
+) -> Option<(BTreeSet<String>, Option<BTreeSet<String>>)> {
     if !precheck(cx, node, probe, what) {
         return None;
     }
@@ -275,13 +294,73 @@ fn parse_checked(
             return None;
         }
     }
-    Some(
-        selectors(&expr)
-            .into_iter()
-            .map(|s| s.name)
-            .filter(|n| !n.is_empty())
-            .collect(),
-    )
+    let metrics = selectors(&expr)
+        .into_iter()
+        .map(|s| s.name)
+        .filter(|n| !n.is_empty())
+        .collect();
+    Some((metrics, outer_by(&expr)))
+}
+
+/// `query` aggregated by exactly `labels`, for the help line of a grouping fault: the
+/// outermost aggregation gets `by (labels)` (its own `by`/`without` replaced); anything
+/// else is wrapped in `sum by (labels) (...)`.
+pub(crate) fn grouped(query: &str, labels: &[String]) -> String {
+    let by = labels.join(", ");
+    let q = query.trim();
+    let ident_end = q
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(q.len());
+    let op = &q[..ident_end];
+    const OPS: &[&str] = &[
+        "sum", "min", "max", "avg", "count", "group", "stddev", "stdvar",
+    ];
+    if OPS.contains(&op) {
+        let mut rest = q[ident_end..].trim_start();
+        for kw in ["by", "without"] {
+            if let Some(r) = rest.strip_prefix(kw) {
+                let r = r.trim_start();
+                if let Some(close) = r.starts_with('(').then(|| r.find(')')).flatten() {
+                    rest = r[close + 1..].trim_start();
+                }
+            }
+        }
+        if let Some(r) = rest.strip_prefix('(') {
+            if let Some(close) = matching_close(r) {
+                // Only a trailing `by (...)`/`without (...)` may follow the arguments.
+                let tail = r[close + 1..].trim();
+                let tail_ok = tail.is_empty()
+                    || ["by", "without"].iter().any(|kw| {
+                        tail.strip_prefix(kw).is_some_and(|t| {
+                            let t = t.trim_start();
+                            t.starts_with('(') && t.ends_with(')') && t.matches(')').count() == 1
+                        })
+                    });
+                if tail_ok {
+                    return format!("{op} by ({by}) ({})", &r[..close]);
+                }
+            }
+        }
+    }
+    format!("sum by ({by}) ({q})")
+}
+
+/// The index of the `)` closing an already opened parenthesis in `text`.
+fn matching_close(text: &str) -> Option<usize> {
+    let mut depth = 1usize;
+    for (i, b) in text.bytes().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Where in `text` a parser message points: an unbalanced bracket, or a token the
@@ -417,6 +496,35 @@ mod tests {
         ] {
             assert_eq!(quoted_token(msg), want, "{msg}");
         }
+    }
+
+    #[test]
+    fn grouped_queries_for_help_lines() {
+        let g = |q: &str| grouped(q, &["provider".to_string()]);
+        assert_eq!(
+            g("sum(rate(x_total[{{window}}]))"),
+            "sum by (provider) (rate(x_total[{{window}}]))"
+        );
+        assert_eq!(
+            g("sum by (route) (rate(x_total[{{window}}]))"),
+            "sum by (provider) (rate(x_total[{{window}}]))"
+        );
+        assert_eq!(
+            g("sum without (code)(rate(x_total[{{window}}]))"),
+            "sum by (provider) (rate(x_total[{{window}}]))"
+        );
+        assert_eq!(
+            g("sum(rate(x_total[{{window}}])) by (route)"),
+            "sum by (provider) (rate(x_total[{{window}}]))"
+        );
+        assert_eq!(
+            g("rate(x_total[{{window}}])"),
+            "sum by (provider) (rate(x_total[{{window}}]))"
+        );
+        assert_eq!(
+            g("sum(rate(a[{{window}}])) / sum(rate(b[{{window}}]))"),
+            "sum by (provider) (sum(rate(a[{{window}}])) / sum(rate(b[{{window}}])))"
+        );
     }
 
     #[test]

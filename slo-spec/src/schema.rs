@@ -53,6 +53,10 @@ struct Slo {
     /// Rolling period, overriding the file's default.
     #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
     period: Option<String>,
+    /// Label names to split the SLO by: one SLO (ratio, budget, alerts) per combination of
+    /// their values. Ratio queries must aggregate `by` exactly these labels.
+    #[schemars(length(min = 1))]
+    group_by: Option<Vec<LabelName>>,
     sli: Sli,
     alerting: Option<Alerting>,
 }
@@ -141,6 +145,8 @@ struct Alerting {
     page: Option<Tier>,
     /// The slow-burn alert that opens a ticket.
     ticket: Option<Tier>,
+    /// The missing-data alert (on by default).
+    absent: Option<Absent>,
     /// Turns off every alert of the SLO (recording rules stay).
     disabled: Option<bool>,
     /// Events in a tier's long window below which the tier cannot fire (low-traffic guard).
@@ -157,9 +163,32 @@ struct AlertingDefaults {
     annotations: Option<BTreeMap<String, String>>,
     page: Option<Tier>,
     ticket: Option<Tier>,
+    absent: Option<Absent>,
     disabled: Option<bool>,
     #[schemars(range(min = 1))]
     min_events: Option<u64>,
+}
+
+/// A Prometheus label name.
+#[derive(JsonSchema)]
+#[allow(dead_code)]
+struct LabelName(#[schemars(regex(pattern = r"^[a-zA-Z_][a-zA-Z0-9_]*$"))] String);
+
+/// The alert that fires when the raw series the SLI reads have been absent for `for`.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Absent {
+    /// How long the series must be absent (default: the fastest page's short window, at
+    /// least the base window).
+    #[schemars(rename = "for")]
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    for_: Option<String>,
+    /// The `severity` label (default `ticket`).
+    severity: Option<String>,
+    labels: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, String>>,
+    disabled: Option<bool>,
 }
 
 /// One alert tier (page or ticket).
@@ -275,6 +304,7 @@ mod tests {
             (Some("AlertingDefaults"), fields::DEFAULT_ALERTING_FIELDS),
             (Some("Tier"), fields::TIER_FIELDS),
             (Some("WindowPair"), fields::WINDOW_FIELDS),
+            (Some("Absent"), fields::ABSENT_FIELDS),
         ] {
             assert_eq!(props(&schema, def), sorted(fields), "{def:?}");
             let node = def.map(|d| &schema["definitions"][d]).unwrap_or(&schema);

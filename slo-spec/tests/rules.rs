@@ -178,6 +178,72 @@ fn first_hour_mistakes_get_the_fix_in_the_help() {
 }
 
 #[test]
+fn group_by_needs_label_names_and_matching_queries() {
+    let grouped = |group_by: &str, errors: &str, total: &str| {
+        spec(&format!(
+            "  - name: p\n    description: d\n    objective: 99.9\n    group_by: {group_by}\n    sli:\n      ratio:\n        errors: '{errors}'\n        total: '{total}'\n    alerting: {{disabled: true}}\n"
+        ))
+    };
+    let by = "sum by (provider) (rate(x_total{code=\"5\"}[{{window}}]))";
+    let total = "sum by (provider) (rate(x_total[{{window}}]))";
+    check_one(&grouped("[provider]", by, total), &[]);
+    check_one(
+        &grouped("[provider]", by, "sum(rate(x_total[{{window}}]))"),
+        &["12:16 E023 `sli.ratio.total` must aggregate by exactly the `group_by` labels (provider), but is not aggregated `by` them"],
+    );
+    check_one(
+        &grouped("[provider]", "sum by (route) (rate(x_total{code=\"5\"}[{{window}}]))", total),
+        &["11:17 E023 `sli.ratio.errors` must aggregate by exactly the `group_by` labels (provider), but keeps `route`"],
+    );
+    let help = check(&[Source {
+        path: "t.yaml".into(),
+        text: grouped("[provider]", by, "sum(rate(x_total[{{window}}]))"),
+    }])
+    .diagnostics[0]
+        .help
+        .clone();
+    assert_eq!(
+        help.as_deref(),
+        Some("write `sum by (provider) (rate(x_total[{{window}}]))`")
+    );
+    check_one(
+        &grouped("[provider, slo, provider, 1x]", by, total),
+        &[
+            "8:26 E015 `slo` is set by the generated rules and cannot group an SLO",
+            "8:31 E015 `provider` is listed twice in `group_by`",
+            "8:41 E015 `1x` is not a valid Prometheus label name",
+        ],
+    );
+    check_one(
+        &grouped("[]", by, total),
+        &["8:15 E004 `group_by` is empty"],
+    );
+}
+
+#[test]
+fn absent_alerts_are_configurable() {
+    let slo = |absent: &str| {
+        spec(&VALID_SLO.replace(
+            "    alerting:\n",
+            &format!("    alerting:\n      absent: {absent}\n"),
+        ))
+    };
+    check_one(&slo("{for: 30m, severity: page, labels: {team: x}}"), &[]);
+    check_one(&slo("{disabled: true}"), &[]);
+    check_one(
+        &slo("{for: 30, severty: page}"),
+        &[
+            "13:21 E003 `alerting.absent.for` must be a duration string, found a number",
+            "13:25 E002 unknown field `severty` in alerting.absent",
+        ],
+    );
+    check_one(
+        &slo("{labels: {severity: page}}"),
+        &["13:25 E015 label `severity` in alerting.absent.labels is set by the generated rules"],
+    );
+}
+
+#[test]
 fn durations() {
     check_one(
         &format!("version: v1\nservice: api\nowner: a\nperiod: 30x\nslos:\n{VALID_SLO}"),

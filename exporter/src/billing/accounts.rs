@@ -167,6 +167,15 @@ impl Accounts {
         Ok(accounts)
     }
 
+    /// The providers' names as label values. Leaked once at start: the set is fixed by the
+    /// configuration, so the memory is bounded and recording a payment never allocates.
+    pub fn provider_labels(&self) -> Vec<&'static str> {
+        self.providers
+            .keys()
+            .map(|p| &*Box::leak(p.clone().into_boxed_str()))
+            .collect()
+    }
+
     pub fn get(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }

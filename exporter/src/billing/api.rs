@@ -28,6 +28,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub faults: Arc<Faults>,
     pub ready: AtomicBool,
+    /// The configured payment providers, as label values.
+    pub providers: Vec<&'static str>,
 }
 
 impl AppState {
@@ -315,7 +317,10 @@ async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(secret) = s.accounts.providers.get(&provider) else {
+    let (Some(secret), Some(&label)) = (
+        s.accounts.providers.get(&provider),
+        s.providers.iter().find(|p| **p == provider),
+    ) else {
         return error(
             StatusCode::NOT_FOUND,
             format!("unknown payment provider `{provider}`"),
@@ -349,7 +354,7 @@ async fn webhook(
     };
     if let Some(r) = injected(&s.faults, faults::PAYMENTS).await {
         // Not recorded: the provider retries, and the retry is processed.
-        s.metrics.payment(PaymentOutcome::Error);
+        s.metrics.payment(label, PaymentOutcome::Error);
         tracing::warn!(provider, id, "payment webhook failed (injected fault)");
         return r;
     }
@@ -357,7 +362,7 @@ async fn webhook(
     let store = s.store.clone();
     match tokio::task::spawn_blocking(move || store.record_webhook(&key)).await {
         Ok(Ok(true)) => {
-            s.metrics.payment(outcome);
+            s.metrics.payment(label, outcome);
             Json(json!({"status": "accepted"})).into_response()
         }
         Ok(Ok(false)) => Json(json!({"status": "duplicate"})).into_response(),

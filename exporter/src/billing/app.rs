@@ -114,18 +114,20 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     for (fault, value) in &config.faults {
         faults.set(*fault, *value);
     }
+    let providers = config.accounts.provider_labels();
     let metrics = if config.otel_metrics {
         Metrics::with_otel()
     } else {
         Metrics::new()
     }
-    .initialise();
+    .initialise(&providers);
     let state = Arc::new(AppState {
         metrics: Arc::new(metrics),
         store,
         accounts: config.accounts.clone(),
         faults: faults.clone(),
         ready: AtomicBool::new(false),
+        providers,
     });
     let listener = bind(config.listen).await?;
     let admin = bind(config.admin).await?;

@@ -106,6 +106,8 @@ pub struct UsageLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PaymentLabels {
+    /// A configured payment provider: a closed set fixed at start.
+    pub provider: &'static str,
     pub outcome: PaymentOutcome,
 }
 
@@ -224,7 +226,7 @@ impl Metrics {
     /// Creates every series of the closed label sets at zero, so `rate()` over an error
     /// series is 0 rather than absent before the first error, and a contract check
     /// (`slo-gen check-metrics`) sees every series the specs read from the first scrape.
-    pub fn initialise(self) -> Self {
+    pub fn initialise(self, providers: &[&'static str]) -> Self {
         let served = ROUTES.iter().filter(|r| r.api != Api::Ops.as_str());
         self.http.initialise(served, &[200, 500]);
         for &outcome in UsageOutcome::ALL {
@@ -242,10 +244,12 @@ impl Metrics {
                     .get_or_create(&TargetOutcomeLabels { target, outcome });
             }
         }
-        for &outcome in PaymentOutcome::ALL {
-            let _ = self
-                .payment_attempts
-                .get_or_create(&PaymentLabels { outcome });
+        for &provider in providers {
+            for &outcome in PaymentOutcome::ALL {
+                let _ = self
+                    .payment_attempts
+                    .get_or_create(&PaymentLabels { provider, outcome });
+            }
         }
         self
     }
@@ -263,9 +267,9 @@ impl Metrics {
         }
     }
 
-    pub fn payment(&self, outcome: PaymentOutcome) {
+    pub fn payment(&self, provider: &'static str, outcome: PaymentOutcome) {
         self.payment_attempts
-            .get_or_create(&PaymentLabels { outcome })
+            .get_or_create(&PaymentLabels { provider, outcome })
             .inc();
     }
 

@@ -11,14 +11,13 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let opts = Options {
         grafana_url: args.grafana_url.clone(),
     };
-    let outputs = outputs::outputs(
-        &loaded.checked.services,
-        &args.rules_dir,
-        &args.dashboards_dir,
-        args.format.into(),
-        &opts,
-    );
-    let dirs = [args.rules_dir.as_path(), args.dashboards_dir.as_path()];
+    let dirs = outputs::Dirs {
+        rules: &args.rules_dir,
+        dashboards: &args.dashboards_dir,
+        alertmanager: &args.alertmanager_dir,
+    };
+    let outputs = outputs::outputs(&loaded.checked.services, dirs, args.format.into(), &opts);
+    let dirs = dirs.all();
     if args.check {
         let drift = outputs::drift(&outputs, &dirs)?;
         for d in &drift {

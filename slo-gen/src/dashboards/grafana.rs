@@ -149,15 +149,38 @@ pub fn doc_link(title: &str, url: &str) -> Value {
     l
 }
 
-fn templating() -> Value {
-    json!({"list": [{
+fn templating(variables: &[Value]) -> Value {
+    let mut list = vec![json!({
         "name": "datasource",
         "label": "Prometheus",
         "type": "datasource",
         "query": "prometheus",
         "hide": 0,
         "current": {"text": "default", "value": "default"},
-    }]})
+    })];
+    list.extend(variables.iter().cloned());
+    json!({ "list": list })
+}
+
+/// A multi-select query variable over the values of `label` in `series`, `All` by default
+/// (matching every value, `.*`).
+pub fn label_variable(label: &str, series: &str) -> Value {
+    let query = format!("label_values({series}, {label})");
+    json!({
+        "name": label,
+        "label": label,
+        "type": "query",
+        "datasource": datasource(),
+        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "refresh": 2,
+        "multi": true,
+        "includeAll": true,
+        "allValue": ".*",
+        "current": {"selected": true, "text": ["All"], "value": ["$__all"]},
+        "options": [],
+        "sort": 1,
+        "hide": 0,
+    })
 }
 
 /// What a dashboard is, apart from its panels.
@@ -169,6 +192,8 @@ pub struct Meta<'a> {
     /// The default time range's start, e.g. `now-30d`.
     pub time_from: &'a str,
     pub links: Vec<Value>,
+    /// Template variables after `datasource`.
+    pub variables: Vec<Value>,
 }
 
 pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
@@ -184,7 +209,7 @@ pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
         "refresh": "1m",
         "time": {"from": meta.time_from, "to": "now"},
         "timezone": "browser",
-        "templating": templating(),
+        "templating": templating(&meta.variables),
         "annotations": {"list": []},
         "links": meta.links,
         "panels": panels,

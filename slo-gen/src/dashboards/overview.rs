@@ -34,15 +34,17 @@ pub fn dashboard(services: &[Service]) -> Value {
             tags: vec![names::DASHBOARD_TAG.to_string(), "slo".into()],
             time_from: "now-1d",
             links,
+            variables: Vec::new(),
         },
         vec![table(&mut g)],
     )
 }
 
 fn table(g: &mut Grid) -> Value {
+    // A grouped SLO shows its worst group, and how many groups it has.
+    let worst_budget = format!("min by (service, slo) ({})", series::BUDGET_REMAINING);
     let sli = format!(
-        "1 - (1 - {}) * {}",
-        series::BUDGET_REMAINING,
+        "1 - (1 - {worst_budget}) * on(service, slo) {}",
         series::ERROR_BUDGET
     );
     let firing = format!(
@@ -53,15 +55,27 @@ fn table(g: &mut Grid) -> Value {
     let targets = vec![
         target(series::INFO, "", "A", true),
         target(&sli, "", "B", true),
-        target(series::BUDGET_REMAINING, "", "C", true),
-        target(series::CURRENT_BURN_RATE, "", "D", true),
+        target(&worst_budget, "", "C", true),
+        target(
+            &format!("max by (service, slo) ({})", series::CURRENT_BURN_RATE),
+            "",
+            "D",
+            true,
+        ),
         target(&firing, "", "E", true),
+        target(
+            &format!("count by (service, slo) ({})", series::BUDGET_REMAINING),
+            "",
+            "F",
+            true,
+        ),
     ];
     let rename = json!({
         "Value #B": "SLI over period",
         "Value #C": "Budget remaining",
         "Value #D": "Burn rate",
         "Value #E": "Firing alerts",
+        "Value #F": "Groups",
         "objective": "Objective %",
         "period": "Period",
         "service": "Service",
@@ -74,7 +88,7 @@ fn table(g: &mut Grid) -> Value {
     let mut table = g.place(Panel {
         kind: "table",
         title: "Every SLO",
-        description: "One row per SLO, lowest budget first. Click a service to open its dashboard.",
+        description: "One row per SLO, lowest budget first; a grouped SLO shows its worst group and how many groups it has. Click a service to open its dashboard.",
         at: (0, 24, 20),
         targets,
         defaults: json!({"custom": {"align": "auto", "filterable": true}}),

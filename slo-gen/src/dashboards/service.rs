@@ -17,8 +17,10 @@ use std::time::Duration;
 struct View<'a> {
     slo: &'a Slo,
     plan: Plan,
-    /// `{service="…",slo="…"}`
+    /// `{service="…",slo="…"}`, plus `provider=~"$provider"` for a grouped SLO.
     sel: String,
+    /// `{service="…",slo="…"}`
+    ids: String,
     budget: Decimal,
     links: Vec<Value>,
 }
@@ -32,9 +34,23 @@ impl View<'_> {
         self.slo.alerting.annotations.get("runbook_url")
     }
 
-    /// A recorded series of this SLO.
+    /// A recorded series of this SLO (of the selected groups).
     fn series(&self, name: &str) -> String {
         format!("{name}{}", self.sel)
+    }
+
+    /// A per-SLO constant (period, budget): one series, whatever the groups.
+    fn constant(&self, name: &str) -> String {
+        format!("{name}{}", self.ids)
+    }
+
+    /// How a per-group series meets a constant in arithmetic.
+    fn with_constant(&self) -> &'static str {
+        if self.slo.group_by.is_empty() {
+            ""
+        } else {
+            " on(service, slo) group_left"
+        }
     }
 }
 
@@ -47,7 +63,8 @@ pub fn dashboard(svc: &Service) -> Value {
         let view = View {
             slo,
             plan: slo_eval::plan(slo),
-            sel: names::selector(&svc.name, &slo.name),
+            sel: filtered_selector(&svc.name, slo),
+            ids: names::selector(&svc.name, &slo.name),
             budget: slo.objective.budget_decimal(),
             links: slo
                 .alerting
@@ -59,6 +76,17 @@ pub fn dashboard(svc: &Service) -> Value {
         longest = longest.max(view.plan.period);
         panels.extend(slo_panels(&mut g, &view));
     }
+    // One variable per group label of any SLO of the service.
+    let mut group_labels: Vec<&String> = svc.slos.iter().flat_map(|s| &s.group_by).collect();
+    group_labels.sort();
+    group_labels.dedup();
+    let variables = group_labels
+        .iter()
+        .map(|g| {
+            let series = format!("{}{{service=\"{}\"}}", series::BUDGET_REMAINING, svc.name);
+            grafana::label_variable(g, &series)
+        })
+        .collect();
     let mut tags = vec![
         names::DASHBOARD_TAG.to_string(),
         "slo".into(),
@@ -83,9 +111,24 @@ pub fn dashboard(svc: &Service) -> Value {
             tags,
             time_from: &format!("now-{}", format_duration(longest)),
             links: vec![grafana::link("All SLOs", &format!("/d/{}", names::OVERVIEW_UID))],
+            variables,
         },
         panels,
     )
+}
+
+/// The SLO's selector; a grouped SLO's also filters by the dashboard's group variables.
+fn filtered_selector(service: &str, slo: &Slo) -> String {
+    let sel = names::selector(service, &slo.name);
+    if slo.group_by.is_empty() {
+        return sel;
+    }
+    let filters: String = slo
+        .group_by
+        .iter()
+        .map(|g| format!(",{g}=~\"${g}\""))
+        .collect();
+    format!("{}{filters}}}", sel.trim_end_matches('}'))
 }
 
 /// The row of one SLO at `g.y`: a line of stats, then a line of time series.
@@ -196,9 +239,10 @@ fn budget_stat(g: &mut Grid, v: &View) -> Value {
 fn time_left_stat(g: &mut Grid, v: &View) -> Value {
     // A burn rate under 0.001 counts as 0.001: "centuries", not "no data".
     let expr = format!(
-        "{} * {} / clamp_min({}, 0.001)",
+        "{} *{} {} / clamp_min({}, 0.001)",
         v.series(series::BUDGET_REMAINING),
-        v.series(series::PERIOD),
+        v.with_constant(),
+        v.constant(series::PERIOD),
         v.series(series::CURRENT_BURN_RATE)
     );
     g.place(Panel {
@@ -257,7 +301,7 @@ fn error_ratio_series(g: &mut Grid, v: &View) -> Value {
         targets: vec![
             target(&v.series(&series::error_ratio(base)), &format!("error ratio ({})", format_duration(base)), "A", false),
             target(&v.series(&series::error_ratio(current)), &format!("error ratio ({})", format_duration(current)), "B", false),
-            target(&v.series(series::ERROR_BUDGET), "budget", "C", false),
+            target(&v.constant(series::ERROR_BUDGET), "budget", "C", false),
         ],
         defaults: json!({"unit": "percentunit", "min": 0, "custom": {"lineWidth": 1, "fillOpacity": 0, "spanNulls": false}}),
         options: series_options(),

@@ -10,7 +10,7 @@
 use crate::names::{self, series};
 use crate::rules::emit::{self, scalar};
 use crate::rules::{self, Group, Options, Rule};
-use slo_eval::{Plan, TierPlan};
+use slo_eval::{AbsentPlan, Plan, TierPlan};
 use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
 use slo_spec::{Service, Slo};
@@ -22,6 +22,9 @@ struct Scenario {
     name: String,
     errors: String,
     events: String,
+    /// Values of the SLI's input-series count, per group label set (`""` for one
+    /// aggregate); empty: present throughout.
+    inputs: Vec<(String, String)>,
     checks: Vec<Check>,
 }
 
@@ -87,9 +90,12 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
     let groups: Vec<Group> = rules::slo_groups(svc, slo, opts)
         .into_iter()
         .map(|mut g| {
+            // The rules that read raw series are replaced by input series.
             g.rules.retain(|r| {
                 !matches!(r, Rule::Record { record, .. }
-                    if *record == series::error_events(plan.base) || *record == series::events(plan.base))
+                    if *record == series::error_events(plan.base)
+                        || *record == series::events(plan.base)
+                        || record == series::INPUTS)
             });
             g
         })
@@ -126,6 +132,24 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
                 scalar(&format!("{}{sel}", series::events(plan.base)))
             );
             let _ = writeln!(t, "        values: {}", scalar(&s.events));
+            if plan.absent.is_some() {
+                let last = s.checks.iter().map(|c| c.at).max().unwrap_or_default();
+                let present = vec![(String::new(), repeat(1.0, steps(last, f.step) + 1))];
+                let inputs = if s.inputs.is_empty() {
+                    &present
+                } else {
+                    &s.inputs
+                };
+                for (group, values) in inputs {
+                    let inner = sel.trim_end_matches('}');
+                    let _ = writeln!(
+                        t,
+                        "      - series: {}",
+                        scalar(&format!("{}{inner}{group}}}", series::INPUTS))
+                    );
+                    let _ = writeln!(t, "        values: {}", scalar(values));
+                }
+            }
             t.push_str("    promql_expr_test:\n");
             for c in &s.checks {
                 let _ = writeln!(t, "      - expr: {}", scalar(&c.expr));
@@ -250,6 +274,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                         repeat(rate * budget * burn, total - warm - 1)
                     ),
                     events: repeat(rate, total),
+                    inputs: Vec::new(),
                     checks,
                 });
             }
@@ -263,6 +288,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
                 errors: repeat(rate * budget * lowest * 0.9, n),
                 events: repeat(rate, n),
+                inputs: Vec::new(),
                 checks: silent(n),
             });
             if let Some(min) = slo.alerting.min_events {
@@ -277,6 +303,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                     name: format!("{tname} stays silent below min_events {min}"),
                     errors: repeat(low_rate * budget * burn, n),
                     events: repeat(low_rate, n),
+                    inputs: Vec::new(),
                     checks: silent(n),
                 });
             }
@@ -296,6 +323,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             name: format!("{tname}: a steady 0.5 burn never alerts"),
             errors: repeat(rate * budget * 0.5, n),
             events: repeat(rate, n),
+            inputs: Vec::new(),
             checks: steady,
         });
         let mut zero: Vec<Check> = silent(n);
@@ -314,6 +342,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             name: format!("{tname}: zero traffic gives no ratio and no alert"),
             errors: repeat(0.0, n),
             events: repeat(0.0, n),
+            inputs: Vec::new(),
             checks: zero,
         });
         summary.scenarios += scenarios.len();
@@ -324,7 +353,133 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             scenarios,
         });
     }
+    if let Some(absent) = &plan.absent {
+        files.push(absent_file(svc, slo, absent, &mut summary));
+    }
     (files, summary)
+}
+
+/// The missing-data alert: present inputs (even at zero traffic) keep it silent; inputs
+/// that vanish fire it after `for` and not before; inputs that return resolve it. A
+/// grouped SLO loses one group while the other stays: only the lost one fires.
+fn absent_file(svc: &Service, slo: &Slo, absent: &AbsentPlan, summary: &mut Summary) -> TestFile {
+    let step = Duration::from_secs((absent.for_.as_secs() / 6).max(1));
+    let at = |n: u64| Duration::from_secs(n * step.as_secs());
+    let alert = names::absent_alert(&slo.alerting.name);
+    let count = format!(
+        "count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{}\",slo=\"{}\",{}=\"{}\"}})",
+        svc.name,
+        slo.name,
+        names::TIER_LABEL,
+        names::ABSENT_TIER
+    );
+    let fr = steps(absent.for_, step);
+    // Present for `warm` steps, then a staleness marker, then nothing for `gone` steps,
+    // then present again.
+    let warm = fr + 4;
+    let gone = fr + 6;
+    let vanish = warm + 1;
+    let n = vanish + gone + fr + 4;
+    let vanishing = format!("1x{warm} stale _x{gone} 1x{}", n - vanish - gone);
+    let present = repeat(1.0, n);
+    let groups: Vec<String> = if slo.group_by.is_empty() {
+        vec![String::new()]
+    } else {
+        ["a", "b"]
+            .iter()
+            .map(|v| {
+                slo.group_by
+                    .iter()
+                    .map(|g| format!(",{g}=\"{v}\""))
+                    .collect::<String>()
+            })
+            .collect()
+    };
+    let lost = groups.last().cloned().unwrap_or_default();
+    let mut inputs: Vec<(String, String)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.clone(),
+                if *g == lost {
+                    vanishing.clone()
+                } else {
+                    present.clone()
+                },
+            )
+        })
+        .collect();
+    let mut checks = vec![
+        Check {
+            expr: count.clone(),
+            at: at(vanish - 1),
+            value: None,
+        },
+        Check {
+            expr: count.clone(),
+            at: at(vanish + fr - 2),
+            value: None,
+        },
+        Check {
+            expr: count.clone(),
+            at: at(vanish + fr + 2),
+            value: Some(1.0),
+        },
+        Check {
+            expr: count.clone(),
+            at: at(vanish + gone + fr.min(3) + 1),
+            value: None,
+        },
+    ];
+    if !slo.group_by.is_empty() {
+        // Only the lost group fires, and names it.
+        let sel = lost.trim_start_matches(',');
+        checks.push(Check {
+            expr: format!("count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",{sel}}})"),
+            at: at(vanish + fr + 2),
+            value: Some(1.0),
+        });
+    }
+    let vanish_name = if slo.group_by.is_empty() {
+        "absent: inputs vanish, fire after `for`, resolve on return".to_string()
+    } else {
+        "absent: one group's inputs vanish, only it fires, resolves on return".to_string()
+    };
+    let scenarios = vec![
+        Scenario {
+            name: "absent: inputs present at zero traffic stay silent".into(),
+            errors: repeat(0.0, n),
+            events: repeat(0.0, n),
+            inputs: groups
+                .iter()
+                .map(|g| (g.clone(), present.clone()))
+                .collect(),
+            checks: checkpoints(n)
+                .map(|k| Check {
+                    expr: count.clone(),
+                    at: at(k),
+                    value: None,
+                })
+                .collect(),
+        },
+        Scenario {
+            name: vanish_name,
+            errors: repeat(0.0, n),
+            events: repeat(1.0, n),
+            inputs: std::mem::take(&mut inputs),
+            checks,
+        },
+    ];
+    summary.scenarios += scenarios.len();
+    summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
+    summary
+        .detections
+        .push((names::ABSENT_TIER.into(), "no data".into(), absent.for_));
+    TestFile {
+        name: "absent.yaml".into(),
+        step,
+        scenarios,
+    }
 }
 
 pub fn round_secs(d: Duration) -> Duration {

@@ -1,41 +1,56 @@
 //! The alerting rules of one SLO: one alert per tier whose expression ORs the tier's
 //! window pairs (both windows above the threshold, and `min_events` in the long window),
-//! with labels and annotations resolved from the spec.
+//! and the missing-data alert, with labels and annotations resolved from the spec. A
+//! grouped SLO's alerts fire per group and name it.
 
 use crate::names::{self, series};
 use crate::rules::{Options, Rule};
-use slo_eval::{Plan, TierPlan};
+use slo_eval::{AbsentPlan, Plan, TierPlan};
 use slo_spec::names::format_duration;
-use slo_spec::{Service, Slo};
+use slo_spec::{Labels, Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// The alert of one tier.
-pub fn alert(svc: &Service, slo: &Slo, plan: &Plan, t: &TierPlan, opts: &Options) -> Rule {
-    let tier = slo.alerting.tier(t.tier);
+/// The labels every alert of an SLO carries, then `extra` (a tier's labels), then the
+/// identity labels, which nothing overrides.
+fn labels(svc: &Service, slo: &Slo, extra: &Labels, severity: &str, tier: &str) -> Labels {
     let mut labels = svc.labels.clone();
     labels.extend(slo.labels.clone());
     labels.extend(slo.alerting.labels.clone());
-    labels.extend(tier.labels.clone());
+    labels.extend(extra.clone());
     labels.insert("service".into(), svc.name.clone());
     labels.insert("slo".into(), slo.name.clone());
     if let Some(owner) = &svc.owner {
         labels.insert("owner".into(), owner.clone());
     }
-    let severity = tier
-        .labels
-        .get("severity")
-        .cloned()
-        .unwrap_or_else(|| t.tier.as_str().to_string());
-    labels.insert("severity".into(), severity);
-    labels.insert(names::TIER_LABEL.into(), t.tier.as_str().into());
+    labels.insert("severity".into(), severity.to_string());
+    labels.insert(names::TIER_LABEL.into(), tier.to_string());
+    labels
+}
+
+/// Description, dashboard link, the SLO's annotations, then `extra` (a tier's); the
+/// summary is written by the caller.
+fn annotations(svc: &Service, slo: &Slo, extra: &Labels, opts: &Options) -> Labels {
     let mut annotations = BTreeMap::new();
     if !slo.description.is_empty() {
         annotations.insert("description".into(), slo.description.clone());
     }
     annotations.insert("dashboard_url".into(), dashboard_url(svc, opts));
     annotations.extend(slo.alerting.annotations.clone());
-    annotations.extend(tier.annotations.clone());
+    annotations.extend(extra.clone());
+    annotations
+}
+
+/// The alert of one tier.
+pub fn alert(svc: &Service, slo: &Slo, plan: &Plan, t: &TierPlan, opts: &Options) -> Rule {
+    let tier = slo.alerting.tier(t.tier);
+    let severity = tier
+        .labels
+        .get("severity")
+        .cloned()
+        .unwrap_or_else(|| t.tier.as_str().to_string());
+    let labels = labels(svc, slo, &tier.labels, &severity, t.tier.as_str());
+    let mut annotations = annotations(svc, slo, &tier.annotations, opts);
     // The spec's summary leads; the burn rate and budget left always follow.
     let headline = annotations.get("summary").cloned();
     annotations.insert("summary".into(), summary(svc, slo, headline.as_ref(), t));
@@ -43,6 +58,51 @@ pub fn alert(svc: &Service, slo: &Slo, plan: &Plan, t: &TierPlan, opts: &Options
         alert: slo.alerting.name.clone(),
         expr: expr(plan, t, slo, &names::selector(&svc.name, &slo.name)),
         for_: t.for_,
+        labels,
+        annotations,
+    }
+}
+
+/// The missing-data alert: the SLI's raw series have been absent for `for`. A grouped SLO
+/// also fires per group whose series were there within the lookback and are gone now.
+pub fn absent(svc: &Service, slo: &Slo, plan: &AbsentPlan, opts: &Options) -> Rule {
+    let policy = &slo.alerting.absent;
+    let labels = labels(
+        svc,
+        slo,
+        &policy.labels,
+        &policy.severity,
+        names::ABSENT_TIER,
+    );
+    let mut annotations = annotations(svc, slo, &policy.annotations, opts);
+    let lead = match annotations.get("summary") {
+        Some(h) => format!("{h}: {}", slo_ref(svc, slo)),
+        None => slo_ref(svc, slo),
+    };
+    annotations.insert(
+        "summary".into(),
+        format!(
+            "{lead} has no data: the series its SLI reads have been absent for {}, so its error budget and burn-rate alerts are blind",
+            format_duration(plan.for_)
+        ),
+    );
+    let inputs = format!(
+        "{}{}",
+        series::INPUTS,
+        names::selector(&svc.name, &slo.name)
+    );
+    let expr = if slo.group_by.is_empty() {
+        format!("absent({inputs})")
+    } else {
+        format!(
+            "(\n  last_over_time({inputs}[{}])\n  unless\n  {inputs}\n)\nor\nabsent({inputs})",
+            format_duration(plan.lookback)
+        )
+    };
+    Rule::Alert {
+        alert: names::absent_alert(&slo.alerting.name),
+        expr,
+        for_: Some(plan.for_),
         labels,
         annotations,
     }
@@ -82,12 +142,25 @@ fn expr(plan: &Plan, t: &TierPlan, slo: &Slo, sel: &str) -> String {
         .join("\nor\n")
 }
 
+/// `service/slo`, and the alert's group for a grouped SLO (`for provider={{ $labels.provider }}`).
+fn slo_ref(svc: &Service, slo: &Slo) -> String {
+    let mut out = format!("{}/{}", svc.name, slo.name);
+    if !slo.group_by.is_empty() {
+        let groups: Vec<String> = slo
+            .group_by
+            .iter()
+            .map(|g| format!("{g}={{{{ $labels.{g} }}}}"))
+            .collect();
+        out.push_str(&format!(" for {}", groups.join(",")));
+    }
+    out
+}
+
 fn summary(svc: &Service, slo: &Slo, headline: Option<&String>, t: &TierPlan) -> String {
-    let slo_ref = format!("{}/{}", svc.name, slo.name);
     let budget_query = format!(
         "{}{}",
         series::BUDGET_REMAINING,
-        names::template_selector(&svc.name, &slo.name)
+        names::template_selector(&svc.name, &slo.name, &slo.group_by)
     );
     let windows: Vec<String> = t
         .pairs
@@ -95,8 +168,8 @@ fn summary(svc: &Service, slo: &Slo, headline: Option<&String>, t: &TierPlan) ->
         .map(|p| format!("{}x over {}", p.burn_rate, format_duration(p.long)))
         .collect();
     let lead = match headline {
-        Some(h) => format!("{h}: {slo_ref}"),
-        None => slo_ref,
+        Some(h) => format!("{h}: {}", slo_ref(svc, slo)),
+        None => slo_ref(svc, slo),
     };
     format!(
         "{lead} is burning its error budget {{{{ printf \"%.1f\" $value }}}}x as fast as sustainable \

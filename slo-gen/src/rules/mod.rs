@@ -99,12 +99,17 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         &slo.sli,
         plan.base,
         &format!("{}{sel}", series::events(plan.base)),
+        &slo.group_by,
     );
     // Events first: the error events of "good" and latency SLIs subtract from them.
     let mut fast = vec![
         record(series::events(plan.base), events, &ids),
         record(series::error_events(plan.base), errors, &ids),
     ];
+    if plan.absent.is_some() {
+        let inputs = sli::inputs_expr(&slo.sli, plan.base, &slo.group_by);
+        fast.push(record(series::INPUTS.into(), inputs, &ids));
+    }
     let mut slow = Vec::new();
     for &w in &plan.windows {
         let rule = record(series::error_ratio(w), ratio_expr(&plan, w, &sel), &ids);
@@ -137,11 +142,14 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         format!("1 - {}{sel} / {budget}", series::error_ratio(plan.period)),
         &ids,
     ));
-    let alerts: Vec<Rule> = plan
+    let mut alerts: Vec<Rule> = plan
         .tiers
         .iter()
         .map(|t| alerts::alert(svc, slo, &plan, t, opts))
         .collect();
+    if let Some(absent) = &plan.absent {
+        alerts.push(alerts::absent(svc, slo, absent, opts));
+    }
 
     let group = |kind, interval, rules| Group {
         name: names::group(&svc.name, &slo.name, kind),
@@ -171,5 +179,8 @@ fn info(svc: &Service, slo: &Slo, ids: &BTreeMap<String, String>) -> BTreeMap<St
     info.insert("sli".into(), slo.sli.kind().into());
     info.insert("alertname".into(), slo.alerting.name.clone());
     info.insert("dashboard_uid".into(), names::dashboard_uid(&svc.name));
+    if !slo.group_by.is_empty() {
+        info.insert("group_by".into(), slo.group_by.join(","));
+    }
     info
 }

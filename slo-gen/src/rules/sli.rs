@@ -1,25 +1,66 @@
 //! The only rules that read raw series: each SLI kind as bad and all events per second at
-//! the base window (for freshness and raw SLIs: bad time slices and time slices).
+//! the base window (for freshness and raw SLIs: bad time slices and time slices), and the
+//! number of raw series the SLI reads (what the missing-data alert watches). A grouped SLO
+//! keeps its group labels on every one of them.
 
+use promql_parser::parser::{token, Expr};
 use slo_spec::names::format_duration;
 use slo_spec::{FreshnessGauge, Numerator, Sli};
 use std::time::Duration;
 
+/// ` by (a, b)` for an aggregation, empty when the SLO is not grouped.
+fn by(group_by: &[String]) -> String {
+    if group_by.is_empty() {
+        String::new()
+    } else {
+        format!(" by ({})", group_by.join(", "))
+    }
+}
+
+/// `on(a, b)`: vector matching on the group labels (`on()` for one aggregate).
+fn on(group_by: &[String]) -> String {
+    format!("on({})", group_by.join(", "))
+}
+
 /// The base expressions `(errors, events)`. `events` names the events series recorded just
 /// before in the same group, so "total - good" reads the raw total once.
-pub fn base_exprs(sli: &Sli, base: Duration, events: &str) -> (String, String) {
+///
+/// One aggregate falls back to `vector(0)` so zero traffic records 0 events. A grouped SLO
+/// cannot (a label-less 0 matches no group): a group with no series has no events, and a
+/// group with traffic but no bad events gets 0 from its own events series.
+pub fn base_exprs(
+    sli: &Sli,
+    base: Duration,
+    events: &str,
+    group_by: &[String],
+) -> (String, String) {
     let b = format_duration(base);
+    let grouped = !group_by.is_empty();
+    // `q`, and 0 where it has no series but the group has events (or `vector(0)`).
+    let or_zero = |q: String| {
+        if grouped {
+            format!("{q} or {} (0 * {events})", on(group_by))
+        } else {
+            format!("{q} or vector(0)")
+        }
+    };
+    let total_or_zero = |q: String| {
+        if grouped {
+            q
+        } else {
+            format!("{q} or vector(0)")
+        }
+    };
     match sli {
         Sli::Ratio(r) => {
-            let total = format!("{} or vector(0)", summed(&r.total.render(&b)));
+            let total = total_or_zero(summed(&r.total.render(&b), grouped));
             let errors = match &r.numerator {
-                Numerator::Errors(q) => format!("{} or vector(0)", summed(&q.render(&b))),
-                Numerator::Good(q) => {
-                    format!(
-                        "clamp_min({events} - on() ({} or vector(0)), 0)",
-                        summed(&q.render(&b))
-                    )
-                }
+                Numerator::Errors(q) => or_zero(summed(&q.render(&b), grouped)),
+                Numerator::Good(q) => format!(
+                    "clamp_min({events} - {} ({}), 0)",
+                    on(group_by),
+                    or_zero(summed(&q.render(&b), grouped))
+                ),
             };
             (errors, total)
         }
@@ -34,46 +75,134 @@ pub fn base_exprs(sli: &Sli, base: Duration, events: &str) -> (String, String) {
                 }
                 format!("{{{m}}}")
             };
-            let total = format!(
-                "sum(rate({}_count{}[{b}])) or vector(0)",
+            let g = by(group_by);
+            let total = total_or_zero(format!(
+                "sum{g}(rate({}_count{}[{b}]))",
                 l.histogram,
                 sel("")
-            );
-            let good = format!(
-                "sum(rate({}_bucket{}[{b}])) or vector(0)",
+            ));
+            let good = or_zero(format!(
+                "sum{g}(rate({}_bucket{}[{b}]))",
                 l.histogram,
                 sel(&format!("le=\"{}\"", l.le()))
-            );
-            (format!("clamp_min({events} - on() ({good}), 0)"), total)
+            ));
+            (
+                format!("clamp_min({events} - {} ({good}), 0)", on(group_by)),
+                total,
+            )
         }
         Sli::Freshness(f) => {
             let sel = format!("{}{{{}}}", f.metric, f.matchers);
+            let g = by(group_by);
             let max_age = slo_spec::model::seconds_text(f.max_age);
             let age = match f.gauge {
-                FreshnessGauge::LastSuccess => format!("time() - max({sel})"),
-                FreshnessGauge::Age => format!("max({sel})"),
+                FreshnessGauge::LastSuccess => format!("time() - max{g}({sel})"),
+                FreshnessGauge::Age => format!("max{g}({sel})"),
             };
-            (
-                format!("({age} > bool {max_age}) or vector(0)"),
-                format!("count(max({sel})) or vector(0)"),
-            )
+            if grouped {
+                (
+                    format!("({age} > bool {max_age})"),
+                    format!("count{g}(max{g}({sel}))"),
+                )
+            } else {
+                (
+                    format!("({age} > bool {max_age}) or vector(0)"),
+                    format!("count(max({sel})) or vector(0)"),
+                )
+            }
         }
         Sli::Raw(r) => {
             // NaN ratios (0/0 inside the user's query) are dropped, not summed.
-            let ratio = format!("max({}) >= 0", r.error_ratio.render(&b));
-            (format!("clamp_max({ratio}, 1)"), format!("count({ratio})"))
+            let ratio = format!("max{}({}) >= 0", by(group_by), r.error_ratio.render(&b));
+            let count = if grouped {
+                format!("count{}({ratio})", by(group_by))
+            } else {
+                format!("count({ratio})")
+            };
+            (format!("clamp_max({ratio}, 1)"), count)
         }
     }
 }
 
+/// The number of raw series the SLI reads (per group): the total's series for a ratio,
+/// the histogram's `_count`, the freshness gauge, every series of a raw query. Nothing at
+/// all when they are gone, which is what the missing-data alert watches.
+pub fn inputs_expr(sli: &Sli, base: Duration, group_by: &[String]) -> String {
+    let b = format_duration(base);
+    let g = by(group_by);
+    let selectors: Vec<String> = match sli {
+        Sli::Ratio(r) => selectors_of(&r.total.render(&b)),
+        Sli::Raw(r) => selectors_of(&r.error_ratio.render(&b)),
+        Sli::Latency(l) => vec![format!("{}_count{{{}}}", l.histogram, l.matchers)],
+        Sli::Freshness(f) => vec![format!("{}{{{}}}", f.metric, f.matchers)],
+    };
+    selectors
+        .iter()
+        .map(|s| format!("count{g}({s})"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// The distinct vector selectors of a query, without ranges or offsets, in order.
+fn selectors_of(query: &str) -> Vec<String> {
+    let Ok(expr) = promql_parser::parser::parse(query) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in slo_spec::selectors(&expr) {
+        let matchers: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
+        let text = format!("{}{{{}}}", s.name, matchers.join(","));
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
+}
+
 /// The query aggregated into one series: `sum(...)` unless it already is a plain `sum`.
-fn summed(query: &str) -> String {
-    use promql_parser::parser::{token, Expr};
+/// A grouped SLO's query is used as written: validation made it aggregate by the groups.
+fn summed(query: &str, grouped: bool) -> String {
     let q = query.trim();
+    if grouped {
+        return q.to_string();
+    }
     match promql_parser::parser::parse(q) {
         Ok(Expr::Aggregate(a)) if a.op.id() == token::T_SUM && a.modifier.is_none() => {
             q.to_string()
         }
         _ => format!("sum({q})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_the_totals_series() {
+        let checked = slo_spec::check(&[slo_spec::Source {
+            path: "t.yaml".into(),
+            text: r#"version: v1
+service: s
+owner: o
+slos:
+  - name: a
+    description: d
+    objective: 99
+    group_by: [provider]
+    sli:
+      ratio:
+        errors: sum by (provider) (rate(x_total{code=~"5.."}[{{window}}]))
+        total: sum by (provider) (rate(x_total{job="a"}[{{window}}]) + rate(y_total[{{window}}]))
+    alerting: {disabled: true}
+"#
+            .into(),
+        }]);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let slo = &checked.services[0].slos[0];
+        assert_eq!(
+            inputs_expr(&slo.sli, Duration::from_secs(300), &slo.group_by),
+            r#"count by (provider)(x_total{job="a"}) + count by (provider)(y_total{})"#
+        );
     }
 }

@@ -22,7 +22,21 @@ pub(crate) struct AlertingSpec {
     pub annotations: Labels,
     pub page: TierSpec,
     pub ticket: TierSpec,
+    pub absent: AbsentSpec,
 }
+
+/// `alerting.absent` as written.
+#[derive(Default)]
+pub(crate) struct AbsentSpec {
+    pub disabled: Option<bool>,
+    pub for_: Option<Window>,
+    pub severity: Option<String>,
+    pub labels: Labels,
+    pub annotations: Labels,
+}
+
+/// Fields of `alerting.absent`.
+pub(crate) const ABSENT_FIELDS: &[&str] = &["for", "severity", "labels", "annotations", "disabled"];
 
 impl AlertingSpec {
     fn tier(&self, tier: Tier) -> &TierSpec {
@@ -118,6 +132,14 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<
     if let Some(n) = f.get("annotations") {
         spec.annotations = common::annotations(cx, n, &format!("{what}.annotations"), d.lenient);
     }
+    if let Some(n) = f
+        .get("absent")
+        .filter(|n| n.value != Value::Null && d.fields.contains(&"absent"))
+    {
+        if let Some(a) = read_absent(cx, n, &format!("{what}.absent"), d) {
+            spec.absent = a;
+        }
+    }
     for (tier, key) in Tier::ALL.into_iter().zip(d.tiers) {
         let Some(n) = f.get(key).filter(|n| n.value != Value::Null) else {
             continue;
@@ -128,6 +150,41 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<
         }
     }
     Some(spec)
+}
+
+fn read_absent(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<AbsentSpec> {
+    let f = fields(cx, node, what, ABSENT_FIELDS)?;
+    let mut absent = AbsentSpec {
+        disabled: f
+            .get("disabled")
+            .and_then(|n| reader::boolean(cx, n, &format!("{what}.disabled"))),
+        ..AbsentSpec::default()
+    };
+    if let Some(n) = f.get("for") {
+        absent.for_ = reader::duration(cx, n, &format!("{what}.for"), FOR_BOUNDS);
+    }
+    if let Some(n) = f.get("severity") {
+        let label = format!("{what}.severity");
+        absent.severity = reader::string(cx, n, &label).and_then(|s| {
+            let entries = vec![(
+                crate::yaml::Key {
+                    name: "severity".into(),
+                    span: n.span,
+                },
+                s,
+                n.span,
+            )];
+            common::labels(cx, entries, &label, &["severity"]).remove("severity")
+        });
+    }
+    if let Some(n) = f.get("labels") {
+        let label = format!("{what}.labels");
+        absent.labels = common::label_map(cx, n, &label, d.lenient, &[]);
+    }
+    if let Some(n) = f.get("annotations") {
+        absent.annotations = common::annotations(cx, n, &format!("{what}.annotations"), d.lenient);
+    }
+    Some(absent)
 }
 
 fn read_tier(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<TierSpec> {
@@ -305,5 +362,25 @@ pub(crate) fn resolve(
         annotations: merged(&defaults.annotations, &own.annotations),
         page: tier(Tier::Page),
         ticket: tier(Tier::Ticket),
+        absent: AbsentPolicy {
+            disabled: own
+                .absent
+                .disabled
+                .or(defaults.absent.disabled)
+                .unwrap_or(false),
+            for_: own
+                .absent
+                .for_
+                .clone()
+                .or_else(|| defaults.absent.for_.clone()),
+            severity: own
+                .absent
+                .severity
+                .clone()
+                .or_else(|| defaults.absent.severity.clone())
+                .unwrap_or_else(|| "ticket".into()),
+            labels: merged(&defaults.absent.labels, &own.absent.labels),
+            annotations: merged(&defaults.absent.annotations, &own.absent.annotations),
+        },
     }
 }

@@ -248,6 +248,57 @@ pub(crate) fn annotations(cx: &mut Cx, node: &Node, what: &str, lenient: bool) -
     out
 }
 
+/// `group_by`: distinct label names the generated rules may use, none of them reserved.
+pub(crate) fn group_by(cx: &mut Cx, node: Option<&Node>) -> Option<Vec<String>> {
+    let Some(node) = node else {
+        return Some(Vec::new());
+    };
+    let items = reader::list(cx, node, "group_by")?;
+    if items.is_empty() {
+        cx.report(
+            node.span,
+            Code::MissingField,
+            "`group_by` is empty",
+            "list the label names to split the SLO by, e.g. `[provider]`, or remove the field",
+        );
+        return None;
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut ok = true;
+    for item in items {
+        let Some(name) = reader::string(cx, item, "group_by") else {
+            ok = false;
+            continue;
+        };
+        let problem = if !names::is_label_name(&name) || name.starts_with("__") {
+            Some((
+                format!("`{name}` is not a valid Prometheus label name"),
+                "label names match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`".to_string(),
+            ))
+        } else if RESERVED_LABELS.contains(&name.as_str()) {
+            Some((
+                format!("`{name}` is set by the generated rules and cannot group an SLO"),
+                format!("reserved label names are: {}", RESERVED_LABELS.join(", ")),
+            ))
+        } else if out.contains(&name) {
+            Some((
+                format!("`{name}` is listed twice in `group_by`"),
+                "list it once".into(),
+            ))
+        } else {
+            None
+        };
+        match problem {
+            Some((message, help)) => {
+                cx.report(item.span, Code::InvalidLabelName, message, help);
+                ok = false;
+            }
+            None => out.push(name),
+        }
+    }
+    ok.then_some(out)
+}
+
 /// The parts of an SLO each format reads in its own words. A part is `None` when it was
 /// missing or faulty (a diagnostic says so); [`finish_slo`] then builds nothing.
 pub(crate) struct SloParts {
@@ -256,6 +307,7 @@ pub(crate) struct SloParts {
     pub objective: Option<Objective>,
     pub period: Option<Window>,
     pub labels: Labels,
+    pub group_by: Option<Vec<String>>,
     pub sli: Option<Sli>,
     pub alerting: Option<AlertingSpec>,
 }
@@ -280,6 +332,7 @@ pub(crate) fn finish_slo(
         objective: parts.objective?,
         period,
         labels: parts.labels,
+        group_by: parts.group_by?,
         sli: parts.sli?,
         alerting,
     })

@@ -144,7 +144,7 @@ fn version(cx: &mut reader::Cx, root: &yaml::Node) -> Option<Format> {
 /// Field lists of the v1 language, for the JSON Schema test to keep the two in step.
 #[cfg(test)]
 pub(crate) mod fields {
-    pub(crate) use super::alerting::WINDOW_FIELDS;
+    pub(crate) use super::alerting::{ABSENT_FIELDS, WINDOW_FIELDS};
     pub(crate) use super::v1::{
         ALERTING_FIELDS, DEFAULT_ALERTING_FIELDS, FRESHNESS_FIELDS, LATENCY_FIELDS, RATIO_FIELDS,
         RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS,

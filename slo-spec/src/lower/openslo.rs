@@ -118,6 +118,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         period: period(cx, &spec),
         objective: objective(cx, &spec),
         labels: Labels::new(),
+        group_by: Some(Vec::new()),
         sli: spec
             .require(cx, "indicator", "spec")
             .and_then(|n| indicator(cx, n)),

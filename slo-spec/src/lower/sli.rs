@@ -18,8 +18,9 @@ pub(crate) struct RatioKeys<'a> {
 }
 
 /// A ratio SLI from the fields of `f`: exactly one numerator, a total, both window queries
-/// over the same metric family.
-pub(crate) fn ratio(cx: &mut Cx, f: &Fields, keys: &RatioKeys) -> Option<Sli> {
+/// over the same metric family, and, for a grouped SLO, both aggregated `by` exactly the
+/// `group_by` labels.
+pub(crate) fn ratio(cx: &mut Cx, f: &Fields, keys: &RatioKeys, group_by: &[String]) -> Option<Sli> {
     let what = keys.what;
     let errors = f.get(keys.errors);
     let good = keys.good.and_then(|k| f.get(k).map(|n| (k, n)));
@@ -52,10 +53,13 @@ pub(crate) fn ratio(cx: &mut Cx, f: &Fields, keys: &RatioKeys) -> Option<Sli> {
     };
     let numerator = numerator.and_then(|(key, node, is_errors)| {
         let checked = query(cx, node, &format!("{what}.{key}"))?;
+        grouping(cx, node, &checked, &format!("{what}.{key}"), group_by)?;
         Some((key, checked, is_errors))
     });
     let total = f.require(cx, keys.total, what).and_then(|node| {
-        let checked = query(cx, node, &format!("{what}.{}", keys.total))?;
+        let label = format!("{what}.{}", keys.total);
+        let checked = query(cx, node, &label)?;
+        grouping(cx, node, &checked, &label, group_by)?;
         Some((checked, node))
     });
     let ((num_key, num, is_errors), (total, total_node)) = (numerator?, total?);
@@ -102,6 +106,42 @@ pub(crate) fn raw(cx: &mut Cx, node: &Node, key: &str, known: &[&str], what: &st
     Some(Sli::Raw(RawSli {
         error_ratio: checked.query,
     }))
+}
+
+/// A grouped SLO's ratio query must keep exactly the group labels, so every recorded
+/// series carries them: its outermost aggregation is `by (<group_by>)`.
+fn grouping(
+    cx: &mut Cx,
+    node: &Node,
+    checked: &promql::Checked,
+    what: &str,
+    group_by: &[String],
+) -> Option<()> {
+    if group_by.is_empty() {
+        return Some(());
+    }
+    let want: BTreeSet<String> = group_by.iter().cloned().collect();
+    if checked.by.as_ref() == Some(&want) {
+        return Some(());
+    }
+    let found = match &checked.by {
+        Some(by) => format!(
+            "keeps `{}`",
+            by.iter().cloned().collect::<Vec<_>>().join(", ")
+        ),
+        None => "is not aggregated `by` them".to_string(),
+    };
+    let corrected = promql::grouped(&checked.query.template, group_by);
+    cx.report(
+        node.span,
+        Code::GroupByMismatch,
+        format!(
+            "`{what}` must aggregate by exactly the `group_by` labels ({}), but {found}",
+            group_by.join(", ")
+        ),
+        format!("write `{corrected}`"),
+    );
+    None
 }
 
 fn query(cx: &mut Cx, node: &Node, label: &str) -> Option<promql::Checked> {

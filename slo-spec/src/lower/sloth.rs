@@ -80,6 +80,7 @@ fn slo(cx: &mut Cx, node: &Node) -> Option<SloParts> {
             .get("labels")
             .map(|n| common::label_map(cx, n, "labels", true, &[]))
             .unwrap_or_default(),
+        group_by: Some(Vec::new()),
         sli: f.require(cx, "sli", "the SLO").and_then(|n| sli(cx, n)),
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &ALERTING),
@@ -110,7 +111,7 @@ fn sli(cx: &mut Cx, node: &Node) -> Option<Sli> {
                 total: "total_query",
                 what: "sli.events",
             };
-            sli::ratio(cx, &ef, &keys)
+            sli::ratio(cx, &ef, &keys, &[])
         }
         (None, Some(raw)) => sli::raw(cx, raw, "error_ratio_query", RAW_FIELDS, "sli.raw"),
         (Some(_), Some(_)) => {

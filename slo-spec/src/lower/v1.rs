@@ -18,6 +18,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "description",
     "objective",
     "period",
+    "group_by",
     "sli",
     "alerting",
 ];
@@ -32,6 +33,7 @@ pub(crate) const ALERTING_FIELDS: &[&str] = &[
     "annotations",
     "page",
     "ticket",
+    "absent",
     "disabled",
     "min_events",
 ];
@@ -40,6 +42,7 @@ pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = &[
     "annotations",
     "page",
     "ticket",
+    "absent",
     "disabled",
     "min_events",
 ];
@@ -128,6 +131,8 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
 
 fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
     let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
+    // A faulty `group_by` is reported here; the queries are then checked against none.
+    let group_by = common::group_by(cx, f.get("group_by"));
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         description: f
@@ -139,7 +144,10 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
             None => Some(default_period.clone()),
         },
         labels: Labels::new(),
-        sli: f.require(cx, "sli", "the SLO").and_then(|n| sli(cx, n)),
+        sli: f
+            .require(cx, "sli", "the SLO")
+            .and_then(|n| sli(cx, n, group_by.as_deref().unwrap_or_default())),
+        group_by,
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &ALERTING),
             None => Some(AlertingSpec::default()),
@@ -147,7 +155,7 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
     })
 }
 
-fn sli(cx: &mut Cx, node: &Node) -> Option<Sli> {
+fn sli(cx: &mut Cx, node: &Node, group_by: &[String]) -> Option<Sli> {
     let f = fields(cx, node, "sli", SLI_FIELDS)?;
     let present: Vec<_> = f
         .entries
@@ -173,7 +181,7 @@ fn sli(cx: &mut Cx, node: &Node) -> Option<Sli> {
                     total: "total",
                     what: "sli.ratio",
                 };
-                sli::ratio(cx, &f, &keys)
+                sli::ratio(cx, &f, &keys, group_by)
             }
             "latency" => latency(cx, value),
             "freshness" => freshness(cx, value),

@@ -132,8 +132,10 @@ pub struct Stack {
     pub alertmanager_url: String,
     pub notifications: Notifications,
     pub services: Vec<slo_spec::Service>,
-    // Dropped in reverse order of start: Prometheus, Alertmanager, exporter.
+    // Dropped in reverse order of start: Prometheus, Alertmanager; the exporter last.
     procs: Vec<Proc>,
+    exporter: Option<Proc>,
+    exporter_cmd: (PathBuf, Vec<String>),
 }
 
 impl Drop for Stack {
@@ -141,6 +143,7 @@ impl Drop for Stack {
         while let Some(p) = self.procs.pop() {
             drop(p);
         }
+        self.exporter.take();
     }
 }
 
@@ -176,6 +179,35 @@ fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> Result<Proc, Stri
     Ok(Proc { name, child })
 }
 
+/// Starts `billing-exporter` with `cmd` (binary, arguments) and waits until it is ready;
+/// its log is appended to `exporter.log` in `dir`.
+fn start_exporter(cmd: &(PathBuf, Vec<String>), dir: &Path, url: &str) -> Result<Proc, String> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("exporter.log"))
+        .map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let child = Command::new(&cmd.0)
+        .args(&cmd.1)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start billing-exporter: {e}"))?;
+    let proc = Proc {
+        name: "billing-exporter",
+        child,
+    };
+    wait_ready(
+        "billing-exporter",
+        &format!("{url}/readyz"),
+        Duration::from_secs(15),
+    )?;
+    Ok(proc)
+}
+
 impl Stack {
     /// Starts everything for the specs in `slos`, with the generator at `traffic` req/s.
     pub fn start(slos: &Path, traffic: f64, echo_notifications: bool) -> Result<Stack, String> {
@@ -201,15 +233,23 @@ impl Stack {
                 checked.diagnostics
             ));
         }
+        let (rules, dashboards, am_dir) = (
+            d.join("rules"),
+            d.join("dashboards"),
+            d.join("alertmanager"),
+        );
+        let dirs = slo_gen::outputs::Dirs {
+            rules: &rules,
+            dashboards: &dashboards,
+            alertmanager: &am_dir,
+        };
         let outputs = slo_gen::outputs::outputs(
             &checked.services,
-            &d.join("rules"),
-            &d.join("dashboards"),
+            dirs,
             slo_gen::rules::emit::RulesFormat::Prometheus,
             &Default::default(),
         );
-        slo_gen::outputs::write(&outputs, &[&d.join("rules"), &d.join("dashboards")])
-            .map_err(|e| e.to_string())?;
+        slo_gen::outputs::write(&outputs, &dirs.all()).map_err(|e| e.to_string())?;
 
         let (ex_port, admin_port, prom_port, am_port, recv_port) = (
             free_port(),
@@ -221,36 +261,33 @@ impl Stack {
         let notifications = receiver(recv_port, echo_notifications);
         let mut procs = Vec::new();
 
-        procs.push(spawn(
-            "billing-exporter",
-            Command::new(&exporter)
-                .args(["--listen", &format!("127.0.0.1:{ex_port}")])
-                .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
-                .arg("--data-dir")
-                .arg(d.join("billing-data"))
-                .args([
-                    "--traffic",
-                    &traffic.to_string(),
-                    "--aggregation-interval",
-                    "1",
-                    "--invoice-interval",
-                    "2",
-                ])
-                .env("RUST_LOG", "warn"),
-            &d.join("exporter.log"),
-        )?);
+        let exporter_args: Vec<String> = [
+            "--listen".to_string(),
+            format!("127.0.0.1:{ex_port}"),
+            "--admin-listen".into(),
+            format!("127.0.0.1:{admin_port}"),
+            "--data-dir".into(),
+            d.join("billing-data").display().to_string(),
+            "--traffic".into(),
+            traffic.to_string(),
+            "--aggregation-interval".into(),
+            "1".into(),
+            "--invoice-interval".into(),
+            "2".into(),
+        ]
+        .into();
         let exporter_url = format!("http://127.0.0.1:{ex_port}");
-        wait_ready(
-            "billing-exporter",
-            &format!("{exporter_url}/readyz"),
-            Duration::from_secs(15),
-        )?;
+        let exporter_cmd = (exporter, exporter_args);
+        let exporter = Some(start_exporter(&exporter_cmd, &d, &exporter_url)?);
 
+        // The generated inhibit rules, merged as the README says: appended as a top-level key.
+        let inhibit = std::fs::read_to_string(am_dir.join(slo_gen::names::INHIBIT_FILE))
+            .map_err(|e| e.to_string())?;
         std::fs::write(
             d.join("alertmanager.yml"),
             format!(
                 "route:\n  receiver: test\n  group_by: [alertname, service, slo, severity]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
-                 receivers:\n  - name: test\n    webhook_configs:\n      - url: http://127.0.0.1:{recv_port}/alerts\n        send_resolved: true\n"
+                 receivers:\n  - name: test\n    webhook_configs:\n      - url: http://127.0.0.1:{recv_port}/alerts\n        send_resolved: true\n{inhibit}"
             ),
         )
         .map_err(|e| e.to_string())?;
@@ -315,7 +352,45 @@ impl Stack {
             notifications,
             services: checked.services,
             procs,
+            exporter,
+            exporter_cmd,
         })
+    }
+
+    /// Stops the exporter (SIGTERM, and waits): to Prometheus its target is down and every
+    /// series it exposed goes stale at the next scrape.
+    pub fn stop_exporter(&mut self) {
+        self.exporter.take();
+    }
+
+    /// Starts the exporter again, as before, on the same ports and data.
+    pub fn restart_exporter(&mut self) -> Result<(), String> {
+        if self.exporter.is_none() {
+            let p = start_exporter(&self.exporter_cmd, self.dir.path(), &self.exporter_url)?;
+            self.exporter = Some(p);
+        }
+        Ok(())
+    }
+
+    /// Posts alerts straight to Alertmanager's API (`/api/v2/alerts`): each a label map.
+    pub fn post_alerts(&self, alerts: &[&[(&str, &str)]]) -> Result<(), String> {
+        let body: Vec<Value> = alerts
+            .iter()
+            .map(|labels| {
+                let labels: serde_json::Map<String, Value> = labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                    .collect();
+                serde_json::json!({ "labels": labels, "annotations": {"summary": "posted by the e2e test"} })
+            })
+            .collect();
+        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+        agent
+            .post(&format!("{}/api/v2/alerts", self.alertmanager_url))
+            .header("content-type", "application/json")
+            .send(Value::from(body).to_string())
+            .map(|_| ())
+            .map_err(|e| format!("posting alerts: {e}"))
     }
 
     /// An instant query; the result vector.

@@ -1,5 +1,7 @@
 //! The end-to-end scenarios, one binary so they run at once: each starts its own stack
 //! (exporter, Prometheus, Alertmanager on free loopback ports) and mostly waits on it.
 
+mod absent;
 mod freshness;
+mod inhibition;
 mod payments;
