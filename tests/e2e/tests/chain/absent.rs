@@ -33,6 +33,20 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
         let r = stack.query(&format!("slo:sli_inputs:count{sel}")).ok()?;
         (!r.is_empty()).then_some(())
     });
+    // On a slow machine the first scrape can come after `for`, so the alert may have fired
+    // at start-up: wait until Prometheus holds it neither pending nor firing, and count only
+    // notifications sent after the stop.
+    wait(
+        "no absent alert before the stop",
+        Duration::from_secs(60),
+        &stack,
+        || {
+            let r = stack
+                .query(&format!("ALERTS{{alertname=\"{name}\"}}"))
+                .ok()?;
+            r.is_empty().then_some(())
+        },
+    );
 
     stack.stop_exporter();
     let stopped = Instant::now();
@@ -43,7 +57,11 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
         || {
             alerts(&stack.notifications.lock().unwrap())
                 .into_iter()
-                .find(|(_, a)| a["status"] == "firing" && a["labels"]["alertname"] == name.as_str())
+                .find(|(t, a)| {
+                    *t > stopped
+                        && a["status"] == "firing"
+                        && a["labels"]["alertname"] == name.as_str()
+                })
         },
     );
     let n = arrived.duration_since(stopped).as_secs_f64();
