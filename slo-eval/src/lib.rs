@@ -1,8 +1,13 @@
 //! The SLO maths every reader of SLO series shares: [`plan`] says which windows an SLO's
 //! rules record, the base window raw series are read at, the rule groups' intervals and
-//! the alert tiers. The generated rules follow it, and so will the offline evaluator that
-//! `backtest`, `report` and `serve` use, so the two never disagree. No I/O.
+//! the alert tiers; [`evaluate`] replays those rules over a history of the base series
+//! (`backtest`, and later `report` and `serve`), so the rules and every reader of their
+//! series never disagree. No I/O.
 
+pub mod evaluate;
 pub mod plan;
+pub mod samples;
 
+pub use evaluate::{evaluate, warmup, AlertTier, Firing, GroupHistory, GroupOutcome, Schedule};
 pub use plan::{plan, AbsentPlan, Plan, TierPlan};
+pub use samples::{Cursor, Millis, Samples};

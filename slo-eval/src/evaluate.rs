@@ -1,0 +1,427 @@
+//! The offline evaluator: what the generated rules of one SLO would have done over a
+//! history of its base series, evaluation by evaluation.
+//!
+//! The semantics are the rules', in the same order (`slo_gen::rules` writes them from the
+//! same [`Plan`]): base series recorded at each evaluation of the fast group; a window is
+//! the ratio of the sums of the base samples inside it, no ratio without events; windows
+//! longer than the plan's `fast_limit` are recorded by the slow group and hold their value
+//! until its next evaluation; a tier is active when any of its pairs has both windows above
+//! the threshold and `min_events` in the long window, and fires once it has been active for
+//! `for`; the missing-data alert is active while the SLI has no input series (per group:
+//! while a group seen within the lookback has none). Absent data is absent, never zero.
+
+use crate::plan::Plan;
+use crate::samples::{Cursor, Millis, Samples};
+use slo_spec::{Slo, Tier};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The base series of one group of an SLO (the one aggregate when it is not grouped).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupHistory {
+    /// The group labels' values; empty for an SLO without `group_by`.
+    pub labels: BTreeMap<String, String>,
+    /// Events per second at the base window (`slo:sli_events:rate<base>`).
+    pub events: Samples,
+    /// Bad events per second at the base window (`slo:sli_error_events:rate<base>`).
+    pub errors: Samples,
+    /// How many raw series the SLI reads (`slo:sli_inputs:count`).
+    pub inputs: Samples,
+}
+
+/// When the rules are evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Schedule {
+    /// The first evaluation: `from` less the warm-up, so windows are full at `from`.
+    pub start: Millis,
+    /// Alerts that ended before this are not reported.
+    pub from: Millis,
+    /// The last evaluation.
+    pub to: Millis,
+    /// The interval of the fast group and the alerts (the base series' step).
+    pub step: Millis,
+    /// The interval of the slow group (windows above the plan's `fast_limit`).
+    pub slow_step: Millis,
+}
+
+impl Schedule {
+    /// The rule groups' own intervals, on a grid aligned to the Unix epoch, from `from`
+    /// less the warm-up to `to`.
+    pub fn of(plan: &Plan, from: Millis, to: Millis) -> Schedule {
+        Schedule::every(
+            plan,
+            from,
+            to,
+            millis(plan.fast_interval),
+            millis(plan.slow_interval),
+        )
+    }
+
+    /// Every group at one interval, as `promtool test rules` evaluates them.
+    pub fn uniform(plan: &Plan, from: Millis, to: Millis, interval: Duration) -> Schedule {
+        Schedule::every(plan, from, to, millis(interval), millis(interval))
+    }
+
+    fn every(plan: &Plan, from: Millis, to: Millis, step: Millis, slow_step: Millis) -> Schedule {
+        let step = step.max(1);
+        let from = from.div_euclid(step) * step;
+        let to = to.div_euclid(step) * step;
+        let start = (from - millis(warmup(plan))).div_euclid(step) * step;
+        Schedule {
+            start,
+            from,
+            to: to.max(from),
+            step,
+            slow_step: slow_step.max(1),
+        }
+    }
+
+    /// The evaluation times, ascending.
+    pub fn times(&self) -> impl Iterator<Item = Millis> {
+        let Schedule {
+            start, step, to, ..
+        } = *self;
+        (0..)
+            .map(move |k| start + k * step)
+            .take_while(move |t| *t <= to)
+    }
+}
+
+/// How much history before `from` the alerts read: their longest window, or the
+/// missing-data alert's lookback, whichever is longer.
+pub fn warmup(plan: &Plan) -> Duration {
+    let windows = plan
+        .tiers
+        .iter()
+        .flat_map(|t| t.pairs.iter().map(|p| p.long + t.for_.unwrap_or_default()));
+    let absent = plan.absent.iter().map(|a| a.lookback + a.for_);
+    windows.chain(absent).max().unwrap_or(plan.base)
+}
+
+pub fn millis(d: Duration) -> Millis {
+    d.as_millis().min(i64::MAX as u128) as Millis
+}
+
+/// The alert tiers the rules generate: the two burn-rate tiers and the missing-data one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AlertTier {
+    Page,
+    Ticket,
+    Absent,
+}
+
+impl AlertTier {
+    /// The `slo_tier` label's value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertTier::Page => "page",
+            AlertTier::Ticket => "ticket",
+            AlertTier::Absent => "absent",
+        }
+    }
+}
+
+impl From<Tier> for AlertTier {
+    fn from(t: Tier) -> Self {
+        match t {
+            Tier::Page => AlertTier::Page,
+            Tier::Ticket => AlertTier::Ticket,
+        }
+    }
+}
+
+/// One firing of one alert: from the evaluation it fired at to the one it resolved at.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firing {
+    pub tier: AlertTier,
+    pub start: Millis,
+    /// `None`: still firing at the last evaluation.
+    pub end: Option<Millis>,
+    /// The highest value of the alert's expression while it fired (the burn rate of the
+    /// first pair that held); `None` for the missing-data alert.
+    pub peak_burn_rate: Option<f64>,
+}
+
+/// What the rules did for one group of an SLO.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupOutcome {
+    pub labels: BTreeMap<String, String>,
+    /// Firings that were active at or after `from`, by start time.
+    pub firings: Vec<Firing>,
+    /// The share of good events over the period ending at `to` (or since the history's
+    /// first sample when it is shorter); `None` without events.
+    pub attainment: Option<f64>,
+    /// `1 - error ratio / budget` over the same window.
+    pub budget_remaining: Option<f64>,
+    /// Where that window starts.
+    pub attainment_since: Option<Millis>,
+    /// The share of the budget spent over the period when the first page fired in range.
+    pub budget_consumed_at_first_page: Option<f64>,
+}
+
+/// The error ratio over `[from, to]`, with the time of its first sample.
+pub fn error_ratio(g: &GroupHistory, from: Millis, to: Millis) -> Option<(f64, Millis)> {
+    let (bad, n_bad) = g.errors.sum_between(from, to);
+    let (all, n_all) = g.events.sum_between(from, to);
+    let first = g.events.points().find(|p| p.0 >= from)?.0;
+    (n_bad > 0 && n_all > 0 && all > 0.0).then_some((bad / all, first))
+}
+
+/// The alerts one tier (or the missing-data alert) raised, as a state machine over the
+/// evaluations: inactive, pending for `for`, firing.
+struct AlertState {
+    tier: AlertTier,
+    hold: Millis,
+    active_since: Option<Millis>,
+    firing: Option<Firing>,
+    done: Vec<Firing>,
+}
+
+impl AlertState {
+    fn new(tier: AlertTier, hold: Duration) -> AlertState {
+        AlertState {
+            tier,
+            hold: millis(hold),
+            active_since: None,
+            firing: None,
+            done: Vec::new(),
+        }
+    }
+
+    /// One evaluation at `t`: `value` is the expression's value, `None` when it returned
+    /// nothing. `Some(NaN)` marks an active alert without a burn rate.
+    fn step(&mut self, t: Millis, value: Option<f64>) {
+        match value {
+            None => {
+                self.active_since = None;
+                if let Some(mut f) = self.firing.take() {
+                    f.end = Some(t);
+                    self.done.push(f);
+                }
+            }
+            Some(v) => {
+                let since = *self.active_since.get_or_insert(t);
+                let burn = (!v.is_nan()).then_some(v);
+                match &mut self.firing {
+                    Some(f) => {
+                        f.peak_burn_rate = match (f.peak_burn_rate, burn) {
+                            (Some(a), Some(b)) => Some(a.max(b)),
+                            (a, b) => a.or(b),
+                        }
+                    }
+                    None if t - since >= self.hold => {
+                        self.firing = Some(Firing {
+                            tier: self.tier,
+                            start: t,
+                            end: None,
+                            peak_burn_rate: burn,
+                        })
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
+    fn finish(mut self, from: Millis) -> Vec<Firing> {
+        self.done.extend(self.firing.take());
+        self.done.retain(|f| f.end.is_none_or(|e| e > from));
+        self.done
+    }
+}
+
+/// One recorded error-ratio window.
+struct WindowState {
+    window: Millis,
+    slow: bool,
+    errors: Cursor,
+    events: Cursor,
+    held: Option<f64>,
+}
+
+impl WindowState {
+    fn ratio(&mut self, g: &GroupHistory, t: Millis) -> Option<f64> {
+        let (bad, n_bad) = self.errors.window(&g.errors, t, self.window);
+        let (all, n_all) = self.events.window(&g.events, t, self.window);
+        (n_bad > 0 && n_all > 0 && all > 0.0).then(|| bad / all)
+    }
+}
+
+/// A window pair as indices into the recorded windows: long, short, threshold, and the
+/// long window in ms (for `min_events`).
+type Pair = (usize, usize, f64, Millis);
+
+/// Replays the SLO's rules over its groups' histories.
+pub fn evaluate(
+    slo: &Slo,
+    plan: &Plan,
+    groups: &[GroupHistory],
+    sched: &Schedule,
+) -> Vec<GroupOutcome> {
+    let mut out: Vec<GroupOutcome> = groups
+        .iter()
+        .map(|g| evaluate_group(slo, plan, g, sched))
+        .collect();
+    if let Some(absent) = &plan.absent {
+        if !slo.group_by.is_empty() {
+            // `absent(...)` of a grouped SLO: no group has any input series.
+            let mut state = AlertState::new(AlertTier::Absent, absent.for_);
+            let mut cursors: Vec<Cursor> = vec![Cursor::default(); groups.len()];
+            for t in sched.times() {
+                let any = groups
+                    .iter()
+                    .zip(&mut cursors)
+                    .any(|(g, c)| c.at(&g.inputs, t, sched.step).is_some());
+                state.step(t, (!any).then_some(f64::NAN));
+            }
+            let firings = state.finish(sched.from);
+            if !firings.is_empty() {
+                out.push(GroupOutcome {
+                    firings,
+                    ..GroupOutcome::default()
+                });
+            }
+        }
+    }
+    for o in &mut out {
+        o.firings.sort_by_key(|f| (f.start, f.tier));
+    }
+    out
+}
+
+fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) -> GroupOutcome {
+    let budget = slo.objective.budget_decimal().to_f64();
+    let base = millis(plan.base);
+    let mut windows: Vec<WindowState> = plan
+        .windows
+        .iter()
+        .map(|&w| WindowState {
+            window: millis(w),
+            slow: w > plan.fast_limit,
+            errors: Cursor::default(),
+            events: Cursor::default(),
+            held: None,
+        })
+        .collect();
+    let index = |w: Duration| {
+        windows
+            .iter()
+            .position(|s| s.window == millis(w))
+            .expect("every alert window is a recorded window")
+    };
+    // Per tier: (long, short, threshold, long window in ms) per pair.
+    let tiers: Vec<(AlertState, Vec<Pair>)> = plan
+        .tiers
+        .iter()
+        .map(|t| {
+            let pairs = t
+                .pairs
+                .iter()
+                .map(|p| {
+                    (
+                        index(p.long),
+                        index(p.short),
+                        p.burn_rate.to_f64(),
+                        millis(p.long),
+                    )
+                })
+                .collect();
+            (
+                AlertState::new(t.tier.into(), t.for_.unwrap_or_default()),
+                pairs,
+            )
+        })
+        .collect();
+    let mut tiers = tiers;
+    // `min_events` reads the events series over each long window at alert time.
+    let mut guards: BTreeMap<Millis, Cursor> = BTreeMap::new();
+    let mut absent = plan.absent.as_ref().map(|a| {
+        (
+            AlertState::new(AlertTier::Absent, a.for_),
+            millis(a.lookback),
+        )
+    });
+    let (mut at_errors, mut at_events, mut at_inputs) =
+        (Cursor::default(), Cursor::default(), Cursor::default());
+    let mut lookback = Cursor::default();
+    let mut ratios = vec![None; windows.len()];
+
+    for t in sched.times() {
+        let bad = at_errors.at(&g.errors, t, sched.step);
+        let all = at_events.at(&g.events, t, sched.step);
+        let slow_round = t.rem_euclid(sched.slow_step) == 0;
+        for (i, w) in windows.iter_mut().enumerate() {
+            ratios[i] = if w.window == base {
+                match (bad, all) {
+                    (Some(b), Some(a)) if a > 0.0 => Some(b / a),
+                    _ => None,
+                }
+            } else if !w.slow {
+                w.ratio(g, t)
+            } else {
+                if slow_round {
+                    w.held = w.ratio(g, t);
+                }
+                w.held
+            };
+        }
+        for (state, pairs) in &mut tiers {
+            let value = pairs.iter().find_map(|&(long, short, burn, long_ms)| {
+                let l = ratios[long]? / budget;
+                let s = ratios[short]? / budget;
+                if !(l > burn && s > burn) {
+                    return None;
+                }
+                if let Some(n) = slo.alerting.min_events {
+                    let (sum, count) = guards
+                        .entry(long_ms)
+                        .or_default()
+                        .window(&g.events, t, long_ms);
+                    let events = sum / count as f64 * (long_ms / 1000) as f64;
+                    if count == 0 || events < n as f64 {
+                        return None;
+                    }
+                }
+                Some(l)
+            });
+            state.step(t, value);
+        }
+        if let Some((state, lookback_ms)) = &mut absent {
+            let now = at_inputs.at(&g.inputs, t, sched.step);
+            let active = if slo.group_by.is_empty() {
+                now.is_none()
+            } else {
+                // `last_over_time(inputs[lookback]) unless inputs`.
+                let (_, seen) = lookback.window(&g.inputs, t, *lookback_ms);
+                seen > 0 && now.is_none()
+            };
+            state.step(t, active.then_some(f64::NAN));
+        }
+    }
+
+    let mut firings: Vec<Firing> = Vec::new();
+    for (state, _) in tiers {
+        firings.extend(state.finish(sched.from));
+    }
+    if let Some((state, _)) = absent {
+        firings.extend(state.finish(sched.from));
+    }
+    let period = millis(plan.period);
+    let first_page = firings
+        .iter()
+        .filter(|f| f.tier == AlertTier::Page && f.start >= sched.from)
+        .map(|f| f.start)
+        .min();
+    let budget_consumed_at_first_page = first_page
+        .and_then(|t| error_ratio(g, t - period, t))
+        .map(|(r, _)| r / budget);
+    let at_to = error_ratio(g, sched.to - period, sched.to);
+    GroupOutcome {
+        labels: g.labels.clone(),
+        firings,
+        attainment: at_to.map(|(r, _)| 1.0 - r),
+        budget_remaining: at_to.map(|(r, _)| 1.0 - r / budget),
+        attainment_since: at_to.map(|(_, since)| since),
+        budget_consumed_at_first_page,
+    }
+}
