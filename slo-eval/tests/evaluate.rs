@@ -107,7 +107,13 @@ fn windows_of_the_slow_group_hold_until_its_next_round() {
         |t| if t >= 1440 * MIN { 0.0035 } else { 0.0 },
         |_| true,
     );
-    check(&s, &[h.clone()], 0, 3000 * MIN, &[("ticket", 2676.0, None)]);
+    check(
+        &s,
+        std::slice::from_ref(&h),
+        0,
+        3000 * MIN,
+        &[("ticket", 2676.0, None)],
+    );
     // Every group at 30s, as promtool evaluates them: the crossing itself.
     let p = plan(&s);
     let out = evaluate(
@@ -290,7 +296,7 @@ fn firings_that_ended_before_from_are_not_reported_but_state_is_warmed_up() {
     // From inside the firing: it is reported with its true start.
     check(
         &s,
-        &[h.clone()],
+        std::slice::from_ref(&h),
         110 * MIN,
         300 * MIN,
         &[("page", 103.5, Some(120.0))],
