@@ -31,6 +31,10 @@ pub enum Command {
     /// Write promtool unit tests proving every SLO's alerts fire (and only when they
     /// should), run `promtool test rules` on them, and report per SLO.
     Test(TestArgs),
+    /// Replay the generated alerts over real history (from Prometheus, or a saved
+    /// history): when each tier would have fired, for how long, and, with --baseline,
+    /// what a spec change does to them. Exit 1 only with --fail-on-new-pages.
+    Backtest(BacktestArgs),
 }
 
 /// Spec files or directories (walked for *.yaml and *.yml).
@@ -135,4 +139,51 @@ pub struct TestArgs {
     /// Keep the generated tests in this directory (default: a temporary one, removed).
     #[arg(long)]
     pub keep: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct BacktestArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// Fetch the base series from this Prometheus (http://host:9090).
+    #[arg(long, conflicts_with = "history", required_unless_present = "history")]
+    pub prometheus: Option<String>,
+    /// Start: RFC 3339 (2026-11-01T00:00:00Z), `now`, or relative (-30d, now-12h).
+    #[arg(long, default_value = "-7d", allow_hyphen_values = true)]
+    pub from: String,
+    /// End, as --from.
+    #[arg(long, default_value = "now", allow_hyphen_values = true)]
+    pub to: String,
+    /// Replay a history saved with --save-history instead of asking Prometheus.
+    #[arg(long)]
+    pub history: Option<PathBuf>,
+    /// Save what was fetched (JSON), to replay it offline later.
+    #[arg(long)]
+    pub save_history: Option<PathBuf>,
+    /// Compare with other specs over the same history: a directory, or `git:REV` for the
+    /// same paths at a git revision.
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Exit 1 when the change adds a page against --baseline.
+    #[arg(long, requires = "baseline")]
+    pub fail_on_new_pages: bool,
+    /// Known incidents (YAML list of {service, slo, start, end}): detection time per tier,
+    /// and the alerts outside any incident.
+    #[arg(long)]
+    pub incidents: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = BacktestFormat::Text)]
+    pub format: BacktestFormat,
+    /// Evaluate every rule group at this interval, as `promtool test rules` does (default:
+    /// each group at its own interval, as Prometheus runs them).
+    #[arg(long)]
+    pub evaluation_interval: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BacktestFormat {
+    Text,
+    /// Stable JSON: {from, to, slos: [{service, slo, group, alerts, pages, tickets, ...}]}.
+    Json,
+    /// A pull-request comment.
+    Markdown,
 }

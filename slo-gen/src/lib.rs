@@ -7,12 +7,14 @@
 //! `slo_eval`'s; the spec language is `slo_spec`'s.
 
 pub mod alertmanager;
+pub mod backtest;
 pub mod cli;
 pub mod cmd;
 pub mod dashboards;
 pub mod metrics_check;
 pub mod names;
 pub mod outputs;
+pub mod promapi;
 pub mod promtool;
 pub mod rules;
 
@@ -37,6 +39,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Generate(args) => cmd::generate::run(args, out, err),
         Command::CheckMetrics(args) => cmd::check_metrics::run(args, out, err),
         Command::Test(args) => cmd::test::run(args, out, err),
+        Command::Backtest(args) => cmd::backtest::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
     match result {

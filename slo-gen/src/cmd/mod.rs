@@ -1,6 +1,7 @@
 //! One module per command. Each takes its clap arguments and the output streams and
 //! returns how it ended; [`crate::run`] turns that into the exit code, in one place.
 
+pub mod backtest;
 pub mod check_metrics;
 pub mod generate;
 pub mod test;

@@ -124,6 +124,29 @@ pub fn base_exprs(
     }
 }
 
+/// The base series of an SLO as standalone queries of raw series, exactly what its rules
+/// record (`events` inlined where the errors read the recorded events): what `backtest`
+/// fetches. `inputs` is `None` when the missing-data alert is off.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct BaseQueries {
+    pub events: String,
+    pub errors: String,
+    pub inputs: Option<String>,
+}
+
+pub fn base_queries(slo: &slo_spec::Slo, plan: &slo_eval::Plan) -> BaseQueries {
+    let (_, events) = base_exprs(&slo.sli, plan.base, "", &slo.group_by);
+    let (errors, _) = base_exprs(&slo.sli, plan.base, &format!("({events})"), &slo.group_by);
+    BaseQueries {
+        events,
+        errors,
+        inputs: plan
+            .absent
+            .as_ref()
+            .map(|_| inputs_expr(&slo.sli, plan.base, &slo.group_by)),
+    }
+}
+
 /// The number of raw series the SLI reads (per group): the total's series for a ratio,
 /// the histogram's `_count`, the freshness gauge, every series of a raw query. Nothing at
 /// all when they are gone, which is what the missing-data alert watches.

@@ -527,3 +527,37 @@ pub fn wait<T>(
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+/// A Prometheus that scrapes nothing and serves a TSDB directory, e.g. blocks backfilled
+/// with `promtool tsdb create-blocks-from openmetrics`. Stopped on drop.
+pub struct Backfilled {
+    pub url: String,
+    _proc: Proc,
+}
+
+impl Backfilled {
+    /// Starts Prometheus on `tsdb` (retention long enough to keep any backfilled block),
+    /// with its config and log in `dir`, and waits until it answers queries.
+    pub fn start(dir: &Path, tsdb: &Path) -> Result<Backfilled, String> {
+        let prometheus = tool(&["prometheus"], "prometheus")?;
+        let port = free_port();
+        let config = dir.join("prometheus-backfilled.yml");
+        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").map_err(|e| e.to_string())?;
+        let proc = spawn(
+            "prometheus",
+            Command::new(prometheus)
+                .arg(format!("--config.file={}", config.display()))
+                .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+                .arg("--storage.tsdb.retention.time=100y")
+                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+            &dir.join("prometheus-backfilled.log"),
+        )?;
+        let url = format!("http://127.0.0.1:{port}");
+        wait_ready(
+            "prometheus",
+            &format!("{url}/-/ready"),
+            Duration::from_secs(60),
+        )?;
+        Ok(Backfilled { url, _proc: proc })
+    }
+}

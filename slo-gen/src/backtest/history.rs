@@ -1,0 +1,424 @@
+//! The history a backtest replays: per SLO, its base series fetched from Prometheus at the
+//! step of its fast rule group, with the queries they were fetched for. Saved as a
+//! versioned JSON file so a backtest can be rerun (and a baseline compared) offline; a
+//! history is only ever used for the exact queries and step it was fetched with.
+//!
+//! File format (`version: 1`): `{version, prometheus, from, to, slos: [{service, slo,
+//! step_seconds, start, end, queries: {events, errors, inputs}, series: {events, errors,
+//! inputs: [{labels, start, values}]}}]}`. Times are RFC 3339 UTC; `values[i]` is the
+//! sample at `start + i * step_seconds`, `null` where there was none, and `"NaN"`,
+//! `"+Inf"`, `"-Inf"` as Prometheus writes them.
+
+use crate::promapi::{self, ApiError, Client, Series};
+use crate::rules::sli::BaseQueries;
+use serde_json::{json, Map, Value};
+use slo_eval::{GroupHistory, Millis, Samples};
+use std::collections::BTreeMap;
+
+pub const VERSION: u64 = 1;
+
+type Labels = BTreeMap<String, String>;
+type Points = Vec<(Millis, f64)>;
+
+/// Base series fetched for one SLO's queries.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// The SLO they were first fetched for (informative: entries match by queries).
+    pub service: String,
+    pub slo: String,
+    pub queries: BaseQueries,
+    pub step: Millis,
+    pub start: Millis,
+    pub end: Millis,
+    pub events: Vec<Series>,
+    pub errors: Vec<Series>,
+    pub inputs: Vec<Series>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct History {
+    pub prometheus: String,
+    pub from: Millis,
+    pub to: Millis,
+    pub entries: Vec<Entry>,
+}
+
+/// What one SLO needs fetched.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Need {
+    pub service: String,
+    pub slo: String,
+    pub queries: BaseQueries,
+    pub step: Millis,
+    pub start: Millis,
+}
+
+impl History {
+    /// The entry fetched for exactly these queries at this step, covering `[start, to]`.
+    pub fn find(&self, queries: &BaseQueries, step: Millis) -> Option<&Entry> {
+        self.entries
+            .iter()
+            .find(|e| &e.queries == queries && e.step == step)
+    }
+
+    pub fn to_json(&self) -> String {
+        let slos: Vec<Value> = self
+            .entries
+            .iter()
+            .map(|e| {
+                let series = |ss: &[Series]| -> Value {
+                    ss.iter()
+                        .map(|s| encode_series(s, e.start, e.step))
+                        .collect()
+                };
+                json!({
+                    "service": e.service,
+                    "slo": e.slo,
+                    "step_seconds": e.step as f64 / 1000.0,
+                    "start": rfc3339(e.start),
+                    "end": rfc3339(e.end),
+                    "queries": {
+                        "events": e.queries.events,
+                        "errors": e.queries.errors,
+                        "inputs": e.queries.inputs,
+                    },
+                    "series": {
+                        "events": series(&e.events),
+                        "errors": series(&e.errors),
+                        "inputs": series(&e.inputs),
+                    },
+                })
+            })
+            .collect();
+        let doc = json!({
+            "version": VERSION,
+            "prometheus": self.prometheus,
+            "from": rfc3339(self.from),
+            "to": rfc3339(self.to),
+            "slos": slos,
+        });
+        let mut text = serde_json::to_string(&doc).expect("a JSON value always serialises");
+        text.push('\n');
+        text
+    }
+
+    /// Reads a saved history; the error says which field is wrong.
+    pub fn from_json(text: &str) -> Result<History, String> {
+        let doc: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+        match doc["version"].as_u64() {
+            Some(VERSION) => {}
+            Some(v) => {
+                return Err(format!(
+                    "version {v} is not one this slo-gen reads (it reads {VERSION}); fetch it again with --prometheus"
+                ))
+            }
+            None => return Err("no `version`: not a history saved by `slo-gen backtest --save-history`".into()),
+        }
+        let time = |v: &Value, what: &str| {
+            v.as_str()
+                .and_then(|s| parse_rfc3339(s).ok())
+                .ok_or_else(|| format!("`{what}` is not an RFC 3339 time"))
+        };
+        let slos = doc["slos"].as_array().ok_or("`slos` is not a list")?;
+        let mut entries = Vec::new();
+        for (i, e) in slos.iter().enumerate() {
+            let at = format!("slos[{i}]");
+            let text = |k: &str| {
+                e[k].as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("`{at}.{k}` is not a string"))
+            };
+            let q = &e["queries"];
+            let query = |k: &str| {
+                q[k].as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("`{at}.queries.{k}` is not a string"))
+            };
+            let step = e["step_seconds"]
+                .as_f64()
+                .filter(|s| *s > 0.0)
+                .map(|s| (s * 1000.0).round() as Millis)
+                .ok_or_else(|| format!("`{at}.step_seconds` is not a positive number"))?;
+            let start = time(&e["start"], &format!("{at}.start"))?;
+            let series = |k: &str| -> Result<Vec<Series>, String> {
+                e["series"][k]
+                    .as_array()
+                    .ok_or_else(|| format!("`{at}.series.{k}` is not a list"))?
+                    .iter()
+                    .enumerate()
+                    .map(|(j, s)| {
+                        decode_series(s, step).map_err(|m| format!("`{at}.series.{k}[{j}]`: {m}"))
+                    })
+                    .collect()
+            };
+            entries.push(Entry {
+                service: text("service")?,
+                slo: text("slo")?,
+                queries: BaseQueries {
+                    events: query("events")?,
+                    errors: query("errors")?,
+                    inputs: match &q["inputs"] {
+                        Value::Null => None,
+                        _ => Some(query("inputs")?),
+                    },
+                },
+                step,
+                start,
+                end: time(&e["end"], &format!("{at}.end"))?,
+                events: series("events")?,
+                errors: series("errors")?,
+                inputs: series("inputs")?,
+            });
+        }
+        Ok(History {
+            prometheus: doc["prometheus"].as_str().unwrap_or_default().to_string(),
+            from: time(&doc["from"], "from")?,
+            to: time(&doc["to"], "to")?,
+            entries,
+        })
+    }
+}
+
+impl Entry {
+    /// The base series per group: series keyed by the values of `group_by` (one group
+    /// with no labels when the SLO is not grouped).
+    pub fn groups(&self, group_by: &[String]) -> Vec<GroupHistory> {
+        let key = |s: &Series| -> BTreeMap<String, String> {
+            group_by
+                .iter()
+                .filter_map(|g| s.labels.get(g).map(|v| (g.clone(), v.clone())))
+                .collect()
+        };
+        let mut groups: BTreeMap<Labels, [Points; 3]> = BTreeMap::new();
+        for (i, list) in [&self.events, &self.errors, &self.inputs]
+            .into_iter()
+            .enumerate()
+        {
+            for s in list {
+                groups.entry(key(s)).or_default()[i].extend(s.samples.iter().copied());
+            }
+        }
+        groups
+            .into_iter()
+            .map(|(labels, [events, errors, inputs])| GroupHistory {
+                labels,
+                events: Samples::new(events),
+                errors: Samples::new(errors),
+                inputs: Samples::new(inputs),
+            })
+            .collect()
+    }
+}
+
+/// Fetches every need once per distinct (queries, step, start); `progress` gets a line
+/// per query fetched in more than one chunk, and one per SLO.
+pub fn fetch(
+    client: &Client,
+    needs: &[Need],
+    from: Millis,
+    to: Millis,
+    progress: &mut dyn FnMut(String),
+) -> Result<History, ApiError> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for need in needs {
+        if let Some(e) = entries
+            .iter_mut()
+            .find(|e| e.queries == need.queries && e.step == need.step)
+        {
+            if e.start <= need.start {
+                continue;
+            }
+        }
+        let end = to.div_euclid(need.step) * need.step;
+        let start = need.start.div_euclid(need.step) * need.step;
+        let mut get = |what: &str, q: &str| -> Result<Vec<Series>, ApiError> {
+            let label = format!("{}/{} {what}", need.service, need.slo);
+            client.query_range(q, start, end, need.step, &mut |done, total| {
+                if done < total {
+                    progress(format!("{label}: {done}/{total} points"));
+                }
+            })
+        };
+        let events = get("events", &need.queries.events)?;
+        let errors = get("errors", &need.queries.errors)?;
+        let inputs = match &need.queries.inputs {
+            Some(q) => get("inputs", q)?,
+            None => Vec::new(),
+        };
+        let points = (end - start) / need.step + 1;
+        progress(format!(
+            "fetched {}/{}: {} series, {points} evaluations at {}s",
+            need.service,
+            need.slo,
+            events.len(),
+            need.step as f64 / 1000.0
+        ));
+        entries.retain(|e| !(e.queries == need.queries && e.step == need.step));
+        entries.push(Entry {
+            service: need.service.clone(),
+            slo: need.slo.clone(),
+            queries: need.queries.clone(),
+            step: need.step,
+            start,
+            end,
+            events,
+            errors,
+            inputs,
+        });
+    }
+    Ok(History {
+        prometheus: client.url().to_string(),
+        from,
+        to,
+        entries,
+    })
+}
+
+fn encode_series(s: &Series, start: Millis, step: Millis) -> Value {
+    let first = s.samples.iter().map(|p| p.0).min().unwrap_or(start);
+    let last = s.samples.iter().map(|p| p.0).max().unwrap_or(start);
+    let n = ((last - first) / step + 1).max(0) as usize;
+    let mut values = vec![Value::Null; if s.samples.is_empty() { 0 } else { n }];
+    for &(t, v) in &s.samples {
+        let i = ((t - first) / step) as usize;
+        values[i] = match serde_json::Number::from_f64(v) {
+            Some(_) if v.fract() == 0.0 && v.abs() < 9e15 => Value::from(v as i64),
+            Some(n) => Value::Number(n),
+            None if v.is_nan() => Value::from("NaN"),
+            None if v > 0.0 => Value::from("+Inf"),
+            None => Value::from("-Inf"),
+        };
+    }
+    let labels: Map<String, Value> = s
+        .labels
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    json!({"labels": labels, "start": rfc3339(first), "values": values})
+}
+
+fn decode_series(s: &Value, step: Millis) -> Result<Series, String> {
+    let labels = s["labels"]
+        .as_object()
+        .ok_or("`labels` is not a map")?
+        .iter()
+        .map(|(k, v)| {
+            v.as_str()
+                .map(|v| (k.clone(), v.to_string()))
+                .ok_or_else(|| format!("label `{k}` is not a string"))
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let start = s["start"]
+        .as_str()
+        .and_then(|t| parse_rfc3339(t).ok())
+        .ok_or("`start` is not an RFC 3339 time")?;
+    let values = s["values"].as_array().ok_or("`values` is not a list")?;
+    let mut samples = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        let t = start + i as Millis * step;
+        let value = match v {
+            Value::Null => continue,
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => promapi::parse_value(s),
+            _ => None,
+        }
+        .ok_or_else(|| format!("`values[{i}]` is not a number"))?;
+        samples.push((t, value));
+    }
+    Ok(Series { labels, samples })
+}
+
+/// `2026-11-26T12:00:00Z`.
+pub fn rfc3339(ms: Millis) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| ms.to_string())
+}
+
+pub fn parse_rfc3339(s: &str) -> Result<Millis, jiff::Error> {
+    s.parse::<jiff::Timestamp>().map(|t| t.as_millisecond())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            service: "s".into(),
+            slo: "a".into(),
+            queries: BaseQueries {
+                events: "sum(rate(x[5m])) or vector(0)".into(),
+                errors: "e".into(),
+                inputs: Some("count(x)".into()),
+            },
+            step: 30_000,
+            start: 1_700_000_010_000 - 10_000,
+            end: 1_700_000_090_000,
+            events: vec![Series {
+                labels: [("provider".to_string(), "stripe".to_string())].into(),
+                samples: vec![
+                    (1_700_000_000_000, 1.25),
+                    (1_700_000_060_000, 3.0),
+                    (1_700_000_090_000, f64::NAN),
+                ],
+            }],
+            errors: vec![Series {
+                labels: BTreeMap::new(),
+                samples: vec![(1_700_000_030_000, f64::INFINITY)],
+            }],
+            inputs: vec![],
+        }
+    }
+
+    #[test]
+    fn a_history_survives_its_file_with_gaps_and_special_values() {
+        let h = History {
+            prometheus: "http://127.0.0.1:9090".into(),
+            from: 1_700_000_000_000,
+            to: 1_700_000_090_000,
+            entries: vec![entry()],
+        };
+        let text = h.to_json();
+        assert!(text.contains(r#""values":[1.25,null,3,"NaN"]"#), "{text}");
+        let back = History::from_json(&text).unwrap();
+        // NaN != NaN: compare the text of a second round instead.
+        assert_eq!(back.to_json(), text);
+        assert_eq!(back.entries[0].events[0].samples.len(), 3);
+        assert!(back.find(&entry().queries, 30_000).is_some());
+        assert!(back.find(&entry().queries, 28_000).is_none());
+        let mut other = entry().queries;
+        other.errors.push(' ');
+        assert!(back.find(&other, 30_000).is_none());
+    }
+
+    #[test]
+    fn bad_files_say_which_field() {
+        for (text, expected) in [
+            ("[", "not JSON"),
+            ("{}", "no `version`"),
+            (r#"{"version": 9}"#, "version 9 is not one"),
+            (r#"{"version": 1, "slos": 3}"#, "`slos` is not a list"),
+            (
+                r#"{"version": 1, "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "slos": [{"service": "s", "slo": "a", "step_seconds": 30, "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z", "queries": {"events": "x", "errors": "y", "inputs": null}, "series": {"events": [{"labels": {}, "start": "2026-01-01T00:00:00Z", "values": [1, true]}], "errors": [], "inputs": []}}]}"#,
+                "`slos[0].series.events[0]`: `values[1]` is not a number",
+            ),
+        ] {
+            let e = History::from_json(text).unwrap_err();
+            assert!(e.contains(expected), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn groups_join_the_three_queries_by_group_labels() {
+        let mut e = entry();
+        e.errors[0].labels = [("provider".to_string(), "stripe".to_string())].into();
+        let g = e.groups(&["provider".into()]);
+        assert_eq!(g.len(), 1);
+        assert_eq!(g[0].labels["provider"], "stripe");
+        assert_eq!(g[0].events.len(), 3);
+        assert_eq!(g[0].errors.len(), 1);
+        let g = entry().groups(&[]);
+        assert_eq!(g.len(), 1, "one aggregate");
+    }
+}

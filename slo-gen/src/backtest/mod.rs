@@ -1,0 +1,190 @@
+//! `backtest`: what the generated alerts would have done over a history of the base
+//! series. [`history`] fetches and saves that history; [`replay`] runs `slo_eval`'s
+//! evaluator per SLO and group and names each firing as the rules name it; [`compare`]
+//! diffs two replays (a spec change) and scores one against known incidents; [`render`]
+//! writes text, JSON or Markdown.
+
+pub mod compare;
+pub mod history;
+pub mod render;
+pub mod synthetic;
+
+use crate::rules::alerts;
+use crate::rules::sli::{base_queries, BaseQueries};
+use history::{History, Need};
+use slo_eval::{evaluate, AlertTier, Millis, Plan, Schedule};
+use slo_spec::{Service, Slo};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How the rule groups are evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evaluation {
+    /// Each group at its own interval, as Prometheus runs the generated rules.
+    Groups,
+    /// Every group at one interval, as `promtool test rules` does.
+    Every(Duration),
+}
+
+/// One SLO with what its rules need.
+pub struct Target<'a> {
+    pub service: &'a Service,
+    pub slo: &'a Slo,
+    pub plan: Plan,
+    pub queries: BaseQueries,
+}
+
+impl Target<'_> {
+    pub fn schedule(&self, from: Millis, to: Millis, evaluation: Evaluation) -> Schedule {
+        match evaluation {
+            Evaluation::Groups => Schedule::of(&self.plan, from, to),
+            Evaluation::Every(d) => Schedule::uniform(&self.plan, from, to, d),
+        }
+    }
+
+    pub fn need(&self, from: Millis, to: Millis, evaluation: Evaluation) -> Need {
+        let s = self.schedule(from, to, evaluation);
+        Need {
+            service: self.service.name.clone(),
+            slo: self.slo.name.clone(),
+            queries: self.queries.clone(),
+            step: s.step,
+            start: s.start,
+        }
+    }
+}
+
+pub fn targets(services: &[Service]) -> Vec<Target<'_>> {
+    services
+        .iter()
+        .flat_map(|svc| {
+            svc.slos.iter().map(move |slo| {
+                let plan = slo_eval::plan(slo);
+                let queries = base_queries(slo, &plan);
+                Target {
+                    service: svc,
+                    slo,
+                    plan,
+                    queries,
+                }
+            })
+        })
+        .collect()
+}
+
+/// One firing of one alert, named as the rules name it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub alert: String,
+    pub severity: String,
+    pub tier: AlertTier,
+    pub start: Millis,
+    pub end: Option<Millis>,
+    pub peak_burn_rate: Option<f64>,
+}
+
+/// One SLO (one group of it) over the backtest.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloResult {
+    pub service: String,
+    pub slo: String,
+    pub objective: String,
+    pub group: BTreeMap<String, String>,
+    pub alerts: Vec<Alert>,
+    pub attainment: Option<f64>,
+    pub attainment_since: Option<Millis>,
+    pub budget_remaining: Option<f64>,
+    pub budget_consumed_at_first_page: Option<f64>,
+}
+
+impl SloResult {
+    pub fn count(&self, tier: AlertTier) -> usize {
+        self.alerts.iter().filter(|a| a.tier == tier).count()
+    }
+
+    /// Time firing within `[from, to]`.
+    pub fn firing(&self, tier: AlertTier, from: Millis, to: Millis) -> Millis {
+        self.alerts
+            .iter()
+            .filter(|a| a.tier == tier)
+            .map(|a| a.end.unwrap_or(to).min(to) - a.start.max(from))
+            .filter(|d| *d > 0)
+            .sum()
+    }
+
+    /// `service/slo` and the group (`provider=stripe`) when there is one.
+    pub fn name(&self) -> String {
+        let mut s = format!("{}/{}", self.service, self.slo);
+        if !self.group.is_empty() {
+            let g: Vec<String> = self.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            s.push_str(&format!(" {{{}}}", g.join(",")));
+        }
+        s
+    }
+}
+
+/// A whole replay.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backtest {
+    pub from: Millis,
+    pub to: Millis,
+    pub slos: Vec<SloResult>,
+}
+
+/// An SLO the history holds nothing for.
+#[derive(Debug, thiserror::Error)]
+#[error("the history has no series for {service}/{slo} as these specs query it (at {step}s steps); it was fetched for other queries: fetch it again with --prometheus")]
+pub struct NotInHistory {
+    pub service: String,
+    pub slo: String,
+    pub step: f64,
+}
+
+/// Replays every target over the history.
+pub fn replay(
+    targets: &[Target<'_>],
+    history: &History,
+    evaluation: Evaluation,
+) -> Result<Backtest, NotInHistory> {
+    let mut slos = Vec::new();
+    for t in targets {
+        let sched = t.schedule(history.from, history.to, evaluation);
+        let entry = history
+            .find(&t.queries, sched.step)
+            .ok_or_else(|| NotInHistory {
+                service: t.service.name.clone(),
+                slo: t.slo.name.clone(),
+                step: sched.step as f64 / 1000.0,
+            })?;
+        let groups = entry.groups(&t.slo.group_by);
+        for outcome in evaluate(t.slo, &t.plan, &groups, &sched) {
+            slos.push(SloResult {
+                service: t.service.name.clone(),
+                slo: t.slo.name.clone(),
+                objective: t.slo.objective.text.clone(),
+                group: outcome.labels,
+                alerts: outcome
+                    .firings
+                    .into_iter()
+                    .map(|f| Alert {
+                        alert: alerts::name(t.slo, f.tier),
+                        severity: alerts::severity(t.slo, f.tier),
+                        tier: f.tier,
+                        start: f.start,
+                        end: f.end,
+                        peak_burn_rate: f.peak_burn_rate,
+                    })
+                    .collect(),
+                attainment: outcome.attainment,
+                attainment_since: outcome.attainment_since,
+                budget_remaining: outcome.budget_remaining,
+                budget_consumed_at_first_page: outcome.budget_consumed_at_first_page,
+            });
+        }
+    }
+    Ok(Backtest {
+        from: history.from,
+        to: history.to,
+        slos,
+    })
+}

@@ -1,0 +1,341 @@
+//! A backtest as text (terminals), JSON (stable, for programs) or Markdown (a
+//! pull-request comment). Times are RFC 3339 UTC; an alert still firing at `to` has
+//! `end: null`.
+
+use super::compare::{Change, Scores, TierDiff};
+use super::history::rfc3339;
+use super::{Alert, Backtest, SloResult};
+use serde_json::{json, Value};
+use slo_eval::{AlertTier, Millis};
+use slo_spec::names::format_duration;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Everything one run reports.
+pub struct Report<'a> {
+    pub run: &'a Backtest,
+    /// The baseline's name (`git:main`, a directory), its replay and the diff.
+    pub baseline: Option<(String, &'a Backtest, Vec<TierDiff>)>,
+    pub scores: Option<Scores>,
+}
+
+const TIERS: [AlertTier; 3] = [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent];
+
+fn span(ms: Millis) -> String {
+    if ms <= 0 {
+        return "0s".into();
+    }
+    format_duration(Duration::from_secs((ms as u64).div_ceil(1000)))
+}
+
+fn pct(x: Option<f64>) -> String {
+    match x {
+        Some(x) => format!("{:.3}%", x * 100.0),
+        None => "no events".into(),
+    }
+}
+
+fn end(a: &Alert) -> String {
+    a.end.map(rfc3339).unwrap_or_else(|| "still firing".into())
+}
+
+fn peak(a: &Alert) -> String {
+    a.peak_burn_rate
+        .map(|p| format!(", peak {p:.1}x"))
+        .unwrap_or_default()
+}
+
+pub fn text(r: &Report) -> String {
+    let b = r.run;
+    let mut o = String::new();
+    let _ = writeln!(o, "backtest {} → {}", rfc3339(b.from), rfc3339(b.to));
+    for s in &b.slos {
+        let _ = writeln!(
+            o,
+            "\n{}  objective {}%  attainment {}  budget left {}",
+            s.name(),
+            s.objective,
+            pct(s.attainment),
+            pct(s.budget_remaining)
+        );
+        for tier in TIERS {
+            let n = s.count(tier);
+            if n == 0 && tier == AlertTier::Absent {
+                continue;
+            }
+            let _ = write!(
+                o,
+                "  {:<7} {n} firing{}, {} firing",
+                tier.as_str(),
+                if n == 1 { "" } else { "s" },
+                span(s.firing(tier, b.from, b.to))
+            );
+            if tier == AlertTier::Page {
+                if let Some(c) = s.budget_consumed_at_first_page {
+                    let _ = write!(o, "; first page with {} of the budget spent", pct(Some(c)));
+                }
+            }
+            o.push('\n');
+            for a in s.alerts.iter().filter(|a| a.tier == tier) {
+                let _ = writeln!(
+                    o,
+                    "    {} → {}  {} ({}){}",
+                    rfc3339(a.start),
+                    end(a),
+                    a.alert,
+                    a.severity,
+                    peak(a)
+                );
+            }
+        }
+    }
+    let pages: usize = b.slos.iter().map(|s| s.count(AlertTier::Page)).sum();
+    let tickets: usize = b.slos.iter().map(|s| s.count(AlertTier::Ticket)).sum();
+    let _ = writeln!(
+        o,
+        "\n{} SLOs: {pages} pages, {tickets} tickets",
+        b.slos.len()
+    );
+    if let Some((name, _, diffs)) = &r.baseline {
+        let _ = writeln!(o, "\nchange against {name}:");
+        if diffs.is_empty() {
+            let _ = writeln!(o, "  no alert changes");
+        }
+        for d in diffs {
+            let _ = writeln!(
+                o,
+                "  {} {}: {} → {} ({:+}), firing {} → {}",
+                d.slo,
+                d.tier.as_str(),
+                d.before,
+                d.after,
+                d.after as i64 - d.before as i64,
+                span(d.firing_before),
+                span(d.firing_after)
+            );
+            for c in &d.changes {
+                let _ = writeln!(o, "    {}", change(c));
+            }
+        }
+    }
+    if let Some(s) = &r.scores {
+        incidents_text(&mut o, s);
+    }
+    o
+}
+
+fn change(c: &Change) -> String {
+    match c {
+        Change::Added(a) => format!("+ {} → {}", rfc3339(a.start), end(a)),
+        Change::Removed(a) => format!("- {} → {}", rfc3339(a.start), end(a)),
+        Change::Moved { before, after } => format!(
+            "~ {} → {} now {} → {}",
+            rfc3339(before.start),
+            end(before),
+            rfc3339(after.start),
+            end(after)
+        ),
+    }
+}
+
+fn incidents_text(o: &mut String, s: &Scores) {
+    let _ = writeln!(o, "\nincidents:");
+    for d in &s.detections {
+        let i = &d.incident;
+        let tiers: Vec<String> = d
+            .tiers
+            .iter()
+            .map(|(t, f)| match f {
+                Some(ms) => format!("{} after {}", t.as_str(), span(*ms)),
+                None => format!("{} missed", t.as_str()),
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {}/{} {} → {}: {}",
+            i.service,
+            i.slo,
+            rfc3339(i.start),
+            rfc3339(i.end),
+            tiers.join(", ")
+        );
+    }
+    for t in &s.tiers {
+        let _ = writeln!(
+            o,
+            "  {}: precision {}/{} firings in an incident, recall {}/{} incidents detected",
+            t.tier.as_str(),
+            t.in_incidents,
+            t.firings,
+            t.detected,
+            t.incidents
+        );
+    }
+    let _ = writeln!(o, "  {} firings outside any incident", s.outside.len());
+    for (slo, a) in &s.outside {
+        let _ = writeln!(
+            o,
+            "    {slo} {} {} → {}",
+            a.tier.as_str(),
+            rfc3339(a.start),
+            end(a)
+        );
+    }
+}
+
+fn alert_json(a: &Alert) -> Value {
+    json!({
+        "alert": a.alert,
+        "severity": a.severity,
+        "tier": a.tier.as_str(),
+        "start": rfc3339(a.start),
+        "end": a.end.map(rfc3339),
+        "peak_burn_rate": a.peak_burn_rate,
+    })
+}
+
+fn slos_json(b: &Backtest) -> Vec<Value> {
+    b.slos
+        .iter()
+        .map(|s: &SloResult| {
+            json!({
+                "service": s.service,
+                "slo": s.slo,
+                "objective": s.objective,
+                "group": s.group,
+                "alerts": s.alerts.iter().map(alert_json).collect::<Vec<_>>(),
+                "pages": s.count(AlertTier::Page),
+                "tickets": s.count(AlertTier::Ticket),
+                "absent": s.count(AlertTier::Absent),
+                "firing_seconds": {
+                    "page": s.firing(AlertTier::Page, b.from, b.to) as f64 / 1000.0,
+                    "ticket": s.firing(AlertTier::Ticket, b.from, b.to) as f64 / 1000.0,
+                    "absent": s.firing(AlertTier::Absent, b.from, b.to) as f64 / 1000.0,
+                },
+                "budget_consumed_at_first_page": s.budget_consumed_at_first_page,
+                "attainment": s.attainment,
+                "attainment_since": s.attainment_since.map(rfc3339),
+                "budget_remaining": s.budget_remaining,
+            })
+        })
+        .collect()
+}
+
+pub fn json(r: &Report) -> String {
+    let b = r.run;
+    let mut doc = json!({
+        "from": rfc3339(b.from),
+        "to": rfc3339(b.to),
+        "slos": slos_json(b),
+    });
+    if let Some((name, base, diffs)) = &r.baseline {
+        doc["baseline"] = json!({
+            "name": name,
+            "slos": slos_json(base),
+            "diff": diffs.iter().map(|d| json!({
+                "slo": d.slo,
+                "tier": d.tier.as_str(),
+                "before": d.before,
+                "after": d.after,
+                "firing_seconds_before": d.firing_before as f64 / 1000.0,
+                "firing_seconds_after": d.firing_after as f64 / 1000.0,
+                "added": d.changes.iter().filter_map(|c| match c { Change::Added(a) => Some(alert_json(a)), _ => None }).collect::<Vec<_>>(),
+                "removed": d.changes.iter().filter_map(|c| match c { Change::Removed(a) => Some(alert_json(a)), _ => None }).collect::<Vec<_>>(),
+                "moved": d.changes.iter().filter_map(|c| match c { Change::Moved { before, after } => Some(json!({"before": alert_json(before), "after": alert_json(after)})), _ => None }).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+    }
+    if let Some(s) = &r.scores {
+        doc["incidents"] = json!({
+            "detections": s.detections.iter().map(|d| json!({
+                "service": d.incident.service,
+                "slo": d.incident.slo,
+                "start": rfc3339(d.incident.start),
+                "end": rfc3339(d.incident.end),
+                "detection_seconds": d.tiers.iter().map(|(t, f)| (t.as_str().to_string(), json!(f.map(|ms| ms as f64 / 1000.0)))).collect::<serde_json::Map<_, _>>(),
+            })).collect::<Vec<_>>(),
+            "outside": s.outside.iter().map(|(slo, a)| json!({"slo": slo, "alert": alert_json(a)})).collect::<Vec<_>>(),
+            "tiers": s.tiers.iter().map(|t| json!({
+                "tier": t.tier.as_str(),
+                "firings": t.firings,
+                "in_incidents": t.in_incidents,
+                "incidents": t.incidents,
+                "detected": t.detected,
+            })).collect::<Vec<_>>(),
+        });
+    }
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON values serialise");
+    text.push('\n');
+    text
+}
+
+pub fn markdown(r: &Report) -> String {
+    let b = r.run;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "### SLO alert backtest, {} → {}\n",
+        rfc3339(b.from),
+        rfc3339(b.to)
+    );
+    if let Some((name, base, diffs)) = &r.baseline {
+        let total = |b: &Backtest, t| b.slos.iter().map(|s| s.count(t)).sum::<usize>();
+        let _ = writeln!(
+            o,
+            "Against `{name}`: pages {} → {}, tickets {} → {}.\n",
+            total(base, AlertTier::Page),
+            total(b, AlertTier::Page),
+            total(base, AlertTier::Ticket),
+            total(b, AlertTier::Ticket)
+        );
+        if diffs.is_empty() {
+            let _ = writeln!(o, "No alert changes.\n");
+        } else {
+            let _ = writeln!(
+                o,
+                "| SLO | tier | before | after | added | removed | moved | firing before | firing after |\n|---|---|---:|---:|---:|---:|---:|---:|---:|"
+            );
+            for d in diffs {
+                let n = |f: fn(&Change) -> bool| d.changes.iter().filter(|c| f(c)).count();
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | +{} | −{} | {} | {} | {} |",
+                    d.slo.replace('|', "\\|"),
+                    d.tier.as_str(),
+                    d.before,
+                    d.after,
+                    n(|c| matches!(c, Change::Added(_))),
+                    n(|c| matches!(c, Change::Removed(_))),
+                    n(|c| matches!(c, Change::Moved { .. })),
+                    span(d.firing_before),
+                    span(d.firing_after)
+                );
+            }
+            o.push('\n');
+        }
+    }
+    let _ = writeln!(
+        o,
+        "| SLO | objective | attainment | budget left | pages | tickets | absent | page firing |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for s in &b.slos {
+        let _ = writeln!(
+            o,
+            "| {} | {}% | {} | {} | {} | {} | {} | {} |",
+            s.name().replace('|', "\\|"),
+            s.objective,
+            pct(s.attainment),
+            pct(s.budget_remaining),
+            s.count(AlertTier::Page),
+            s.count(AlertTier::Ticket),
+            s.count(AlertTier::Absent),
+            span(s.firing(AlertTier::Page, b.from, b.to))
+        );
+    }
+    if let Some(s) = &r.scores {
+        let mut t = String::new();
+        incidents_text(&mut t, s);
+        let _ = writeln!(o, "\n```text{t}```");
+    }
+    o
+}
