@@ -130,3 +130,64 @@ fn the_github_actions_job_passes_on_clean_specs_and_annotates_faults() {
         "{out}"
     );
 }
+
+#[test]
+fn the_backtest_job_comments_and_fails_when_a_change_adds_pages() {
+    let job = yaml("ci/github/slo-backtest.yml");
+    let step = job["jobs"]["backtest"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "backtest")
+        .unwrap()["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A team repository with a base branch, and a week of history saved earlier.
+    let repo = team_repo();
+    let d = repo.path();
+    let git = |args: &str| {
+        let (code, out) = sh(
+            d,
+            &format!("git -c user.name=t -c user.email=t@example.com {args}"),
+            &[],
+        );
+        assert_eq!(code, 0, "git {args}: {out}");
+    };
+    git("init -q -b main");
+    git("add slos");
+    git("commit -qm specs");
+    git("update-ref refs/remotes/origin/main HEAD");
+    let loaded = slo_gen::load(&[d.join("slos")]).unwrap();
+    let history =
+        slo_gen::backtest::synthetic::history(&loaded.checked.services, 1_793_491_200_000, 7);
+    std::fs::write(d.join("history.json"), history.to_json()).unwrap();
+    let env = [
+        (
+            "BACKTEST_SOURCE".to_string(),
+            "--history history.json".to_string(),
+        ),
+        ("GITHUB_BASE_REF".to_string(), "main".to_string()),
+    ];
+    // No change: the comment says so and the job passes.
+    let (code, out) = sh(d, &step, &env);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("No alert changes."), "{out}");
+    // A stricter objective adds pages: the comment has the table and the job fails.
+    let path = d.join("slos/payments.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("objective: 99.95", "objective: 99.99", 1),
+    )
+    .unwrap();
+    let (code, out) = sh(d, &step, &env);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("| payments/webhook-availability | page |"),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(d.join("backtest.md"))
+        .unwrap()
+        .contains("Against `git:origin/main`"));
+}
