@@ -17,6 +17,30 @@ use std::collections::BTreeMap;
 
 pub const VERSION: u64 = 1;
 
+/// The longest history replayed: a year and a day (a calendar year of budgets).
+pub const MAX_SPAN: Millis = 366 * 86_400_000;
+/// Steps are rule intervals: at least a millisecond, at most a day.
+const MAX_STEP_SECONDS: f64 = 86_400.0;
+
+/// Checks what every history must hold, however it was read.
+fn checked(h: History) -> Result<History, String> {
+    if h.to <= h.from {
+        return Err("`to` is not after `from`".into());
+    }
+    if h.to - h.from > MAX_SPAN {
+        return Err(format!(
+            "it spans more than {} days; replay at most a year and a day",
+            MAX_SPAN / 86_400_000
+        ));
+    }
+    for (i, e) in h.entries.iter().enumerate() {
+        if e.start > h.to || h.to - e.start > 2 * MAX_SPAN {
+            return Err(format!("`slos[{i}].start` is not within a year of `to`"));
+        }
+    }
+    Ok(h)
+}
+
 type Labels = BTreeMap<String, String>;
 type Points = Vec<(Millis, f64)>;
 
@@ -106,13 +130,10 @@ impl History {
     pub fn from_json(text: &str) -> Result<History, String> {
         // Typed first (fast); on any failure the generic reading finds the field to name.
         match serde_json::from_str::<typed::Doc>(text) {
-            Ok(doc) if doc.version == VERSION => match doc.into_history() {
-                Ok(h) => return Ok(h),
-                Err(e) => return Err(e),
-            },
+            Ok(doc) if doc.version == VERSION => return doc.into_history().and_then(checked),
             _ => {}
         }
-        Self::from_value(text)
+        Self::from_value(text).and_then(checked)
     }
 
     fn from_value(text: &str) -> Result<History, String> {
@@ -148,9 +169,9 @@ impl History {
             };
             let step = e["step_seconds"]
                 .as_f64()
-                .filter(|s| *s > 0.0)
+                .filter(|s| *s >= 0.001 && *s <= MAX_STEP_SECONDS)
                 .map(|s| (s * 1000.0).round() as Millis)
-                .ok_or_else(|| format!("`{at}.step_seconds` is not a positive number"))?;
+                .ok_or_else(|| format!("`{at}.step_seconds` is not between 0.001 and 86400"))?;
             let start = time(&e["start"], &format!("{at}.start"))?;
             let series = |k: &str| -> Result<Vec<Series>, String> {
                 e["series"][k]
@@ -398,8 +419,10 @@ mod typed {
             };
             let mut entries = Vec::with_capacity(self.slos.len());
             for (i, e) in self.slos.into_iter().enumerate() {
-                if e.step_seconds.is_nan() || e.step_seconds <= 0.0 {
-                    return Err(format!("`slos[{i}].step_seconds` is not a positive number"));
+                if !(0.001..=super::MAX_STEP_SECONDS).contains(&e.step_seconds) {
+                    return Err(format!(
+                        "`slos[{i}].step_seconds` is not between 0.001 and 86400"
+                    ));
                 }
                 let step = (e.step_seconds * 1000.0).round() as Millis;
                 let series = |list: Vec<DocSeries>, k: &str| -> Result<Vec<Series>, String> {
@@ -570,6 +593,18 @@ mod tests {
     fn bad_files_say_which_field() {
         for (text, expected) in [
             ("[", "not JSON"),
+            (
+                r#"{"version": 1, "from": "2026-01-01T00:00:00Z", "to": "2020-01-01T00:00:00Z", "slos": []}"#,
+                "`to` is not after `from`",
+            ),
+            (
+                r#"{"version": 1, "from": "0001-01-01T00:00:00Z", "to": "9999-01-01T00:00:00Z", "slos": []}"#,
+                "more than 366 days",
+            ),
+            (
+                r#"{"version": 1, "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "slos": [{"service": "s", "slo": "a", "step_seconds": 1e300, "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z", "queries": {"events": "x", "errors": "y", "inputs": null}, "series": {"events": [], "errors": [], "inputs": []}}]}"#,
+                "`slos[0].step_seconds` is not between",
+            ),
             ("{}", "no `version`"),
             (r#"{"version": 9}"#, "version 9 is not one"),
             (r#"{"version": 1, "slos": 3}"#, "`slos` is not a list"),

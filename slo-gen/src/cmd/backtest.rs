@@ -72,6 +72,14 @@ pub fn run(args: &BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
                     args.from, args.to
                 )));
             }
+            if to - from > history::MAX_SPAN {
+                return Err(Error::Usage(format!(
+                    "--from {} to --to {} is more than {} days; backtest at most a year and a day",
+                    args.from,
+                    args.to,
+                    history::MAX_SPAN / 86_400_000
+                )));
+            }
             let client = Client::new(url).map_err(|e| Error::Usage(e.to_string()))?;
             let mut needs: Vec<_> = current
                 .iter()
