@@ -216,6 +216,40 @@ fn backtest_agrees_with_prometheus_evaluating_the_same_rules() {
         offline, report,
         "a saved history replays to the same report"
     );
+    // Fetching at 5s needs more points than Prometheus gives per query: chunks, reported
+    // on stderr, joined without a gap or a duplicate at their seams.
+    let fine = d.join("history-5s.json");
+    let (code, _, err) = run_slo_gen(&[
+        "backtest",
+        &spec_arg,
+        "--prometheus",
+        &prom.url,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--evaluation-interval",
+        "5s",
+        "--format",
+        "json",
+        "--save-history",
+        &fine.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("bt/slow events: 11000/"), "{err}");
+    let h: Value = serde_json::from_str(&std::fs::read_to_string(&fine).unwrap()).unwrap();
+    let slow = h["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["slo"] == "slow")
+        .unwrap();
+    let values = slow["series"]["events"][0]["values"].as_array().unwrap();
+    // From `from` less the 12h warm-up to `to`, every 5s.
+    let expected = ((MINUTES - 1) * 60 - (WARM * 60 - 12 * 3600)) / 5 + 1;
+    assert_eq!(values.len() as i64, expected);
+    assert!(values.iter().all(|v| v.is_number()), "no gap at a seam");
+
     let report: Value = serde_json::from_str(&report).unwrap();
     let got = intervals(&report, t0);
 
