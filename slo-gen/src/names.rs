@@ -112,6 +112,13 @@ pub mod series {
     pub fn error_ratio(window: Duration) -> String {
         format!("slo:sli_error:ratio_rate{}", format_duration(window))
     }
+    /// Calendar SLOs: the sums of the base samples since the period's start (00:00 UTC on
+    /// its first day), the period-to-date error ratio, the period's id and time left.
+    pub const ERROR_EVENTS_CALENDAR: &str = "slo:sli_error_events:calendar_sum";
+    pub const EVENTS_CALENDAR: &str = "slo:sli_events:calendar_sum";
+    pub const ERROR_RATIO_CALENDAR: &str = "slo:sli_error:ratio_calendar";
+    pub const CALENDAR_PERIOD: &str = "slo:calendar_period:id";
+    pub const CALENDAR_REMAINING: &str = "slo:calendar_period_remaining:seconds";
     pub const OBJECTIVE: &str = "slo:objective:ratio";
     pub const ERROR_BUDGET: &str = "slo:error_budget:ratio";
     pub const PERIOD: &str = "slo:period:seconds";

@@ -36,7 +36,8 @@ pub struct Slo {
     pub span: Span,
     pub description: String,
     pub objective: Objective,
-    /// The rolling period the objective holds over.
+    /// The period the objective holds over: rolling, or aligned to the calendar (see
+    /// [`Slo::calendar`]; then `duration` is the nominal length).
     pub period: Window,
     /// SLO-level labels (Sloth has them; v1 puts labels on the file and the alerts).
     pub labels: Labels,
@@ -45,6 +46,13 @@ pub struct Slo {
     pub group_by: Vec<String>,
     pub sli: Sli,
     pub alerting: Alerting,
+}
+
+impl Slo {
+    /// The calendar period, when the period is one (`period: calendar-month`).
+    pub fn calendar(&self) -> Option<Calendar> {
+        Calendar::parse(&self.period.text)
+    }
 }
 
 /// The objective in percent, kept with the text the user wrote so generated files print
@@ -84,6 +92,42 @@ impl Objective {
 }
 
 pub const DEFAULT_PERIOD_TEXT: &str = "30d";
+
+/// A period aligned to the calendar (UTC; ISO weeks start on Monday): what customers are
+/// billed and credited on. Written `calendar-week`, `calendar-month`, `calendar-quarter`;
+/// the period's `duration` is the nominal length alert windows scale from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Calendar {
+    Week,
+    Month,
+    Quarter,
+}
+
+impl Calendar {
+    pub const ALL: [Calendar; 3] = [Calendar::Week, Calendar::Month, Calendar::Quarter];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Calendar::Week => "calendar-week",
+            Calendar::Month => "calendar-month",
+            Calendar::Quarter => "calendar-quarter",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Calendar> {
+        Calendar::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+
+    /// 7d, 30d, 90d: the length alert windows scale from.
+    pub fn nominal(self) -> std::time::Duration {
+        let days = match self {
+            Calendar::Week => 7,
+            Calendar::Month => 30,
+            Calendar::Quarter => 90,
+        };
+        std::time::Duration::from_secs(days * 86_400)
+    }
+}
 
 /// A PromQL expression with a `{{window}}` placeholder (Sloth's `{{.window}}` is
 /// normalised to this spelling).

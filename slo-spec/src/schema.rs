@@ -21,8 +21,9 @@ pub struct Spec {
     owner: String,
     /// Labels added to every rule and alert of this file.
     labels: Option<BTreeMap<String, String>>,
-    /// Default rolling period of the SLOs below (default `30d`).
-    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    /// Default period of the SLOs below (default `30d`): rolling (`28d`), or aligned to the
+    /// calendar in UTC (`calendar-week`, `calendar-month`, `calendar-quarter`).
+    #[schemars(regex(pattern = r"^(([0-9]+(ms|s|m|h|d|w|y))+|calendar-(week|month|quarter))$"))]
     period: Option<String>,
     /// Alerting defaults for every SLO of the file.
     alerting: Option<AlertingDefaults>,
@@ -50,8 +51,9 @@ struct Slo {
     /// Target percentage of good events, 0 < objective < 100 (e.g. 99.9).
     #[schemars(range(min = 0, max = 100))]
     objective: f64,
-    /// Rolling period, overriding the file's default.
-    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h|d|w|y))+$"))]
+    /// Period, overriding the file's default: rolling (`28d`) or `calendar-week`,
+    /// `calendar-month`, `calendar-quarter` (UTC).
+    #[schemars(regex(pattern = r"^(([0-9]+(ms|s|m|h|d|w|y))+|calendar-(week|month|quarter))$"))]
     period: Option<String>,
     /// Label names to split the SLO by: one SLO (ratio, budget, alerts) per combination of
     /// their values. Ratio queries must aggregate `by` exactly these labels.

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use slo_eval::Plan;
 use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
-use slo_spec::{Service, Slo, Tier};
+use slo_spec::{Calendar, Service, Slo, Tier};
 use std::time::Duration;
 
 /// One SLO as its panels see it.
@@ -28,6 +28,14 @@ struct View<'a> {
 impl View<'_> {
     fn period(&self) -> &str {
         &self.slo.period.text
+    }
+
+    /// "the rolling 28d" or "this calendar month (UTC)".
+    fn over(&self) -> String {
+        match self.slo.calendar() {
+            Some(c) => format!("this calendar {} (UTC)", calendar_noun(c)),
+            None => format!("the rolling {}", self.period()),
+        }
     }
 
     fn runbook(&self) -> Option<&String> {
@@ -154,6 +162,14 @@ fn slo_panels(g: &mut Grid, v: &View) -> Vec<Value> {
     out
 }
 
+fn calendar_noun(c: Calendar) -> &'static str {
+    match c {
+        Calendar::Week => "week",
+        Calendar::Month => "month",
+        Calendar::Quarter => "quarter",
+    }
+}
+
 fn about(g: &mut Grid, v: &View) -> Value {
     let slo = v.slo;
     let budget_percent = v
@@ -162,11 +178,11 @@ fn about(g: &mut Grid, v: &View) -> Value {
         .map(|d| d.to_string())
         .unwrap_or_default();
     let mut text = format!(
-        "**{}**\n\n{}\n\n- objective: **{}%** of events good over a rolling **{}** (error budget {budget_percent}%)\n- SLI: {}\n- alert: `{}`",
+        "**{}**\n\n{}\n\n- objective: **{}%** of events good over **{}** (error budget {budget_percent}%)\n- SLI: {}\n- alert: `{}`",
         slo.name,
         slo.description,
         slo.objective.text,
-        v.period(),
+        v.over(),
         slo.sli.kind(),
         slo.alerting.name,
     );
@@ -188,13 +204,23 @@ fn about(g: &mut Grid, v: &View) -> Value {
 
 fn sli_stat(g: &mut Grid, v: &View) -> Value {
     let objective = v.slo.objective.ratio_decimal().to_f64();
-    let expr = format!("1 - {}", v.series(&series::error_ratio(v.plan.period)));
+    let (ratio, title) = match v.slo.calendar() {
+        Some(c) => (
+            series::ERROR_RATIO_CALENDAR.to_string(),
+            format!("SLI this {}", calendar_noun(c)),
+        ),
+        None => (
+            series::error_ratio(v.plan.period),
+            "SLI over the period".to_string(),
+        ),
+    };
+    let expr = format!("1 - {}", v.series(&ratio));
     let mut panel = g.place(Panel {
         kind: "stat",
-        title: "SLI over the period",
+        title: &title,
         description: &format!(
-            "Share of good events over the last {}. Green at or above the {}% objective, red below.",
-            v.period(),
+            "Share of good events over {}. Green at or above the {}% objective, red below.",
+            v.over(),
             v.slo.objective.text
         ),
         at: (5, 4, 6),
@@ -221,8 +247,8 @@ fn budget_stat(g: &mut Grid, v: &View) -> Value {
         kind: "stat",
         title: "Error budget remaining",
         description: &format!(
-            "Share of the {} error budget not yet spent. Below 0 the SLO is breached.",
-            v.period()
+            "Share of the error budget of {} not yet spent. Below 0 the SLO is breached.",
+            v.over()
         ),
         at: (9, 4, 6),
         targets: vec![target(
@@ -237,6 +263,23 @@ fn budget_stat(g: &mut Grid, v: &View) -> Value {
 }
 
 fn time_left_stat(g: &mut Grid, v: &View) -> Value {
+    if let Some(c) = v.slo.calendar() {
+        let title = format!("Time left in the {}", calendar_noun(c));
+        return g.place(Panel {
+            kind: "stat",
+            title: &title,
+            description: "Until the period ends at 00:00 UTC and its budget starts again.",
+            at: (13, 3, 6),
+            targets: vec![target(
+                &v.constant(series::CALENDAR_REMAINING),
+                "time left",
+                "A",
+                false,
+            )],
+            defaults: json!({"unit": "s", "thresholds": thresholds(&[("blue", None)])}),
+            options: stat_options(),
+        });
+    }
     // A burn rate under 0.001 counts as 0.001: "centuries", not "no data".
     let expr = format!(
         "{} *{} {} / clamp_min({}, 0.001)",

@@ -13,7 +13,7 @@ pub mod sli;
 use crate::names::{self, series, GroupKind};
 use slo_eval::Plan;
 use slo_spec::names::format_duration;
-use slo_spec::{Service, Slo};
+use slo_spec::{Calendar, Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -119,6 +119,9 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
             slow.push(rule);
         }
     }
+    if let Some(calendar) = slo.calendar() {
+        fast.extend(calendar_rules(&plan, calendar, &sel, &ids));
+    }
     let constant =
         |name: &str, value: String| record(name.into(), format!("vector({value})"), &ids);
     fast.push(constant(
@@ -137,11 +140,20 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         "vector(1)".into(),
         &info(svc, slo, &ids),
     ));
-    slow.push(record(
+    // The budget of a calendar SLO is the period's to date; of a rolling one, the window's.
+    let budget_rule = record(
         series::BUDGET_REMAINING.into(),
-        format!("1 - {}{sel} / {budget}", series::error_ratio(plan.period)),
+        match slo.calendar() {
+            Some(_) => format!("1 - {}{sel} / {budget}", series::ERROR_RATIO_CALENDAR),
+            None => format!("1 - {}{sel} / {budget}", series::error_ratio(plan.period)),
+        },
         &ids,
-    ));
+    );
+    if slo.calendar().is_some() {
+        fast.push(budget_rule);
+    } else {
+        slow.push(budget_rule);
+    }
     let mut alerts: Vec<Rule> = plan
         .tiers
         .iter()
@@ -166,6 +178,78 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         groups.push(group(GroupKind::Alerts, plan.fast_interval, alerts));
     }
     groups
+}
+
+/// The calendar period's id at evaluation time (UTC): months and quarters counted from
+/// year 0, ISO weeks from Monday 1970-01-05.
+pub fn calendar_id(calendar: Calendar) -> &'static str {
+    match calendar {
+        Calendar::Month => "year() * 12 + month() - 1",
+        Calendar::Quarter => "year() * 4 + floor((month() - 1) / 3)",
+        Calendar::Week => "floor((vector(time()) - 345600) / 604800)",
+    }
+}
+
+/// Seconds from evaluation time to the period's end (UTC). `time() % 86400` is the time
+/// into the day; `days_in_month(t)` of a later timestamp gives the next months' lengths.
+fn calendar_remaining(calendar: Calendar) -> String {
+    let next_month =
+        "(time() - (day_of_month() - 1) * 86400 - time() % 86400 + days_in_month() * 86400)";
+    match calendar {
+        Calendar::Week => "(7 - (day_of_week() + 6) % 7) * 86400 - time() % 86400".into(),
+        Calendar::Month => "(days_in_month() - day_of_month() + 1) * 86400 - time() % 86400".into(),
+        // To the next month, then the quarter's months after it (two after its first
+        // month, one after its second).
+        Calendar::Quarter => format!(
+            "{next_month} - time()\n+ (month() % 3 != bool 0) * days_in_month({next_month}) * 86400\n+ (month() % 3 == bool 1) * days_in_month({next_month} + days_in_month({next_month}) * 86400) * 86400"
+        ),
+    }
+}
+
+/// The period-to-date sums of a calendar SLO: each evaluation adds the base samples to the
+/// previous sums while the period is the same, and starts again at the period's first
+/// evaluation. The previous values are read over the last hour, so a restart of Prometheus
+/// within an hour keeps the period's sums. Rules in a group run in order: the id is
+/// recorded after the sums, so the sums read the previous evaluation's id.
+fn calendar_rules(
+    plan: &Plan,
+    calendar: Calendar,
+    sel: &str,
+    ids: &BTreeMap<String, String>,
+) -> Vec<Rule> {
+    let id = calendar_id(calendar);
+    let sum = |name: &str, base: String| {
+        record(
+            name.into(),
+            format!(
+                "{base}{sel}\n+\n(\n  last_over_time({name}{sel}[1h])\n  and on()\n  (last_over_time({period}{sel}[1h]) == on() ({id}))\n)\nor\n{base}{sel}",
+                period = series::CALENDAR_PERIOD
+            ),
+            ids,
+        )
+    };
+    vec![
+        sum(series::EVENTS_CALENDAR, series::events(plan.base)),
+        sum(
+            series::ERROR_EVENTS_CALENDAR,
+            series::error_events(plan.base),
+        ),
+        record(series::CALENDAR_PERIOD.into(), id.to_string(), ids),
+        record(
+            series::ERROR_RATIO_CALENDAR.into(),
+            format!(
+                "{}{sel}\n/\n({}{sel} > 0)",
+                series::ERROR_EVENTS_CALENDAR,
+                series::EVENTS_CALENDAR
+            ),
+            ids,
+        ),
+        record(
+            series::CALENDAR_REMAINING.into(),
+            calendar_remaining(calendar),
+            ids,
+        ),
+    ]
 }
 
 /// The labels of `slo:info`: what the SLO is, for tables and links.

@@ -26,7 +26,32 @@ pub(crate) fn default_period() -> Window {
     }
 }
 
+/// A rolling period (`28d`) or a calendar one (`calendar-month`).
 pub(crate) fn period(cx: &mut Cx, node: &Node, what: &str) -> Option<Window> {
+    if let crate::yaml::Value::Str(text) = &node.value {
+        if let Some(c) = crate::model::Calendar::parse(text) {
+            return Some(Window {
+                duration: c.nominal(),
+                text: text.clone(),
+            });
+        }
+        if text.starts_with("calendar")
+            || ["month", "week", "quarter", "monthly", "weekly", "quarterly"]
+                .contains(&text.to_ascii_lowercase().as_str())
+        {
+            let guess = ["week", "month", "quarter"]
+                .into_iter()
+                .find(|k| text.to_ascii_lowercase().contains(k))
+                .unwrap_or("month");
+            cx.report(
+                node.span,
+                Code::BadDuration,
+                format!("`{what}` `{text}` is not a period"),
+                format!("write `calendar-{guess}` for a period aligned to the calendar (UTC), or a rolling duration such as `30d`"),
+            );
+            return None;
+        }
+    }
     reader::duration(cx, node, what, PERIOD_BOUNDS)
 }
 
