@@ -372,7 +372,9 @@ fn calendar_file(svc: &Service, slo: &Slo, calendar: Calendar, summary: &mut Sum
     const HOUR: u64 = 3600;
     // (hours, error events per second) per period; 12.5 events per second throughout.
     // Powers of two keep every sum exact.
-    let (periods, remaining): (Vec<(u64, f64)>, Vec<(u64, u64)>) = match calendar {
+    type Periods = Vec<(u64, f64)>;
+    type Remaining = Vec<(u64, u64)>;
+    let (periods, remaining): (Periods, Remaining) = match calendar {
         Calendar::Month => (
             vec![(744, 0.125), (672, 0.25), (48, 0.0625)],
             vec![(0, 31 * 24), (744, 28 * 24), (1415, 1), (1416, 31 * 24)],
