@@ -131,6 +131,12 @@ impl Decimal {
     pub fn is_positive(self) -> bool {
         self.units > 0
     }
+
+    /// Exact comparison; `None` only when aligning the scales would overflow.
+    pub fn compare(self, other: Decimal) -> Option<std::cmp::Ordering> {
+        let (a, b, _) = self.aligned(other)?;
+        Some(a.cmp(&b))
+    }
 }
 
 impl fmt::Display for Decimal {

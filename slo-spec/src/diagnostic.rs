@@ -78,6 +78,7 @@ codes! {
     Unsupported = "E021", Error, "unsupported";
     InvalidPolicy = "E022", Error, "invalid-policy";
     GroupByMismatch = "E023", Error, "group-by-mismatch";
+    InvalidSla = "E024", Error, "invalid-sla";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";

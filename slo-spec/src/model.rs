@@ -46,6 +46,40 @@ pub struct Slo {
     pub group_by: Vec<String>,
     pub sli: Sli,
     pub alerting: Alerting,
+    /// The contract with customers over each period: credits when attainment falls short.
+    pub sla: Option<Sla>,
+}
+
+/// A service level agreement: what customers are owed when a period's attainment falls
+/// below a tier. Exact decimals: credits are money.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sla {
+    /// The promised attainment in percent, as written.
+    pub objective: crate::decimal::Decimal,
+    pub objective_text: String,
+    /// Tiers by descending `below`: the credit of the lowest tier the attainment is under.
+    pub credits: Vec<CreditTier>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreditTier {
+    /// Attainment in percent under which the tier applies.
+    pub below: crate::decimal::Decimal,
+    pub below_text: String,
+    /// Credit as a percentage of the period's charge.
+    pub credit_percent: crate::decimal::Decimal,
+    pub credit_text: String,
+}
+
+impl Sla {
+    /// The tier an attainment (in percent, exact) falls under: the one with the lowest
+    /// `below` still above it; `None` when the SLA was met.
+    pub fn tier(&self, attainment_percent: crate::decimal::Decimal) -> Option<&CreditTier> {
+        self.credits
+            .iter()
+            .rev()
+            .find(|t| attainment_percent.compare(t.below) == Some(std::cmp::Ordering::Less))
+    }
 }
 
 impl Slo {

@@ -61,6 +61,33 @@ struct Slo {
     group_by: Option<Vec<LabelName>>,
     sli: Sli,
     alerting: Option<Alerting>,
+    /// The agreement with customers: credits when a period's attainment falls short.
+    sla: Option<SlaSpec>,
+}
+
+/// `sla`: the promised attainment and credit tiers, highest `below` first.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct SlaSpec {
+    /// Promised attainment in percent, at most the SLO's objective.
+    #[schemars(range(min = 0, max = 100))]
+    objective: f64,
+    /// Credit tiers, strictly descending by `below`, credits never smaller for a worse period.
+    #[schemars(length(min = 1))]
+    credits: Vec<CreditSpec>,
+}
+
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct CreditSpec {
+    /// Attainment in percent under which this credit applies (at most the SLA objective).
+    #[schemars(range(min = 0, max = 100))]
+    below: f64,
+    /// Credit as a percentage of the period's charge, above 0 and at most 100.
+    #[schemars(range(min = 0, max = 100))]
+    credit_percent: f64,
 }
 
 /// The indicator: exactly one of `ratio`, `latency`, `freshness`, `raw`.

@@ -335,6 +335,8 @@ pub(crate) struct SloParts {
     pub group_by: Option<Vec<String>>,
     pub sli: Option<Sli>,
     pub alerting: Option<AlertingSpec>,
+    /// `None`: declared but faulty; `Some(None)`: no SLA.
+    pub sla: Option<Option<Sla>>,
 }
 
 /// Builds the model's SLO: checks the alert windows against the period, then resolves the
@@ -360,6 +362,7 @@ pub(crate) fn finish_slo(
         group_by: parts.group_by?,
         sli: parts.sli?,
         alerting,
+        sla: parts.sla?,
     })
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod alerting;
 pub(crate) mod common;
 mod openslo;
 pub(crate) mod reader;
+pub(crate) mod sla;
 mod sli;
 mod sloth;
 mod v1;

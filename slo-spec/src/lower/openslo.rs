@@ -122,6 +122,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         sli: spec
             .require(cx, "indicator", "spec")
             .and_then(|n| indicator(cx, n)),
+        sla: Some(None),
         alerting: Some(AlertingSpec::default()),
     };
     let service_name = service.as_ref().map(|(n, _)| n.as_str()).unwrap_or("");

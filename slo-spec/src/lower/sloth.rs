@@ -82,6 +82,7 @@ fn slo(cx: &mut Cx, node: &Node) -> Option<SloParts> {
             .unwrap_or_default(),
         group_by: Some(Vec::new()),
         sli: f.require(cx, "sli", "the SLO").and_then(|n| sli(cx, n)),
+        sla: Some(None),
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &ALERTING),
             None => Some(AlertingSpec::default()),

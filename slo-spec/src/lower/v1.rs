@@ -21,6 +21,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "group_by",
     "sli",
     "alerting",
+    "sla",
 ];
 pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
 pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
@@ -133,12 +134,18 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
     let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
     // A faulty `group_by` is reported here; the queries are then checked against none.
     let group_by = common::group_by(cx, f.get("group_by"));
+    let objective = common::required_objective(cx, &f);
+    let sla = match f.get("sla") {
+        Some(n) => super::sla::read(cx, n, objective.as_ref()).map(Some),
+        None => Some(None),
+    };
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         description: f
             .require(cx, "description", "the SLO")
             .and_then(|n| reader::string(cx, n, "description")),
-        objective: common::required_objective(cx, &f),
+        objective,
+        sla,
         period: match f.get("period") {
             Some(n) => common::period(cx, n, "period"),
             None => Some(default_period.clone()),
