@@ -35,6 +35,10 @@ pub enum Command {
     /// history): when each tier would have fired, for how long, and, with --baseline,
     /// what a spec change does to them. Exit 1 only with --fail-on-new-pages.
     Backtest(BacktestArgs),
+    /// Report what each SLO delivered over a calendar month or a range: events,
+    /// attainment, met or missed, budget spent, pages and tickets, the longest incident,
+    /// and SLA credits owed.
+    Report(ReportArgs),
 }
 
 /// Spec files or directories (walked for *.yaml and *.yml).
@@ -186,4 +190,36 @@ pub enum BacktestFormat {
     Json,
     /// A pull-request comment.
     Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// The Prometheus holding the SLIs and `ALERTS` (http://host:9090).
+    #[arg(long)]
+    pub prometheus: String,
+    /// A calendar month in UTC (YYYY-MM).
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+    pub month: Option<String>,
+    /// Start: RFC 3339, `now`, or relative (-30d).
+    #[arg(long, requires = "to", allow_hyphen_values = true)]
+    pub from: Option<String>,
+    /// End, as --from.
+    #[arg(long, requires = "from", allow_hyphen_values = true)]
+    pub to: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// Write here instead of stdout (Markdown writes its charts beside it as SVG files).
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Markdown,
+    /// Stable JSON; its `credits` list is what an invoicing job reads.
+    Json,
+    /// One self-contained file with inline SVG charts.
+    Html,
 }

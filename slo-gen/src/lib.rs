@@ -16,6 +16,7 @@ pub mod names;
 pub mod outputs;
 pub mod promapi;
 pub mod promtool;
+pub mod report;
 pub mod rules;
 
 pub use cli::Cli;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::CheckMetrics(args) => cmd::check_metrics::run(args, out, err),
         Command::Test(args) => cmd::test::run(args, out, err),
         Command::Backtest(args) => cmd::backtest::run(args, out, err),
+        Command::Report(args) => cmd::report::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
     match result {

@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod check_metrics;
 pub mod generate;
+pub mod report;
 pub mod test;
 pub mod validate;
 

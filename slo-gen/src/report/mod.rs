@@ -1,0 +1,432 @@
+//! `report`: what each SLO delivered over a range (a calendar month, typically): events,
+//! bad events, attainment against the objective, budget spent, pages and tickets from
+//! `ALERTS`, the longest incident, and the SLA credit owed. [`render`] writes Markdown,
+//! JSON and HTML; [`svg`] draws the budget over the range with the alerts under it.
+//!
+//! Counts are exact over the range: ratio and latency SLIs are read from their counters
+//! over exactly `[from, to]` (the SLI's own queries with the range as the window, times its
+//! length); freshness and raw SLIs, which have no counters, sum their time slices at the
+//! rules' step. An SLO without events in the range is "no data", never 100%.
+
+pub mod render;
+pub mod svg;
+
+use crate::backtest::history::rfc3339;
+use crate::names::series;
+use crate::promapi::{ApiError, Client, Series};
+use crate::rules::sli;
+use slo_eval::{evaluate::millis, AlertTier, Millis};
+use slo_spec::decimal::Decimal;
+use slo_spec::names::format_duration;
+use slo_spec::{Service, Sli, Slo};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// The range reported on, `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Range {
+    pub from: Millis,
+    pub to: Millis,
+    /// `2026-10`, or `from → to`.
+    pub label: String,
+}
+
+impl Range {
+    /// A calendar month in UTC: from its first day to the next month's, its true length.
+    pub fn month(text: &str) -> Result<Range, String> {
+        let date: jiff::civil::Date = format!("{text}-01")
+            .parse()
+            .map_err(|_| format!("`{text}` is not a month: write YYYY-MM, e.g. 2026-10"))?;
+        let next = date
+            .checked_add(jiff::Span::new().months(1))
+            .map_err(|e| e.to_string())?;
+        let at = |d: jiff::civil::Date| {
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .map(|z| z.timestamp().as_millisecond())
+                .map_err(|e| e.to_string())
+        };
+        Ok(Range {
+            from: at(date)?,
+            to: at(next)?,
+            label: text.to_string(),
+        })
+    }
+
+    pub fn between(from: Millis, to: Millis) -> Range {
+        Range {
+            from,
+            to,
+            label: format!("{} → {}", rfc3339(from), rfc3339(to)),
+        }
+    }
+
+    pub fn duration(&self) -> Duration {
+        Duration::from_millis((self.to - self.from).max(0) as u64)
+    }
+}
+
+/// A firing interval read back from `ALERTS`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firing {
+    pub tier: AlertTier,
+    pub start: Millis,
+    pub end: Millis,
+}
+
+/// What an SLA says about the range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Credit {
+    pub sla_objective: String,
+    /// `None`: the SLA was met.
+    pub tier_below: Option<String>,
+    pub credit_percent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloReport {
+    pub service: String,
+    pub slo: String,
+    pub objective: String,
+    pub group: BTreeMap<String, String>,
+    /// `events` and `bad` are counts (time slices for freshness and raw SLIs).
+    pub events: Option<f64>,
+    pub bad: Option<f64>,
+    pub unit: &'static str,
+    pub firings: Vec<Firing>,
+    /// `(t, budget remaining)` from the range's start, for the chart.
+    pub budget_curve: Vec<(Millis, f64)>,
+    pub budget: f64,
+    pub objective_ratio: f64,
+    pub credit: Option<Credit>,
+}
+
+impl SloReport {
+    /// Good events over all; `None` without events.
+    pub fn attainment(&self) -> Option<f64> {
+        match (self.events, self.bad) {
+            (Some(all), Some(bad)) if all > 0.0 => Some(1.0 - (bad / all).clamp(0.0, 1.0)),
+            _ => None,
+        }
+    }
+
+    pub fn met(&self) -> Option<bool> {
+        self.attainment().map(|a| a >= self.objective_ratio)
+    }
+
+    /// The share of the range's budget spent (1 = all of it).
+    pub fn budget_spent(&self) -> Option<f64> {
+        self.attainment().map(|a| (1.0 - a) / self.budget)
+    }
+
+    pub fn count(&self, tier: AlertTier) -> usize {
+        self.firings.iter().filter(|f| f.tier == tier).count()
+    }
+
+    pub fn firing(&self, tier: AlertTier) -> Millis {
+        self.firings
+            .iter()
+            .filter(|f| f.tier == tier)
+            .map(|f| f.end - f.start)
+            .sum()
+    }
+
+    /// The longest time a burn-rate alert (page or ticket, overlapping ones merged) fired.
+    pub fn longest_incident(&self) -> Option<(Millis, Millis)> {
+        let mut spans: Vec<(Millis, Millis)> = self
+            .firings
+            .iter()
+            .filter(|f| f.tier != AlertTier::Absent)
+            .map(|f| (f.start, f.end))
+            .collect();
+        spans.sort();
+        let mut merged: Vec<(Millis, Millis)> = Vec::new();
+        for (s, e) in spans {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        merged.into_iter().max_by_key(|(s, e)| e - s)
+    }
+
+    pub fn name(&self) -> String {
+        let mut s = format!("{}/{}", self.service, self.slo);
+        if !self.group.is_empty() {
+            let g: Vec<String> = self.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            s.push_str(&format!(" {{{}}}", g.join(",")));
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub range: Range,
+    pub slos: Vec<SloReport>,
+}
+
+/// The SLA outcome of an attainment: the measured percentage rounded to 10 decimals (far
+/// below what any count can resolve, and enough that 999/1000 is exactly 99.9, not
+/// 99.89999999999999), compared exactly with the tiers' decimals.
+pub fn credit(slo: &Slo, attainment: Option<f64>) -> Option<Credit> {
+    let sla = slo.sla.as_ref()?;
+    let a = attainment?;
+    let percent = Decimal::parse(&format!("{:.10}", a * 100.0))?;
+    let tier = sla.tier(percent);
+    Some(Credit {
+        sla_objective: sla.objective_text.clone(),
+        tier_below: tier.map(|t| t.below_text.clone()),
+        credit_percent: tier.map(|t| t.credit_text.clone()),
+    })
+}
+
+fn group_key(s: &Series, group_by: &[String]) -> BTreeMap<String, String> {
+    group_by
+        .iter()
+        .filter_map(|g| s.labels.get(g).map(|v| (g.clone(), v.clone())))
+        .collect()
+}
+
+/// Reads everything for one SLO.
+fn slo_report(
+    client: &Client,
+    svc: &Service,
+    slo: &Slo,
+    range: &Range,
+    progress: &mut dyn FnMut(String),
+) -> Result<Vec<SloReport>, ApiError> {
+    let plan = slo_eval::plan(slo);
+    let g = &slo.group_by;
+    let secs = range.duration().as_secs_f64();
+    let mut counts: BTreeMap<BTreeMap<String, String>, (Option<f64>, Option<f64>)> =
+        BTreeMap::new();
+    let unit;
+    match &slo.sli {
+        Sli::Ratio(_) | Sli::Latency(_) => {
+            unit = "events";
+            // The SLI's own queries with the range as the window: rates over exactly the
+            // range, times its length.
+            let window = Duration::from_secs(range.duration().as_secs().max(1));
+            let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
+            let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
+            for s in client.query(&events, range.to)? {
+                if let Some(&(_, v)) = s.samples.first() {
+                    counts.entry(group_key(&s, g)).or_default().0 = Some(v * secs);
+                }
+            }
+            for s in client.query(&errors, range.to)? {
+                if let Some(&(_, v)) = s.samples.first() {
+                    counts.entry(group_key(&s, g)).or_default().1 = Some(v * secs);
+                }
+            }
+        }
+        Sli::Freshness(_) | Sli::Raw(_) => {
+            unit = "time slices";
+            let q = sli::base_queries(slo, &plan);
+            let step = millis(plan.fast_interval);
+            let (from, to) = (
+                range.from.div_euclid(step) * step,
+                (range.to - 1).div_euclid(step) * step,
+            );
+            for (i, query) in [&q.events, &q.errors].into_iter().enumerate() {
+                for s in client.query_range(query, from, to, step, &mut |_, _| {})? {
+                    let sum: f64 = s
+                        .samples
+                        .iter()
+                        .map(|p| p.1)
+                        .filter(|v| v.is_finite())
+                        .sum();
+                    let e = counts.entry(group_key(&s, g)).or_default();
+                    if i == 0 {
+                        e.0 = Some(sum);
+                    } else {
+                        e.1 = Some(sum);
+                    }
+                }
+            }
+        }
+    }
+    // Firing alerts, per group, at one-minute resolution.
+    let sel = crate::names::selector(&svc.name, &slo.name);
+    // Present within the minute before each step: ALERTS is written every evaluation
+    // (at most 30s apart for alert groups), and no 5-minute lookback stretches an alert
+    // past its last evaluation where no staleness marker was written.
+    let alerts_q = format!(
+        "present_over_time({}{{alertstate=\"firing\",{}}}[59s])",
+        series::ALERTS,
+        sel.trim_start_matches('{').trim_end_matches('}')
+    );
+    let step = 60_000;
+    let mut firings: BTreeMap<BTreeMap<String, String>, Vec<Firing>> = BTreeMap::new();
+    for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
+        let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {
+            Some("page") => AlertTier::Page,
+            Some("ticket") => AlertTier::Ticket,
+            Some("absent") => AlertTier::Absent,
+            _ => continue,
+        };
+        let list = firings.entry(group_key(&s, g)).or_default();
+        let mut current: Option<(Millis, Millis)> = None;
+        for &(t, _) in &s.samples {
+            current = match current {
+                Some((a, b)) if t - b <= step => Some((a, t)),
+                Some((a, b)) => {
+                    list.push(Firing {
+                        tier,
+                        start: a,
+                        end: b + step,
+                    });
+                    Some((t, t))
+                }
+                None => Some((t, t)),
+            };
+        }
+        if let Some((a, b)) = current {
+            list.push(Firing {
+                tier,
+                start: a,
+                end: (b + step).min(range.to),
+            });
+        }
+    }
+    // The budget over the range: cumulative sums at about 240 points.
+    let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
+    let (c_events, c_errors) = match &slo.sli {
+        Sli::Ratio(_) | Sli::Latency(_) => {
+            let (_, events) = sli::base_exprs(&slo.sli, chart_step, "", g);
+            let (errors, _) = sli::base_exprs(&slo.sli, chart_step, &format!("({events})"), g);
+            (events, errors)
+        }
+        _ => {
+            let q = sli::base_queries(slo, &plan);
+            (q.events, q.errors)
+        }
+    };
+    let cs = millis(chart_step);
+    let first = range.from + cs;
+    let mut curves: BTreeMap<BTreeMap<String, String>, [BTreeMap<Millis, f64>; 2]> =
+        BTreeMap::new();
+    if first <= range.to {
+        for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
+            for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
+                let m = &mut curves.entry(group_key(&s, g)).or_default()[i];
+                for &(t, v) in &s.samples {
+                    m.insert(t, if v.is_finite() { v } else { 0.0 });
+                }
+            }
+        }
+    }
+    progress(format!("read {}/{}", svc.name, slo.name));
+    let budget = slo.objective.budget_decimal().to_f64();
+    let mut keys: Vec<BTreeMap<String, String>> = counts.keys().cloned().collect();
+    for k in firings.keys() {
+        if !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    if keys.is_empty() {
+        keys.push(BTreeMap::new());
+    }
+    keys.sort();
+    Ok(keys
+        .into_iter()
+        .map(|k| {
+            let (events, bad) = counts.get(&k).cloned().unwrap_or_default();
+            let curve = curves.get(&k).map(|[ev, er]| {
+                let (mut all, mut badsum) = (0.0, 0.0);
+                let mut out = vec![(range.from, 1.0)];
+                for (t, v) in ev {
+                    all += v;
+                    badsum += er.get(t).copied().unwrap_or(0.0);
+                    if all > 0.0 {
+                        out.push((*t, 1.0 - badsum / all / budget));
+                    }
+                }
+                out
+            });
+            let mut r = SloReport {
+                service: svc.name.clone(),
+                slo: slo.name.clone(),
+                objective: slo.objective.text.clone(),
+                group: k.clone(),
+                events,
+                bad: bad.or(events.map(|_| 0.0)),
+                unit,
+                firings: firings.remove(&k).unwrap_or_default(),
+                budget_curve: curve.unwrap_or_default(),
+                budget,
+                objective_ratio: slo.objective.ratio_decimal().to_f64(),
+                credit: None,
+            };
+            r.firings.sort_by_key(|f| (f.start, f.tier));
+            r.credit = credit(slo, r.attainment());
+            r
+        })
+        .collect())
+}
+
+/// Reads the report of every SLO of `services` over `range`.
+pub fn build(
+    client: &Client,
+    services: &[Service],
+    range: &Range,
+    progress: &mut dyn FnMut(String),
+) -> Result<Report, ApiError> {
+    let mut slos = Vec::new();
+    for svc in services {
+        for slo in &svc.slos {
+            slos.extend(slo_report(client, svc, slo, range, progress)?);
+        }
+    }
+    Ok(Report {
+        range: range.clone(),
+        slos,
+    })
+}
+
+/// `1h30m` for a span of milliseconds.
+pub fn span_text(ms: Millis) -> String {
+    if ms <= 0 {
+        return "0s".into();
+    }
+    format_duration(Duration::from_secs((ms as u64).div_ceil(1000)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_have_their_true_length() {
+        for (m, days) in [
+            ("2026-10", 31),
+            ("2026-02", 28),
+            ("2028-02", 29),
+            ("2026-12", 31),
+        ] {
+            let r = Range::month(m).unwrap();
+            assert_eq!(r.to - r.from, days * 86_400_000, "{m}");
+        }
+        assert_eq!(
+            rfc3339(Range::month("2026-12").unwrap().to),
+            "2027-01-01T00:00:00Z"
+        );
+        assert!(Range::month("2026-13").is_err());
+        assert!(Range::month("October").unwrap_err().contains("YYYY-MM"));
+    }
+
+    #[test]
+    fn credits_compare_exactly_at_the_tier_edges() {
+        let c = slo_spec::check(&[slo_spec::Source {
+            path: "s.yaml".into(),
+            text: "version: v1\nservice: s\nowner: o\nslos:\n  - name: a\n    description: d\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(x_total{code=\"500\"}[{{window}}]))\n        total: sum(rate(x_total[{{window}}]))\n    sla:\n      objective: 99.9\n      credits:\n        - {below: 99.9, credit_percent: 10}\n        - {below: 99, credit_percent: 25}\n".into(),
+        }]);
+        let slo = &c.services[0].slos[0];
+        let at = |bad: f64, all: f64| credit(slo, Some(1.0 - bad / all)).unwrap().credit_percent;
+        assert_eq!(at(1.0, 1000.0), None, "999/1000 is exactly 99.9%: met");
+        assert_eq!(at(1001.0, 1_000_000.0), Some("10".into()));
+        assert_eq!(at(10.0, 1000.0), Some("10".into()), "99% is not below 99");
+        assert_eq!(at(10.001, 1000.0), Some("25".into()));
+        assert_eq!(credit(slo, None), None, "no data, no verdict");
+    }
+}

@@ -1,0 +1,244 @@
+//! `slo-gen report --month 2026-10` against a real Prometheus holding known counts: the
+//! counters of two accounts from 2026-09-30 to 2026-11-01 12:00 (the days around October
+//! burn at 50%, so a range that leaks past the month shows), one page in `ALERTS`, and
+//! an SLO with no series at all. Attainment must be within 0.01% of the exact value over
+//! October's 31 days, the SLA credit owed to the burning account only, "no data" never
+//! 100%, and every format written.
+
+use e2e::{tool, Backfilled};
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+const PER_MINUTE: u64 = 1000;
+/// Counter samples every five minutes (the requests of the minutes between are summed).
+const SCRAPE: i64 = 300;
+/// Minutes of October with 500 errors per minute for account a.
+const OUTAGE: std::ops::Range<i64> = (9 * 1440 + 600)..(9 * 1440 + 780);
+
+fn run_slo_gen(args: &[&str]) -> (u8, String, String) {
+    use clap::Parser;
+    let cli = slo_gen::Cli::try_parse_from(std::iter::once("slo-gen").chain(args.iter().copied()))
+        .expect("arguments");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = slo_gen::run(cli, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn ts(text: &str) -> i64 {
+    text.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
+#[test]
+fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
+    let promtool = tool(&["promtool"], "prometheus").unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("report");
+    let (start, oct, nov) = (
+        ts("2026-09-30T00:00:00Z"),
+        ts("2026-10-01T00:00:00Z"),
+        ts("2026-11-01T00:00:00Z"),
+    );
+    let end = nov + 12 * 3600;
+
+    // Counters per account and code, every minute; the value at minute m includes m's
+    // requests, so October's are the increase from Oct 1 00:00 to Nov 1 00:00.
+    let mut om = String::from("# TYPE rq counter\n");
+    let (mut exact_bad, mut exact_all) = (0u64, 0u64);
+    for account in ["a", "b"] {
+        for code in ["200", "500"] {
+            let mut total = 0u64;
+            let mut t = start;
+            while t <= end {
+                let m = (t - oct) / 60;
+                let errors = if t <= oct || t > nov {
+                    PER_MINUTE / 2
+                } else if account == "a" && OUTAGE.contains(&(m - 1)) {
+                    500
+                } else {
+                    0
+                };
+                if t > start {
+                    total += if code == "500" {
+                        errors
+                    } else {
+                        PER_MINUTE - errors
+                    };
+                    if account == "a" && t > oct && t <= nov {
+                        exact_all += if code == "500" { 0 } else { PER_MINUTE };
+                        exact_bad += if code == "500" { errors } else { 0 };
+                    }
+                }
+                let _ = writeln!(
+                    om,
+                    "rq_total{{account=\"{account}\",code=\"{code}\"}} {total} {t}"
+                );
+                t += 60;
+            }
+        }
+    }
+    // One page of account a on October 10, 10:00-11:00, as Prometheus records it.
+    let _ = writeln!(om, "# TYPE ALERTS gauge");
+    let page = ts("2026-10-10T10:00:00Z");
+    for i in 0..60 {
+        let _ = writeln!(
+            om,
+            "ALERTS{{account=\"a\",alertname=\"UsageApiAvailability\",alertstate=\"firing\",service=\"usage-api\",severity=\"page\",slo=\"availability\",slo_tier=\"page\"}} 1 {}",
+            page + i * 60
+        );
+    }
+    om.push_str("# EOF\n");
+    std::fs::write(d.join("raw.om"), om).unwrap();
+    let tsdb = d.join("tsdb");
+    let o = Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(d.join("raw.om"))
+        .arg(&tsdb)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let prom = Backfilled::start(d, &tsdb).unwrap_or_else(|e| panic!("{e}"));
+    let spec = specs.display().to_string();
+
+    let (code, out, err) = run_slo_gen(&[
+        "report",
+        &spec,
+        "--prometheus",
+        &prom.url,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["range"]["from"], "2026-10-01T00:00:00Z");
+    assert_eq!(doc["range"]["to"], "2026-11-01T00:00:00Z");
+    let slo = |name: &str, account: Option<&str>| -> Value {
+        doc["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["slo"] == name && account.is_none_or(|a| s["group"]["account"] == a))
+            .unwrap_or_else(|| panic!("{name} {account:?} in {out}"))
+            .clone()
+    };
+    let a = slo("availability", Some("a"));
+    assert_eq!(exact_all, 31 * 1440 * PER_MINUTE);
+    let events = a["events"].as_f64().unwrap();
+    assert!(
+        (events - exact_all as f64).abs() / (exact_all as f64) < 1e-4,
+        "{events} vs {exact_all}"
+    );
+    let bad = a["bad"].as_f64().unwrap();
+    assert!(
+        (bad - exact_bad as f64).abs() / (exact_bad as f64) < 1e-4,
+        "{bad} vs {exact_bad}"
+    );
+    let exact = 1.0 - exact_bad as f64 / exact_all as f64;
+    let attainment = a["attainment"].as_f64().unwrap();
+    assert!((attainment - exact).abs() < 1e-4, "{attainment} vs {exact}");
+    println!("e2e: report: account a attainment {attainment:.6} (exact {exact:.6}), events {events:.0} (exact {exact_all})");
+    assert_eq!(a["met"], false);
+    assert_eq!(a["sla"]["credit_percent"], "10");
+    assert_eq!(a["pages"], 1);
+    assert_eq!(a["firing_seconds"]["page"], 3600.0);
+    let b = slo("availability", Some("b"));
+    assert_eq!(b["met"], true);
+    assert_eq!(b["attainment"], 1.0);
+    assert_eq!(b["sla"]["met"], true);
+    let ghost = slo("ghost", None);
+    assert!(
+        ghost["attainment"].is_null() && ghost["met"].is_null(),
+        "{ghost}"
+    );
+    // The invoicing list: account a only, exact decimals as text.
+    let credits = doc["credits"].as_array().unwrap();
+    assert_eq!(credits.len(), 1, "{credits:?}");
+    assert_eq!(credits[0]["group"]["account"], "a");
+    assert_eq!(credits[0]["credit_percent"], "10");
+    assert_eq!(credits[0]["tier_below"], "99.9");
+
+    // Markdown with charts beside it; HTML self-contained.
+    let md = d.join("out/october.md");
+    std::fs::create_dir_all(md.parent().unwrap()).unwrap();
+    let (code, _, err) = run_slo_gen(&[
+        "report",
+        &spec,
+        "--prometheus",
+        &prom.url,
+        "--month",
+        "2026-10",
+        "--output",
+        &md.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("| usage-api/availability {account=a} | 99.9% | 99.798% | missed |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| usage-api/ghost | 99% | no data | no data |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("usage-api: 3 SLOs, 1 met, 1 missed, 1 no data; 1 SLA credits owed"),
+        "{text}"
+    );
+    let svg = std::fs::read_to_string(
+        md.parent()
+            .unwrap()
+            .join("october-01-usage-api-availability.svg"),
+    )
+    .unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");
+    let (code, html, err) = run_slo_gen(&[
+        "report",
+        &spec,
+        "--prometheus",
+        &prom.url,
+        "--month",
+        "2026-10",
+        "--format",
+        "html",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_eq!(html.matches("<svg").count(), 3);
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no external assets"
+    );
+    std::fs::write(d.join("october.html"), &html).unwrap();
+    if let Some(keep) = std::env::var_os("REPORT_KEEP") {
+        std::fs::copy(d.join("october.html"), &keep).unwrap();
+    }
+
+    // A Prometheus that is not there: exit 2 naming the query; nothing written.
+    let out_file = d.join("never.json");
+    let (code, out, err) = run_slo_gen(&[
+        "report",
+        &spec,
+        "--prometheus",
+        "http://127.0.0.1:1",
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+        "--output",
+        &out_file.display().to_string(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot reach Prometheus at http://127.0.0.1:1 for `"),
+        "{err}"
+    );
+    assert!(out.is_empty() && !out_file.exists());
+}
