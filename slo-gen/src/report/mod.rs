@@ -248,15 +248,18 @@ fn slo_report(
     }
     // Firing alerts, per group, at one-minute resolution.
     let sel = crate::names::selector(&svc.name, &slo.name);
-    // Present within the minute before each step: ALERTS is written every evaluation
-    // (at most 30s apart for alert groups), and no 5-minute lookback stretches an alert
-    // past its last evaluation where no staleness marker was written.
+    // Firing at each step: present within the step before it. ALERTS is written every
+    // evaluation, so no 5-minute lookback stretches an alert past its last evaluation
+    // where no staleness marker was written. A minute apart over long ranges; finer over
+    // short ones (a thousand steps), at least a second.
+    let step_s = (secs / 1000.0).round().clamp(1.0, 60.0) as i64;
+    let step = step_s * 1000;
     let alerts_q = format!(
-        "present_over_time({}{{alertstate=\"firing\",{}}}[59s])",
+        "present_over_time({}{{alertstate=\"firing\",{}}}[{}s])",
         series::ALERTS,
-        sel.trim_start_matches('{').trim_end_matches('}')
+        sel.trim_start_matches('{').trim_end_matches('}'),
+        (step_s - 1).max(1)
     );
-    let step = 60_000;
     let mut firings: BTreeMap<BTreeMap<String, String>, Vec<Firing>> = BTreeMap::new();
     for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
         let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {

@@ -10,6 +10,7 @@ const ERROR_RATE: f64 = 0.2;
 
 #[test]
 fn payments_fault_pages_through_alertmanager_and_resolves() {
+    let started = Instant::now();
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
     let stack = Stack::start(&slos, 60.0, false).unwrap_or_else(|e| panic!("{e}"));
     let svc = stack
@@ -166,4 +167,66 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
         .query(r#"ALERTS{slo="webhook-latency",slo_tier!="absent"}"#)
         .unwrap()
         .is_empty());
+
+    // `slo-gen report` over the run reads the page back from this Prometheus's ALERTS,
+    // and the events from the exporter's counters.
+    use clap::Parser;
+    let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
+    let from = jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(
+            started.elapsed().as_secs() as i64 + 60,
+        ))
+        .unwrap()
+        .to_string();
+    let cli = slo_gen::Cli::try_parse_from([
+        "slo-gen",
+        "report",
+        &slos.display().to_string(),
+        "--prometheus",
+        &stack.prometheus_url,
+        "--from",
+        &from,
+        "--to",
+        "now",
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        slo_gen::run(cli, &mut out, &mut err),
+        0,
+        "{}",
+        String::from_utf8_lossy(&err)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let processing = report["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["slo"] == "payment-processing")
+        .collect::<Vec<_>>();
+    let pages: u64 = processing
+        .iter()
+        .map(|s| s["pages"].as_u64().unwrap())
+        .sum();
+    assert!(pages >= 1, "{processing:?}");
+    assert!(
+        processing
+            .iter()
+            .all(|s| s["events"].as_f64().unwrap_or(0.0) > 0.0),
+        "{processing:?}"
+    );
+    println!(
+        "e2e: report over the run: payment-processing {pages} page(s), attainment {}",
+        processing
+            .iter()
+            .map(|s| format!(
+                "{}={:.4}",
+                s["group"]["provider"],
+                s["attainment"].as_f64().unwrap_or(f64::NAN)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
