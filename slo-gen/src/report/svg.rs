@@ -49,6 +49,9 @@ pub fn chart(r: &SloReport, from: Millis, to: Millis) -> Markup {
             line x1=(LEFT) x2=(W - RIGHT) y1=(y(0.0)) y2=(y(0.0)) stroke="#d62728" stroke-dasharray="4 3" {}
             text x=(LEFT - 4.0) y=(y(1.0) + 4.0) text-anchor="end" { "100%" }
             text x=(LEFT - 4.0) y=(y(0.0) + 4.0) text-anchor="end" { "0%" }
+            @if low < -0.05 {
+                text x=(LEFT - 4.0) y=(y(low) + 4.0) text-anchor="end" { (format!("{:.0}%", low * 100.0)) }
+            }
             @if points.len() > 1 {
                 polyline points=(points.join(" ")) fill="none" stroke="#1f77b4" stroke-width="1.5" {}
             } @else {

@@ -221,6 +221,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     std::fs::write(d.join("october.html"), &html).unwrap();
     if let Some(keep) = std::env::var_os("REPORT_KEEP") {
         std::fs::copy(d.join("october.html"), &keep).unwrap();
+        std::fs::copy(&md, format!("{}.md", keep.to_string_lossy())).unwrap();
     }
 
     // A Prometheus that is not there: exit 2 naming the query; nothing written.
