@@ -73,11 +73,35 @@ fn doc(spec: &str) -> String {
 const INDICATOR: &str = "  indicator:\n    spec:\n      ratioMetric:\n        bad: {metricSource: {type: Prometheus, spec: {query: 'e_total'}}}\n        total: {metricSource: {type: Prometheus, spec: {query: 'e_total'}}}\n";
 
 #[test]
+fn calendar_windows_become_calendar_periods() {
+    for (window, period) in [
+        (
+            "{duration: 1M, calendar: {startTime: '2024-01-01 00:00:00', timeZone: UTC}}",
+            "calendar-month",
+        ),
+        ("{duration: 1w, isRolling: false}", "calendar-week"),
+        (
+            "{duration: 1Q, calendar: {startTime: '2024-01-01'}}",
+            "calendar-quarter",
+        ),
+    ] {
+        let c = load(&doc(&format!(
+            "{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{window}]\n"
+        )));
+        assert!(!c.has_errors(), "{window}: {:?}", c.diagnostics);
+        let slo = &c.services[0].slos[0];
+        assert_eq!(slo.period.text, period);
+        assert!(slo.calendar().is_some());
+    }
+}
+
+#[test]
 fn what_has_no_equivalent_is_refused_with_a_position() {
     let cases = [
         ("apiVersion: openslo/v2\nkind: SLO\n".to_string(), "1:13 E005 unsupported apiVersion `openslo/v2`"),
         ("apiVersion: openslo/v1\nkind: Service\nmetadata: {name: x}\nspec: {}\n".to_string(), "2:7 E021 OpenSLO kind `Service` is not supported"),
-        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 1M, calendar: {{startTime: '2024-01-01'}}}}]\n")), "13:16 E021 a calendar time window is not supported"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 2M, calendar: {{startTime: '2024-01-01'}}}}]\n")), "13:27 E021 a calendar window of `2M` is not supported"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 1M, calendar: {{startTime: '2024-01-01', timeZone: Europe/Paris}}}}]\n")), "13:77 E021 a calendar in time zone `Europe/Paris` is not supported"),
         (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  budgetingMethod: Timeslices\n")), "13:20 E021 a budgeting method other than `Occurrences` is not supported"),
         (doc(&format!("{INDICATOR}  objectives: [{{target: 1.5}}]\n")), "12:25 E007 objective must be between 0% and 100% (exclusive), got 150%"),
         (doc(&INDICATOR.replace("type: Prometheus, spec: {query: 'e_total'}}}\n        total", "type: Datadog, spec: {query: 'e_total'}}}\n        total")), "10:36 E021 metric source type `Datadog` is not supported"),

@@ -145,20 +145,57 @@ fn period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
         return None;
     };
     let f = fields(cx, item, "spec.timeWindow", WINDOW_FIELDS)?;
+    let n = f.require(cx, "duration", "spec.timeWindow")?;
     if f.key("calendar").is_some()
         || f.get("isRolling")
             .is_some_and(|n| n.value == Value::Bool(false))
     {
-        unsupported(
-            cx,
-            item.span,
-            "a calendar time window",
-            "use a rolling window: `{duration: 28d, isRolling: true}`",
-        );
-        return None;
+        return calendar_period(cx, &f, n);
     }
-    let n = f.require(cx, "duration", "spec.timeWindow")?;
     common::period(cx, n, "spec.timeWindow.duration")
+}
+
+/// A calendar-aligned window: `1w`, `1M` or `1Q` (`3M`) in UTC, as our calendar periods.
+fn calendar_period(cx: &mut Cx, f: &Fields, duration: &crate::yaml::Node) -> Option<Window> {
+    let text = reader::string(cx, duration, "spec.timeWindow.duration")?;
+    let calendar = match text.as_str() {
+        "1w" | "7d" => Calendar::Week,
+        "1M" => Calendar::Month,
+        "1Q" | "3M" => Calendar::Quarter,
+        _ => {
+            unsupported(
+                cx,
+                duration.span,
+                &format!("a calendar window of `{text}`"),
+                "calendar windows are `1w`, `1M` or `1Q` (a week, month or quarter in UTC)",
+            );
+            return None;
+        }
+    };
+    if let Some(c) = f.get("calendar") {
+        let cal = fields(
+            cx,
+            c,
+            "spec.timeWindow.calendar",
+            &["startTime", "timeZone"],
+        )?;
+        if let Some(tz) = cal.get("timeZone") {
+            let zone = reader::string(cx, tz, "spec.timeWindow.calendar.timeZone")?;
+            if !["UTC", "Etc/UTC", "GMT"].contains(&zone.as_str()) {
+                unsupported(
+                    cx,
+                    tz.span,
+                    &format!("a calendar in time zone `{zone}`"),
+                    "calendar periods are in UTC, as Prometheus's time functions are: use `timeZone: UTC`",
+                );
+                return None;
+            }
+        }
+    }
+    Some(Window {
+        duration: calendar.nominal(),
+        text: calendar.as_str().to_string(),
+    })
 }
 
 fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
