@@ -309,3 +309,33 @@ fn grouped_slos_filter_by_their_group_variables() {
     assert!(exprs.contains(&"min by (service, slo) (slo:error_budget_remaining:ratio)"));
     assert!(exprs.contains(&"count by (service, slo) (slo:error_budget_remaining:ratio)"));
 }
+
+#[test]
+fn calendar_slos_show_this_period() {
+    let (_, usage_api) = committed_dashboards()
+        .into_iter()
+        .find(|(name, _)| name == "usage-api.json")
+        .expect("the usage-api dashboard");
+    let ps = panels(&usage_api);
+    let titled =
+        |t: &str| -> Vec<&Value> { ps.iter().copied().filter(|p| p["title"] == t).collect() };
+    // usage-api availability is calendar-month; its neighbours are rolling.
+    let this_month = titled("SLI this month");
+    assert_eq!(this_month.len(), 1);
+    let expr = this_month[0]["targets"][0]["expr"].as_str().unwrap();
+    assert!(
+        expr.contains("slo:sli_error:ratio_calendar") && expr.contains("usage-api-availability"),
+        "{expr}"
+    );
+    let left = titled("Time left in the month");
+    assert_eq!(left.len(), 1);
+    assert!(left[0]["targets"][0]["expr"]
+        .as_str()
+        .unwrap()
+        .contains("slo:calendar_period_remaining:seconds"));
+    assert_eq!(
+        titled("SLI over the period").len(),
+        2,
+        "the rolling SLOs keep theirs"
+    );
+}
