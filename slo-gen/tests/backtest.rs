@@ -321,6 +321,16 @@ fn what_it_cannot_honour_is_refused_with_exit_2() {
             "--baseline git:nope",
         ),
         (&["backtest", "--history", "slos/payments.yaml"], "not JSON"),
+        (
+            &[
+                "backtest",
+                "--history",
+                "history.json",
+                "--evaluation-interval",
+                "1ms",
+            ],
+            "not between 1s and 1d",
+        ),
     ] {
         let r = run(d, args);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);

@@ -20,10 +20,10 @@ pub fn run(args: &BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         Some(text) => Evaluation::Every(
             slo_spec::names::parse_duration(text)
                 .ok()
-                .filter(|d| !d.is_zero())
+                .filter(|d| d.as_secs() >= 1 && d.as_secs() <= 86_400)
                 .ok_or_else(|| {
                     Error::Usage(format!(
-                        "--evaluation-interval `{text}` is not a positive duration (e.g. 30s)"
+                        "--evaluation-interval `{text}` is not between 1s and 1d (e.g. 30s)"
                     ))
                 })?,
         ),
