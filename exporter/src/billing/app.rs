@@ -4,6 +4,7 @@
 use super::accounts::Accounts;
 use super::api::{self, AppState};
 use super::catalogue::Metrics;
+use super::credits;
 use super::faults::{self, Faults};
 use super::jobs::{self, Schedule};
 use super::store::Store;
@@ -76,6 +77,39 @@ fn admin_router(faults: Arc<Faults>) -> Router {
         .route("/faults/{name}", axum::routing::put(put).delete(delete))
         .layer(axum::middleware::map_response(api::json_errors))
         .with_state(faults)
+}
+
+/// SLA credits in (the JSON of `slo-gen report`), invoices out: the loopback admin side of
+/// billing.
+fn billing_admin_router(state: Arc<AppState>) -> Router {
+    async fn post_credits(State(s): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+        let known = |a: &str| s.accounts.accounts.iter().any(|x| x.id == a);
+        match credits::parse(&body, &known) {
+            Ok(list) => match s.store.add_credits(&list) {
+                Ok((added, already)) => {
+                    tracing::info!(added, already, "SLA credits received");
+                    Json(serde_json::json!({"added": added, "already": already})).into_response()
+                }
+                Err(e) => api::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+            },
+            Err(e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Json(serde_json::json!({"error": e.message, "field": e.field})),
+            )
+                .into_response(),
+        }
+    }
+    async fn invoices(State(s): State<Arc<AppState>>, Path(account): Path<String>) -> Response {
+        match s.store.invoices(&account) {
+            Ok(list) => Json(list).into_response(),
+            Err(e) => api::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
+    Router::new()
+        .route("/sla-credits", axum::routing::post(post_credits))
+        .route("/invoices/{account}", get(invoices))
+        .layer(axum::middleware::map_response(api::json_errors))
+        .with_state(state)
 }
 
 async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, AppError> {
@@ -153,8 +187,11 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
         .ready
         .store(true, std::sync::atomic::Ordering::Relaxed);
 
-    let admin_server = axum::serve(admin, admin_router(faults))
-        .with_graceful_shutdown(shutdown_signal(stop.clone()));
+    let admin_server = axum::serve(
+        admin,
+        admin_router(faults).merge(billing_admin_router(state.clone())),
+    )
+    .with_graceful_shutdown(shutdown_signal(stop.clone()));
     let server = axum::serve(listener, api::router(state.clone()))
         .with_graceful_shutdown(shutdown_signal(stop));
     let (a, b) = tokio::join!(server, admin_server);

@@ -144,12 +144,29 @@ pub fn spawn(
                 .rating_line_items
                 .get_or_create(&OutcomeLabels { outcome })
                 .inc_by(rated.items.len() as u64);
+            // SLA credits owed to the account go on this invoice, once.
+            let invoice_key = format!("{}/{period}", account.id);
+            let credits = s.store.credits_for_invoice(&account.id, &invoice_key).unwrap_or_else(|e| {
+                tracing::error!(account = %account.id, error = %e, "reading SLA credits failed");
+                Vec::new()
+            });
+            let mut credited = 0u64;
+            let credit_items: Vec<serde_json::Value> = credits
+                .iter()
+                .map(|c| {
+                    // A share of the charge before credits; together never above it.
+                    let cents = c.cents(rated.total).min(rated.total - credited);
+                    credited += cents;
+                    json!({"service": c.service, "slo": c.slo, "from": c.from, "to": c.to, "credit_percent": c.credit_percent, "cents": cents})
+                })
+                .collect();
             let failed = rating_failed
                 || s.faults.fails(Fault::InvoiceErrorRate)
                 || s.store
-                    .store_invoice(
-                        &format!("{}/{period}", account.id),
-                        &json!({"account": account.id, "period": period, "items": rated.items, "fee": rated.fee, "total_cost": rated.total}),
+                    .store_invoice_with_credits(
+                        &invoice_key,
+                        &json!({"account": account.id, "period": period, "items": rated.items, "fee": rated.fee, "sla_credits": credit_items, "charge_before_credits": rated.total, "total_cost": rated.total - credited}),
+                        &credits,
                     )
                     .is_err();
             let outcome = Outcome::of(!failed);

@@ -4,6 +4,7 @@
 //! each account's running total per meter is kept in the same transaction, so a batch that
 //! would take it past [`MAX_ACCOUNT_QUANTITY`] is refused whole, never wrapped later.
 
+use super::credits::Credit;
 use super::rating::MAX_ACCOUNT_QUANTITY;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ const AGG: TableDefinition<&str, u64> = TableDefinition::new("usage_totals");
 const INGESTED: TableDefinition<&str, u64> = TableDefinition::new("ingested_totals");
 const WEBHOOKS: TableDefinition<&str, u64> = TableDefinition::new("webhook_ids");
 const INVOICES: TableDefinition<&str, &[u8]> = TableDefinition::new("invoices");
+/// SLA credits by `Credit::key`: the credit and, once applied, the invoice it went on.
+const CREDITS: TableDefinition<&str, &[u8]> = TableDefinition::new("sla_credits");
 
 /// The layout this build reads and writes. Version 1 (float quantities) is refused.
 const SCHEMA: u64 = 2;
@@ -110,6 +113,7 @@ impl Store {
             txn.open_table(INGESTED)?;
             txn.open_table(WEBHOOKS)?;
             txn.open_table(INVOICES)?;
+            txn.open_table(CREDITS)?;
         }
         txn.commit()?;
         Ok(Store { db })
@@ -257,6 +261,95 @@ impl Store {
         }
         txn.commit()?;
         Ok(())
+    }
+
+    /// Records credits not seen before (by key), in one transaction. Returns (added, already).
+    pub fn add_credits(&self, credits: &[Credit]) -> Result<(u64, u64), StoreError> {
+        let txn = self.db.begin_write()?;
+        let (mut added, mut already) = (0, 0);
+        {
+            let mut t = txn.open_table(CREDITS)?;
+            for c in credits {
+                let key = c.key();
+                if t.get(key.as_str())?.is_some() {
+                    already += 1;
+                    continue;
+                }
+                let entry = serde_json::json!({"credit": c, "applied_to": null});
+                let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError(e.to_string()))?;
+                t.insert(key.as_str(), bytes.as_slice())?;
+                added += 1;
+            }
+        }
+        txn.commit()?;
+        Ok((added, already))
+    }
+
+    /// The credits for the account's invoice `invoice`: those on no invoice yet, and those
+    /// already on this one (an invoice run rewrites its period's invoice, keeping them).
+    pub fn credits_for_invoice(
+        &self,
+        account: &str,
+        invoice: &str,
+    ) -> Result<Vec<Credit>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(CREDITS)?;
+        let prefix = format!("{account}/");
+        let mut out = Vec::new();
+        for row in t.range(prefix.as_str()..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            let entry: serde_json::Value =
+                serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?;
+            if entry["applied_to"].is_null() || entry["applied_to"] == invoice {
+                let c: Credit = serde_json::from_value(entry["credit"].clone())
+                    .map_err(|e| StoreError(e.to_string()))?;
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores an invoice and marks the credits on it applied, in one transaction, so a
+    /// credit is on exactly one invoice.
+    pub fn store_invoice_with_credits(
+        &self,
+        key: &str,
+        invoice: &serde_json::Value,
+        credits: &[Credit],
+    ) -> Result<(), StoreError> {
+        let txn = self.db.begin_write()?;
+        {
+            let mut t = txn.open_table(INVOICES)?;
+            let bytes = serde_json::to_vec(invoice).map_err(|e| StoreError(e.to_string()))?;
+            t.insert(key, bytes.as_slice())?;
+            let mut c = txn.open_table(CREDITS)?;
+            for credit in credits {
+                let entry = serde_json::json!({"credit": credit, "applied_to": key});
+                let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError(e.to_string()))?;
+                c.insert(credit.key().as_str(), bytes.as_slice())?;
+            }
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// The account's invoices, oldest period first.
+    pub fn invoices(&self, account: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let t = txn.open_table(INVOICES)?;
+        let prefix = format!("{account}/");
+        let mut out = Vec::new();
+        for row in t.range(prefix.as_str()..)? {
+            let (k, v) = row?;
+            if !k.value().starts_with(&prefix) {
+                break;
+            }
+            out.push(serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?);
+        }
+        Ok(out)
     }
 
     pub fn event_count(&self) -> Result<u64, StoreError> {
