@@ -203,7 +203,7 @@ fn start_exporter(cmd: &(PathBuf, Vec<String>), dir: &Path, url: &str) -> Result
     wait_ready(
         "billing-exporter",
         &format!("{url}/readyz"),
-        Duration::from_secs(15),
+        Duration::from_secs(60),
     )?;
     Ok(proc)
 }
@@ -308,7 +308,7 @@ impl Stack {
         wait_ready(
             "alertmanager",
             &format!("{alertmanager_url}/-/ready"),
-            Duration::from_secs(20),
+            Duration::from_secs(60),
         )?;
 
         std::fs::write(
@@ -340,7 +340,7 @@ impl Stack {
         wait_ready(
             "prometheus",
             &format!("{prometheus_url}/-/ready"),
-            Duration::from_secs(30),
+            Duration::from_secs(90),
         )?;
 
         Ok(Stack {
