@@ -39,6 +39,9 @@ pub enum Command {
     /// attainment, met or missed, budget spent, pages and tickets, the longest incident,
     /// and SLA credits owed.
     Report(ReportArgs),
+    /// Serve the SLO pages on-call opens first: every SLO's budget, burn rate and alert
+    /// state, each SLO's history, the month's report; read-only, from Prometheus.
+    Serve(ServeArgs),
 }
 
 /// Spec files or directories (walked for *.yaml and *.yml).
@@ -222,4 +225,21 @@ pub enum ReportFormat {
     Json,
     /// One self-contained file with inline SVG charts.
     Html,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// The Prometheus the generated rules run in (http://host:9090).
+    #[arg(long)]
+    pub prometheus: String,
+    #[arg(long, default_value = "127.0.0.1:9099")]
+    pub listen: std::net::SocketAddr,
+    /// Grafana base URL, for dashboard links.
+    #[arg(long, default_value = "http://localhost:3000")]
+    pub grafana_url: String,
+    /// Serve under this path (`/slo`) behind a reverse proxy.
+    #[arg(long, default_value = "")]
+    pub route_prefix: String,
 }

@@ -18,6 +18,7 @@ pub mod promapi;
 pub mod promtool;
 pub mod report;
 pub mod rules;
+pub mod serve;
 
 pub use cli::Cli;
 pub use cmd::{load, Loaded};
@@ -42,6 +43,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Test(args) => cmd::test::run(args, out, err),
         Command::Backtest(args) => cmd::backtest::run(args, out, err),
         Command::Report(args) => cmd::report::run(args, out, err),
+        Command::Serve(args) => cmd::serve::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
     match result {

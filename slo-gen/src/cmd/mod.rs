@@ -5,6 +5,7 @@ pub mod backtest;
 pub mod check_metrics;
 pub mod generate;
 pub mod report;
+pub mod serve;
 pub mod test;
 pub mod validate;
 
