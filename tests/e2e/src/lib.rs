@@ -561,3 +561,39 @@ impl Backfilled {
         Ok(Backfilled { url, _proc: proc })
     }
 }
+
+/// Serves `slo-gen serve` for the specs in `slos` against `prometheus`, on a free port of
+/// 127.0.0.1 from a thread of its own, and returns its URL once `/healthz` answers.
+pub fn start_serve(slos: &Path, prometheus: &str) -> Result<String, String> {
+    let loaded = slo_gen::load(&[slos.to_path_buf()]).map_err(|e| e.to_string())?;
+    let app = slo_gen::serve::App {
+        services: loaded.checked.services,
+        texts: loaded.texts,
+        client: slo_gen::promapi::Client::new(prometheus).map_err(|e| e.to_string())?,
+        grafana_url: "http://localhost:3000".into(),
+        prefix: String::new(),
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(l, slo_gen::serve::router(app)).await;
+        });
+    });
+    wait_ready(
+        "slo-gen serve",
+        &format!("{url}/healthz"),
+        Duration::from_secs(10),
+    )?;
+    Ok(format!("{url}/"))
+}

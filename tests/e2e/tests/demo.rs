@@ -14,10 +14,12 @@ fn the_demo_prints_working_urls_and_keeps_its_logs() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut urls = Vec::new();
+    let mut printed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(90);
     for line in lines.by_ref() {
         let line = line.unwrap();
         assert!(Instant::now() < deadline, "the demo did not start in time");
+        printed.push(line.clone());
         if line.starts_with("Ctrl-C") {
             break;
         }
@@ -27,7 +29,11 @@ fn the_demo_prints_working_urls_and_keeps_its_logs() {
             }
         }
     }
-    assert!(urls.len() >= 4, "{urls:?}");
+    assert!(urls.len() >= 5, "{urls:?}");
+    assert!(
+        printed.iter().any(|l| l.starts_with("slo-gen serve")),
+        "the demo serves the SLO page: {printed:?}"
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()

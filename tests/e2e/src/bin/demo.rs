@@ -16,6 +16,10 @@ fn main() {
     for (label, url) in stack.links() {
         println!("{label:18}{url}");
     }
+    match e2e::start_serve(&slos, &stack.prometheus_url) {
+        Ok(url) => println!("{:18}{url}", "slo-gen serve"),
+        Err(e) => eprintln!("demo: slo-gen serve did not start: {e}"),
+    }
     println!(
         "{:18}curl -X PUT -d 0.2 {}/faults/payments.error_rate",
         "inject a fault", stack.admin_url
