@@ -90,15 +90,26 @@ pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
         series::ALERTS,
         names::TIER_LABEL
     ))?;
+    // Each result indexed once by (service, slo): the page stays linear in the SLOs.
+    fn index(list: &[Series]) -> BTreeMap<(String, String), Vec<&Series>> {
+        let mut m: BTreeMap<(String, String), Vec<&Series>> = BTreeMap::new();
+        for s in list {
+            if let Some(k) = ident(s) {
+                m.entry(k).or_default().push(s);
+            }
+        }
+        m
+    }
+    let (budget, burn, ratios, alerts) =
+        (index(&budget), index(&burn), index(&ratios), index(&alerts));
     let mut rows = Vec::new();
     for svc in &app.services {
         for slo in &svc.slos {
             let me = (svc.name.clone(), slo.name.clone());
-            let mine = |list: &[Series]| -> Vec<Series> {
-                list.iter()
-                    .filter(|s| ident(s).as_ref() == Some(&me))
-                    .cloned()
-                    .collect()
+            let mine = |m: &BTreeMap<(String, String), Vec<&Series>>| -> Vec<Series> {
+                m.get(&me)
+                    .map(|v| v.iter().map(|s| (*s).clone()).collect())
+                    .unwrap_or_default()
             };
             let (b, r) = (mine(&budget), mine(&burn));
             let ratio_name = period_ratio(slo);
