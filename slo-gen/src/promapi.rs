@@ -42,14 +42,21 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client whose requests give up after two minutes (long range reads).
     pub fn new(url: &str) -> Result<Client, ApiError> {
+        Client::with_timeout(url, Duration::from_secs(120))
+    }
+
+    /// A client whose requests give up after `timeout`: a page should say "slow" rather
+    /// than hang.
+    pub fn with_timeout(url: &str, timeout: Duration) -> Result<Client, ApiError> {
         let base = url.trim_end_matches('/').to_string();
         if !base.starts_with("http://") {
             return Err(ApiError::Url { url: url.into() });
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_global(Some(timeout))
             .build()
             .new_agent();
         Ok(Client { base, agent })

@@ -28,7 +28,9 @@ pub fn prefix(text: &str) -> std::result::Result<String, String> {
 
 pub fn run(args: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Result {
     let loaded = load_valid(&args.specs.paths, "nothing was served", err)?;
-    let client = Client::new(&args.prometheus).map_err(|e| Error::Usage(e.to_string()))?;
+    // A page waits at most 15 s for Prometheus, then says it is slow.
+    let client = Client::with_timeout(&args.prometheus, std::time::Duration::from_secs(15))
+        .map_err(|e| Error::Usage(e.to_string()))?;
     let prefix = prefix(&args.route_prefix).map_err(Error::Usage)?;
     let app = App {
         services: loaded.checked.services,

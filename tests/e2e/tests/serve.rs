@@ -215,6 +215,15 @@ fn on_call_sees_the_page_and_the_server_survives_prometheus() {
         .0,
         400
     );
+    let month = jiff::Timestamp::now().strftime("%Y-%m").to_string();
+    let (code, report) = get(&format!("{base}/report?month={month}"));
+    assert_eq!(code, 200);
+    assert!(
+        report.contains(&format!("SLO report {month}"))
+            && report.contains("payments/payment-processing"),
+        "{report}"
+    );
+    assert_eq!(get(&format!("{base}/report?month=13")).0, 400);
     let (code, healthz) = get(&format!("{base}/healthz"));
     assert_eq!((code, healthz.as_str()), (200, "ok\n"));
     let (code, missing) = get(&format!("{base}/slo/payments/nope"));
