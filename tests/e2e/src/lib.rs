@@ -208,10 +208,39 @@ fn start_exporter(cmd: &(PathBuf, Vec<String>), dir: &Path, url: &str) -> Result
     Ok(proc)
 }
 
+/// The rule engine of a stack: Prometheus itself, or VictoriaMetrics scraping the exporter
+/// with `vmalert` evaluating the same generated rules (recorded series written back to
+/// VictoriaMetrics, alert state restored from it, notifications to the same Alertmanager).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Prometheus,
+    VictoriaMetrics,
+}
+
+impl Engine {
+    /// The prefix of the `e2e...:` lines a test prints.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Engine::Prometheus => "e2e",
+            Engine::VictoriaMetrics => "e2e[victoriametrics]",
+        }
+    }
+}
+
 impl Stack {
     /// Starts everything for the specs in `slos`, with the generator at `traffic` req/s.
     pub fn start(slos: &Path, traffic: f64, echo_notifications: bool) -> Result<Stack, String> {
-        let prometheus = tool(&["prometheus"], "prometheus")?;
+        Stack::start_on(Engine::Prometheus, slos, traffic, echo_notifications)
+    }
+
+    /// As [`Stack::start`], on the given engine; `prometheus_url` is then the engine's
+    /// Prometheus-compatible query API.
+    pub fn start_on(
+        engine: Engine,
+        slos: &Path,
+        traffic: f64,
+        echo_notifications: bool,
+    ) -> Result<Stack, String> {
         let alertmanager = tool(
             &["prometheus-alertmanager", "alertmanager"],
             "prometheus-alertmanager",
@@ -311,6 +340,23 @@ impl Stack {
             Duration::from_secs(60),
         )?;
 
+        if engine == Engine::VictoriaMetrics {
+            let prometheus_url =
+                start_victoriametrics(&d, ex_port, am_port, prom_port, &mut procs)?;
+            return Ok(Stack {
+                dir,
+                exporter_url,
+                admin_url: format!("http://127.0.0.1:{admin_port}"),
+                prometheus_url,
+                alertmanager_url,
+                notifications,
+                services: checked.services,
+                procs,
+                exporter,
+                exporter_cmd,
+            });
+        }
+        let prometheus = tool(&["prometheus"], "prometheus")?;
         std::fs::write(
             d.join("prometheus.yml"),
             format!(
@@ -478,18 +524,25 @@ impl Stack {
 
     /// The logs of the processes, for a failure message.
     pub fn logs(&self) -> String {
-        ["exporter.log", "prometheus.log", "alertmanager.log"]
-            .iter()
-            .map(|f| {
-                let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(15).collect();
-                format!(
-                    "--- {f} ---\n{}",
-                    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        [
+            "exporter.log",
+            "prometheus.log",
+            "victoria-metrics.log",
+            "vmalert.log",
+            "alertmanager.log",
+        ]
+        .iter()
+        .filter(|f| self.dir.path().join(f).is_file())
+        .map(|f| {
+            let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            format!(
+                "--- {f} ---\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
     }
 }
 
@@ -526,6 +579,68 @@ pub fn wait<T>(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// `victoria-metrics` scraping the exporter every second (its own scraper) and `vmalert`
+/// evaluating every generated rule file in `d/rules` every second, writing recorded series
+/// back (flushed every second), restoring alert state from it, notifying Alertmanager.
+/// Returns VictoriaMetrics' URL once both answer.
+fn start_victoriametrics(
+    d: &Path,
+    ex_port: u16,
+    am_port: u16,
+    vm_port: u16,
+    procs: &mut Vec<Proc>,
+) -> Result<String, String> {
+    let vm = tool(&["victoria-metrics"], "victoria-metrics")?;
+    let vmalert = tool(&["vmalert"], "victoria-metrics")?;
+    std::fs::write(
+        d.join("scrape.yml"),
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    procs.push(spawn(
+        "victoria-metrics",
+        Command::new(&vm)
+            .arg(format!("-storageDataPath={}", d.join("vm-data").display()))
+            .arg(format!("-httpListenAddr=127.0.0.1:{vm_port}"))
+            .arg(format!(
+                "-promscrape.config={}",
+                d.join("scrape.yml").display()
+            ))
+            // Queries see the newest samples (the default hides the last 30s).
+            .arg("-search.latencyOffset=0s")
+            .arg("-search.disableCache"),
+        &d.join("victoria-metrics.log"),
+    )?);
+    let vm_url = format!("http://127.0.0.1:{vm_port}");
+    wait_ready(
+        "victoria-metrics",
+        &format!("{vm_url}/health"),
+        Duration::from_secs(60),
+    )?;
+    let alert_port = free_port();
+    procs.push(spawn(
+        "vmalert",
+        Command::new(&vmalert)
+            .arg(format!("-rule={}/rules/*.yaml", d.display()))
+            .arg(format!("-datasource.url={vm_url}"))
+            .arg(format!("-remoteWrite.url={vm_url}"))
+            .arg("-remoteWrite.flushInterval=1s")
+            .arg(format!("-remoteRead.url={vm_url}"))
+            .arg(format!("-notifier.url=http://127.0.0.1:{am_port}"))
+            .arg("-evaluationInterval=1s")
+            .arg(format!("-httpListenAddr=127.0.0.1:{alert_port}")),
+        &d.join("vmalert.log"),
+    )?);
+    wait_ready(
+        "vmalert",
+        &format!("http://127.0.0.1:{alert_port}/health"),
+        Duration::from_secs(60),
+    )?;
+    Ok(vm_url)
 }
 
 /// A Prometheus that scrapes nothing and serves a TSDB directory, e.g. blocks backfilled

@@ -2,14 +2,20 @@
 //! alert reaches a real Alertmanager within the computed deadline; the exporter comes back
 //! and the alert resolves.
 
-use e2e::{alerts, wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
+use e2e::{alerts, wait, Engine, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[test]
 fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
+    run(Engine::Prometheus);
+}
+
+/// The scenario on `engine`.
+pub fn run(engine: Engine) {
+    let tag = engine.tag();
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
-    let mut stack = Stack::start(&slos, 20.0, false).unwrap_or_else(|e| panic!("{e}"));
+    let mut stack = Stack::start_on(engine, &slos, 20.0, false).unwrap_or_else(|e| panic!("{e}"));
     let slo = stack
         .services
         .iter()
@@ -26,7 +32,7 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
     // inputs; the alert is pending from the one after, and fires `for` later.
     let expected = (SCRAPE + 2.0 * EVALUATION + for_ + GROUP_WAIT + 2.0).ceil();
     println!(
-        "e2e: absent deadline {expected}s = scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + for {for_}s + group wait {GROUP_WAIT}s + 2s delivery"
+        "{tag}: absent deadline {expected}s = scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + for {for_}s + group wait {GROUP_WAIT}s + 2s delivery"
     );
     let sel = r#"{service="payments",slo="webhook-availability"}"#;
     wait("recorded inputs", Duration::from_secs(60), &stack, || {
@@ -66,7 +72,7 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
     );
     let n = arrived.duration_since(stopped).as_secs_f64();
     println!(
-        "e2e: absent alert {name} reached alertmanager after {n:.0}s (expected <= {expected}s)"
+        "{tag}: absent alert {name} reached alertmanager after {n:.0}s (expected <= {expected}s)"
     );
     assert!(n <= expected, "{n}s > {expected}s");
     assert!(
@@ -99,7 +105,7 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
         },
     );
     println!(
-        "e2e: absent alert resolved {:.0}s after the exporter came back",
+        "{tag}: absent alert resolved {:.0}s after the exporter came back",
         restarted.elapsed().as_secs_f64()
     );
 }

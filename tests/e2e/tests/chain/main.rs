@@ -5,3 +5,4 @@ mod absent;
 mod freshness;
 mod inhibition;
 mod payments;
+mod victoriametrics;

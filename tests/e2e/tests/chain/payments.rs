@@ -2,7 +2,7 @@
 //! the time the policy maths predicts, resolves when the fault is removed, touches no
 //! other SLO, carries the runbook and burn rate; every payments dashboard query has data.
 
-use e2e::{alerts, wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
+use e2e::{alerts, wait, Engine, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -10,9 +10,15 @@ const ERROR_RATE: f64 = 0.2;
 
 #[test]
 fn payments_fault_pages_through_alertmanager_and_resolves() {
+    run(Engine::Prometheus);
+}
+
+/// The scenario on `engine`: the same generated rules, the same deadline.
+pub fn run(engine: Engine) {
+    let tag = engine.tag();
     let started = Instant::now();
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
-    let stack = Stack::start(&slos, 60.0, false).unwrap_or_else(|e| panic!("{e}"));
+    let stack = Stack::start_on(engine, &slos, 60.0, false).unwrap_or_else(|e| panic!("{e}"));
     let svc = stack
         .services
         .iter()
@@ -36,7 +42,7 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
     let base = plan.base.as_secs_f64();
     let expected = (detection + base + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
     println!(
-        "e2e: deadline {expected}s = detection {detection:.1}s at burn {burn:.0}x + base window {base}s + scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + group wait {GROUP_WAIT}s + 2s delivery"
+        "{tag}: deadline {expected}s = detection {detection:.1}s at burn {burn:.0}x + base window {base}s + scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + group wait {GROUP_WAIT}s + 2s delivery"
     );
 
     // Warm up: traffic scraped and recorded, nothing firing.
@@ -83,7 +89,9 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
     );
     let name = alert["labels"]["alertname"].as_str().unwrap().to_string();
     let n = arrived.duration_since(injected).as_secs_f64();
-    println!("e2e: page alert {name} reached alertmanager after {n:.0}s (expected <= {expected}s)");
+    println!(
+        "{tag}: page alert {name} reached alertmanager after {n:.0}s (expected <= {expected}s)"
+    );
     assert!(n <= expected, "{n}s > {expected}s");
     let summary = alert["annotations"]["summary"].as_str().unwrap_or("");
     assert!(
@@ -101,9 +109,6 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
 
     // Every query of the payments dashboard returns data from this Prometheus.
     let dashboard = slo_gen::dashboards::service(svc);
-    let mut total = 0;
-    let mut with_data = 0;
-    let mut empty = Vec::new();
     // Group variables at their default, All (`.*`), as Grafana sends them.
     let variables: Vec<String> = dashboard["templating"]["list"]
         .as_array()
@@ -112,21 +117,48 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
         .filter(|v| v["type"] == "query")
         .map(|v| v["name"].as_str().unwrap().to_string())
         .collect();
-    for panel in dashboard["panels"].as_array().unwrap() {
-        for t in panel["targets"].as_array().into_iter().flatten() {
-            let mut expr = t["expr"].as_str().unwrap().to_string();
-            for v in &variables {
-                expr = expr.replace(&format!("${v}"), ".*");
-            }
-            let expr = expr.as_str();
-            total += 1;
-            match stack.query(expr) {
-                Ok(r) if !r.is_empty() => with_data += 1,
-                other => empty.push(format!("{}: {expr}: {other:?}", panel["title"])),
-            }
+    let exprs: Vec<(String, String)> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|panel| {
+            panel["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| {
+                    let mut expr = t["expr"].as_str().unwrap().to_string();
+                    for v in &variables {
+                        expr = expr.replace(&format!("${v}"), ".*");
+                    }
+                    (panel["title"].to_string(), expr)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let total = exprs.len();
+    // Recorded series built on recorded series take a round trip each through vmalert's
+    // remote write: give every query up to a minute to have data.
+    let dashboard_started = Instant::now();
+    let mut empty: Vec<String>;
+    loop {
+        empty = exprs
+            .iter()
+            .filter_map(|(title, expr)| match stack.query(expr) {
+                Ok(r) if !r.is_empty() => None,
+                other => Some(format!("{title}: {expr}: {other:?}")),
+            })
+            .collect();
+        if empty.is_empty() || dashboard_started.elapsed() > Duration::from_secs(60) {
+            break;
         }
+        std::thread::sleep(Duration::from_secs(1));
     }
-    println!("e2e: dashboard queries: {with_data}/{total} return data");
+    let with_data = total - empty.len();
+    println!(
+        "{tag}: dashboard queries: {with_data}/{total} return data ({:.0}s after the page)",
+        dashboard_started.elapsed().as_secs_f64()
+    );
     assert_eq!(with_data, total, "{empty:#?}");
 
     stack.fault("payments.error_rate", None).unwrap();
@@ -147,7 +179,7 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
         },
     );
     println!(
-        "e2e: resolved after {:.0}s",
+        "{tag}: resolved after {:.0}s",
         removed.elapsed().as_secs_f64()
     );
 
@@ -221,7 +253,7 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
         "{processing:?}"
     );
     println!(
-        "e2e: report over the run: payment-processing {pages} page(s), attainment {}",
+        "{tag}: report over the run: payment-processing {pages} page(s), attainment {}",
         processing
             .iter()
             .map(|s| format!(

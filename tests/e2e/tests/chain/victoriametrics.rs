@@ -1,0 +1,14 @@
+//! The payments scenario on the second engine: `victoria-metrics` scraping the exporter
+//! and `vmalert` evaluating the generated rules unchanged, notifying the same Alertmanager.
+
+use e2e::Engine;
+
+#[test]
+fn payments_fault_pages_on_victoriametrics_and_vmalert() {
+    super::payments::run(Engine::VictoriaMetrics);
+}
+
+#[test]
+fn a_stopped_exporter_raises_the_absent_alert_on_victoriametrics() {
+    super::absent::run(Engine::VictoriaMetrics);
+}
