@@ -107,8 +107,11 @@ fn rule_size_figures() {
             "{slo} reads raw series over {}",
             text(c.max_raw_range)
         );
+        // Errors and events, and for "good", latency and grouped SLIs the total once more
+        // inside the errors (vmalert cannot read a series recorded in the same round):
+        // never more than three range reads, all at the base window.
         assert!(
-            c.raw_selectors <= 2,
+            c.raw_selectors <= 3,
             "{slo} reads raw series {} times",
             c.raw_selectors
         );

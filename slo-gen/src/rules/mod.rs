@@ -95,19 +95,18 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         .collect();
     let budget = slo.objective.budget_decimal();
 
-    let (errors, events) = sli::base_exprs(
-        &slo.sli,
-        plan.base,
-        &format!("{}{sel}", series::events(plan.base)),
-        &slo.group_by,
-    );
-    // Events first: the error events of "good" and latency SLIs subtract from them.
+    // The error events of "good" and latency SLIs subtract the good ones from all events,
+    // computed from the raw series in the same expression: vmalert reads a series recorded
+    // in the same round only after its remote write, so reading the recorded events there
+    // subtracts this round's good events from the last round's events (measured: 0.34%
+    // phantom errors at steady traffic, `tests/e2e/tests/chain/engines.rs`).
+    let base = sli::base_queries(slo, &plan);
+    let (errors, events) = (base.errors.clone(), base.events.clone());
     let mut fast = vec![
         record(series::events(plan.base), events, &ids),
         record(series::error_events(plan.base), errors, &ids),
     ];
-    if plan.absent.is_some() {
-        let inputs = sli::inputs_expr(&slo.sli, plan.base, &slo.group_by);
+    if let Some(inputs) = base.inputs {
         fast.push(record(series::INPUTS.into(), inputs, &ids));
     }
     let mut slow = Vec::new();

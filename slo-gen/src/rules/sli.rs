@@ -22,8 +22,10 @@ fn on(group_by: &[String]) -> String {
     format!("on({})", group_by.join(", "))
 }
 
-/// The base expressions `(errors, events)`. `events` names the events series recorded just
-/// before in the same group, so "total - good" reads the raw total once.
+/// The base expressions `(errors, events)`. `events` is what the errors of "good" and
+/// latency SLIs subtract the good events from: the rules pass the events expression
+/// itself (see `base_queries`), never the recorded series, which vmalert would read a
+/// round late.
 ///
 /// One aggregate falls back to `vector(0)` so zero traffic records 0 events. A grouped SLO
 /// cannot (a label-less 0 matches no group): a group with no series has no events, and a

@@ -403,6 +403,21 @@ impl Stack {
         })
     }
 
+    /// Starts VictoriaMetrics and vmalert beside this stack's Prometheus, scraping the same
+    /// exporter, evaluating the same rules and notifying the same Alertmanager: one
+    /// workload, two engines. Returns VictoriaMetrics' URL; both stop with the stack.
+    pub fn add_victoriametrics(&mut self) -> Result<String, String> {
+        let port = |url: &str| -> Result<u16, String> {
+            url.rsplit(':')
+                .next()
+                .and_then(|p| p.trim_end_matches('/').parse().ok())
+                .ok_or_else(|| format!("no port in {url}"))
+        };
+        let (ex_port, am_port) = (port(&self.exporter_url)?, port(&self.alertmanager_url)?);
+        let d = self.dir.path().to_path_buf();
+        start_victoriametrics(&d, ex_port, am_port, free_port(), &mut self.procs)
+    }
+
     /// Stops the exporter (SIGTERM, and waits): to Prometheus its target is down and every
     /// series it exposed goes stale at the next scrape.
     pub fn stop_exporter(&mut self) {

@@ -2,6 +2,7 @@
 //! (exporter, Prometheus, Alertmanager on free loopback ports) and mostly waits on it.
 
 mod absent;
+mod engines;
 mod freshness;
 mod inhibition;
 mod payments;
