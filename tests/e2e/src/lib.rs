@@ -215,6 +215,9 @@ fn start_exporter(cmd: &(PathBuf, Vec<String>), dir: &Path, url: &str) -> Result
 pub enum Engine {
     Prometheus,
     VictoriaMetrics,
+    /// Prometheus in agent mode scraping the exporter and remote-writing to
+    /// VictoriaMetrics, vmalert evaluating there.
+    AgentToVictoriaMetrics,
 }
 
 impl Engine {
@@ -223,6 +226,7 @@ impl Engine {
         match self {
             Engine::Prometheus => "e2e",
             Engine::VictoriaMetrics => "e2e[victoriametrics]",
+            Engine::AgentToVictoriaMetrics => "e2e[agent->victoriametrics]",
         }
     }
 }
@@ -340,9 +344,12 @@ impl Stack {
             Duration::from_secs(60),
         )?;
 
-        if engine == Engine::VictoriaMetrics {
-            let prometheus_url =
-                start_victoriametrics(&d, ex_port, am_port, prom_port, &mut procs)?;
+        if engine != Engine::Prometheus {
+            let scrape = (engine == Engine::VictoriaMetrics).then_some(ex_port);
+            let prometheus_url = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
+            if engine == Engine::AgentToVictoriaMetrics {
+                start_agent(&d, ex_port, &prometheus_url, &mut procs)?;
+            }
             return Ok(Stack {
                 dir,
                 exporter_url,
@@ -415,7 +422,7 @@ impl Stack {
         };
         let (ex_port, am_port) = (port(&self.exporter_url)?, port(&self.alertmanager_url)?);
         let d = self.dir.path().to_path_buf();
-        start_victoriametrics(&d, ex_port, am_port, free_port(), &mut self.procs)
+        start_victoriametrics(&d, Some(ex_port), am_port, free_port(), &mut self.procs)
     }
 
     /// Stops the exporter (SIGTERM, and waits): to Prometheus its target is down and every
@@ -544,6 +551,7 @@ impl Stack {
             "prometheus.log",
             "victoria-metrics.log",
             "vmalert.log",
+            "prometheus-agent.log",
             "alertmanager.log",
         ]
         .iter()
@@ -596,38 +604,45 @@ pub fn wait<T>(
     }
 }
 
-/// `victoria-metrics` scraping the exporter every second (its own scraper) and `vmalert`
+/// `victoria-metrics` (scraping the exporter every second itself when `scrape` names its
+/// port; else fed by remote write) and `vmalert`
 /// evaluating every generated rule file in `d/rules` every second, writing recorded series
 /// back (flushed every second), restoring alert state from it, notifying Alertmanager.
 /// Returns VictoriaMetrics' URL once both answer.
 fn start_victoriametrics(
     d: &Path,
-    ex_port: u16,
+    scrape: Option<u16>,
     am_port: u16,
     vm_port: u16,
     procs: &mut Vec<Proc>,
 ) -> Result<String, String> {
     let vm = tool(&["victoria-metrics"], "victoria-metrics")?;
     let vmalert = tool(&["vmalert"], "victoria-metrics")?;
-    std::fs::write(
-        d.join("scrape.yml"),
-        format!(
-            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n"
-        ),
-    )
-    .map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&vm);
+    cmd.arg(format!(
+        "-storageDataPath={}",
+        d.join(format!("vm-data-{vm_port}")).display()
+    ))
+    .arg(format!("-httpListenAddr=127.0.0.1:{vm_port}"))
+    // Queries see the newest samples (the default hides the last 30s).
+    .arg("-search.latencyOffset=0s")
+    .arg("-search.disableCache");
+    if let Some(ex_port) = scrape {
+        std::fs::write(
+            d.join("scrape.yml"),
+            format!(
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n"
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        cmd.arg(format!(
+            "-promscrape.config={}",
+            d.join("scrape.yml").display()
+        ));
+    }
     procs.push(spawn(
         "victoria-metrics",
-        Command::new(&vm)
-            .arg(format!("-storageDataPath={}", d.join("vm-data").display()))
-            .arg(format!("-httpListenAddr=127.0.0.1:{vm_port}"))
-            .arg(format!(
-                "-promscrape.config={}",
-                d.join("scrape.yml").display()
-            ))
-            // Queries see the newest samples (the default hides the last 30s).
-            .arg("-search.latencyOffset=0s")
-            .arg("-search.disableCache"),
+        &mut cmd,
         &d.join("victoria-metrics.log"),
     )?);
     let vm_url = format!("http://127.0.0.1:{vm_port}");
@@ -656,6 +671,36 @@ fn start_victoriametrics(
         Duration::from_secs(60),
     )?;
     Ok(vm_url)
+}
+
+/// Prometheus in agent mode: scrapes the exporter every second and remote-writes to `vm`.
+fn start_agent(d: &Path, ex_port: u16, vm: &str, procs: &mut Vec<Proc>) -> Result<(), String> {
+    let prometheus = tool(&["prometheus"], "prometheus")?;
+    let port = free_port();
+    std::fs::write(
+        d.join("agent.yml"),
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\nremote_write:\n  - url: {vm}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    procs.push(spawn(
+        "prometheus-agent",
+        Command::new(&prometheus)
+            .arg("--enable-feature=agent")
+            .arg(format!("--config.file={}", d.join("agent.yml").display()))
+            .arg(format!(
+                "--storage.agent.path={}",
+                d.join("agent-data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+        &d.join("prometheus-agent.log"),
+    )?);
+    wait_ready(
+        "prometheus agent",
+        &format!("http://127.0.0.1:{port}/-/ready"),
+        Duration::from_secs(90),
+    )
 }
 
 /// A Prometheus that scrapes nothing and serves a TSDB directory, e.g. blocks backfilled

@@ -12,3 +12,8 @@ fn payments_fault_pages_on_victoriametrics_and_vmalert() {
 fn a_stopped_exporter_raises_the_absent_alert_on_victoriametrics() {
     super::absent::run(Engine::VictoriaMetrics);
 }
+
+#[test]
+fn payments_fault_pages_through_a_prometheus_agent_remote_writing_to_victoriametrics() {
+    super::payments::run(Engine::AgentToVictoriaMetrics);
+}
