@@ -1,6 +1,6 @@
 //! One workload, two engines: the same exporter scraped by Prometheus and by
 //! VictoriaMetrics, the same generated rules evaluated by Prometheus and by vmalert. After
-//! two minutes of a payments fault, every recorded error ratio is compared between the
+//! 75 seconds of a payments fault, every recorded error ratio is compared between the
 //! two at the same instant; the largest relative difference per window is printed, and
 //! must stay small enough that no alert threshold decision differs.
 
