@@ -187,6 +187,38 @@ fn group_key(s: &Series, group_by: &[String]) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// `ALERTS` of one SLO (`sel` is its `{service=..,slo=..}`), firing within the last
+/// `window_s` seconds of each step: ALERTS is written every evaluation, so no 5-minute
+/// lookback stretches an alert past its last evaluation.
+pub fn firing_query(sel: &str, window_s: i64) -> String {
+    format!(
+        "present_over_time({}{{alertstate=\"firing\",{}}}[{window_s}s])",
+        series::ALERTS,
+        sel.trim_start_matches('{').trim_end_matches('}'),
+    )
+}
+
+/// The runs of a series sampled every `step`: from a first sample to one step after the
+/// last of consecutive samples (the last run ends at `end` at the latest).
+pub fn firing_runs(samples: &[(Millis, f64)], step: Millis, end: Millis) -> Vec<(Millis, Millis)> {
+    let mut out = Vec::new();
+    let mut current: Option<(Millis, Millis)> = None;
+    for &(t, _) in samples {
+        current = match current {
+            Some((a, b)) if t - b <= step => Some((a, t)),
+            Some((a, b)) => {
+                out.push((a, b + step));
+                Some((t, t))
+            }
+            None => Some((t, t)),
+        };
+    }
+    if let Some((a, b)) = current {
+        out.push((a, (b + step).min(end)));
+    }
+    out
+}
+
 /// Reads everything for one SLO.
 fn slo_report(
     client: &Client,
@@ -254,12 +286,7 @@ fn slo_report(
     // short ones (a thousand steps), at least a second.
     let step_s = (secs / 1000.0).round().clamp(1.0, 60.0) as i64;
     let step = step_s * 1000;
-    let alerts_q = format!(
-        "present_over_time({}{{alertstate=\"firing\",{}}}[{}s])",
-        series::ALERTS,
-        sel.trim_start_matches('{').trim_end_matches('}'),
-        (step_s - 1).max(1)
-    );
+    let alerts_q = firing_query(&sel, (step_s - 1).max(1));
     let mut firings: BTreeMap<BTreeMap<String, String>, Vec<Firing>> = BTreeMap::new();
     for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
         let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {
@@ -269,28 +296,11 @@ fn slo_report(
             _ => continue,
         };
         let list = firings.entry(group_key(&s, g)).or_default();
-        let mut current: Option<(Millis, Millis)> = None;
-        for &(t, _) in &s.samples {
-            current = match current {
-                Some((a, b)) if t - b <= step => Some((a, t)),
-                Some((a, b)) => {
-                    list.push(Firing {
-                        tier,
-                        start: a,
-                        end: b + step,
-                    });
-                    Some((t, t))
-                }
-                None => Some((t, t)),
-            };
-        }
-        if let Some((a, b)) = current {
-            list.push(Firing {
-                tier,
-                start: a,
-                end: (b + step).min(range.to),
-            });
-        }
+        list.extend(
+            firing_runs(&s.samples, step, range.to)
+                .into_iter()
+                .map(|(start, end)| Firing { tier, start, end }),
+        );
     }
     // The budget over the range: cumulative sums at about 240 points.
     let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
@@ -398,6 +408,17 @@ pub fn span_text(ms: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firing_runs_split_at_gaps_and_end_at_the_range() {
+        let at = |ts: &[i64]| ts.iter().map(|&t| (t, 1.0)).collect::<Vec<_>>();
+        assert_eq!(
+            firing_runs(&at(&[0, 10, 20, 50, 60]), 10, 1000),
+            vec![(0, 30), (50, 70)]
+        );
+        assert_eq!(firing_runs(&at(&[90, 100]), 10, 105), vec![(90, 105)]);
+        assert_eq!(firing_runs(&[], 10, 100), vec![]);
+    }
 
     #[test]
     fn months_have_their_true_length() {

@@ -321,12 +321,7 @@ pub fn detail(
             lines(range(&q)?, slo, "burn rate"),
         ));
     }
-    let alerts_q = format!(
-        "present_over_time({}{{alertstate=\"firing\",{}}}[{}s])",
-        series::ALERTS,
-        sel.trim_start_matches('{').trim_end_matches('}'),
-        (step / 1000).max(1)
-    );
+    let alerts_q = crate::report::firing_query(&sel, (step / 1000).max(1));
     let mut alerts = Vec::new();
     for s in range(&alerts_q)? {
         let tier = s.labels.get(names::TIER_LABEL).cloned().unwrap_or_default();
@@ -334,19 +329,8 @@ pub fn detail(
             .into_iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let mut cur: Option<(Millis, Millis)> = None;
-        for &(t, _) in &s.samples {
-            cur = match cur {
-                Some((a, b)) if t - b <= step => Some((a, t)),
-                Some((a, b)) => {
-                    alerts.push((tier.clone(), g.join(","), a, b + step));
-                    Some((t, t))
-                }
-                None => Some((t, t)),
-            };
-        }
-        if let Some((a, b)) = cur {
-            alerts.push((tier.clone(), g.join(","), a, (b + step).min(now)));
+        for (a, b) in crate::report::firing_runs(&s.samples, step, now) {
+            alerts.push((tier.clone(), g.join(","), a, b));
         }
     }
     alerts.sort_by_key(|a| std::cmp::Reverse(a.2));
