@@ -772,3 +772,17 @@ pub fn start_serve(slos: &Path, prometheus: &str) -> Result<String, String> {
     )?;
     Ok(format!("{url}/"))
 }
+
+/// Runs `slo-gen` in process with these arguments: (exit code, stdout, stderr).
+pub fn run_slo_gen(args: &[&str]) -> (u8, String, String) {
+    use clap::Parser;
+    let cli = slo_gen::Cli::try_parse_from(std::iter::once("slo-gen").chain(args.iter().copied()))
+        .expect("arguments");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = slo_gen::run(cli, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}

@@ -10,7 +10,7 @@
 //! with `--evaluation-interval` at the same 1m; the groups' own intervals (the default)
 //! are covered by slo-eval's tests.
 
-use e2e::{tool, Backfilled};
+use e2e::{run_slo_gen, tool, Backfilled};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -84,19 +84,6 @@ fn raw_series() -> Vec<(String, Vec<Option<f64>>)> {
         }
     }
     out
-}
-
-fn run_slo_gen(args: &[&str]) -> (u8, String, String) {
-    use clap::Parser;
-    let cli = slo_gen::Cli::try_parse_from(std::iter::once("slo-gen").chain(args.iter().copied()))
-        .expect("arguments");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = slo_gen::run(cli, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 /// Firing intervals per SLO from backtest's JSON: `(slo, label set, start, end)`, times

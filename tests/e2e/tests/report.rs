@@ -5,7 +5,7 @@
 //! October's 31 days, the SLA credit owed to the burning account only, "no data" never
 //! 100%, and every format written.
 
-use e2e::{tool, Backfilled};
+use e2e::{run_slo_gen, tool, Backfilled};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -16,19 +16,6 @@ const PER_MINUTE: u64 = 1000;
 const SCRAPE: i64 = 300;
 /// Minutes of October with 500 errors per minute for account a.
 const OUTAGE: std::ops::Range<i64> = (9 * 1440 + 600)..(9 * 1440 + 780);
-
-fn run_slo_gen(args: &[&str]) -> (u8, String, String) {
-    use clap::Parser;
-    let cli = slo_gen::Cli::try_parse_from(std::iter::once("slo-gen").chain(args.iter().copied()))
-        .expect("arguments");
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = slo_gen::run(cli, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 fn ts(text: &str) -> i64 {
     text.parse::<jiff::Timestamp>().unwrap().as_second()
