@@ -6,6 +6,7 @@ use crate::dashboards;
 use crate::names::{self, MARKER};
 use crate::rules::emit::{self, RulesFormat};
 use crate::rules::{self, Options};
+use rayon::prelude::*;
 use slo_spec::Service;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -38,8 +39,9 @@ pub fn outputs(
     opts: &Options,
 ) -> Vec<Output> {
     let (rules_dir, dashboards_dir) = (dirs.rules, dirs.dashboards);
+    // Services compile independently: in parallel, then sorted by path.
     let mut out: Vec<Output> = services
-        .iter()
+        .par_iter()
         .map(|svc| {
             let source = Path::new(&svc.file)
                 .file_name()
@@ -52,12 +54,10 @@ pub fn outputs(
             }
         })
         .collect();
-    for svc in services {
-        out.push(Output {
-            path: dashboards_dir.join(names::dashboard_file(&svc.name)),
-            text: dashboards::to_text(&dashboards::service(svc)),
-        });
-    }
+    out.par_extend(services.par_iter().map(|svc| Output {
+        path: dashboards_dir.join(names::dashboard_file(&svc.name)),
+        text: dashboards::to_text(&dashboards::service(svc)),
+    }));
     out.push(Output {
         path: dashboards_dir.join(names::OVERVIEW_FILE),
         text: dashboards::to_text(&dashboards::overview(services)),

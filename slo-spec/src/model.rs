@@ -168,6 +168,12 @@ impl Calendar {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WindowQuery {
     pub template: String,
+    /// Whether the query is a plain `sum(...)` (no `by`/`without`), so the rules use it
+    /// as one aggregate without wrapping it again.
+    pub plain_sum: bool,
+    /// Its distinct vector selectors, `name{matchers}` without ranges or offsets, in
+    /// order: what the missing-data alert counts.
+    pub selectors: Vec<String>,
 }
 
 impl WindowQuery {
@@ -373,6 +379,8 @@ mod tests {
     fn window_queries_render() {
         let q = WindowQuery {
             template: "sum(rate(a[{{window}}])) / sum(rate(b[{{window}}]))".into(),
+            plain_sum: false,
+            selectors: vec!["a{}".into(), "b{}".into()],
         };
         assert_eq!(q.render("5m"), "sum(rate(a[5m])) / sum(rate(b[5m]))");
     }

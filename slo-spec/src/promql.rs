@@ -87,11 +87,15 @@ pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> 
     if !ok {
         return None;
     }
-    let (metrics, by) = parse_checked(cx, node, &probe, text, what, true)?;
+    let facts = parse_checked(cx, node, &probe, text, what, true)?;
     Some(Checked {
-        query: WindowQuery { template },
-        metrics,
-        by,
+        query: WindowQuery {
+            template,
+            plain_sum: facts.plain_sum,
+            selectors: facts.selectors,
+        },
+        metrics: facts.metrics,
+        by: facts.by,
     })
 }
 
@@ -260,7 +264,7 @@ fn parse_checked(
     text: &str,
     what: &str,
     needs_window: bool,
-) -> Option<(BTreeSet<String>, Option<BTreeSet<String>>)> {
+) -> Option<Facts> {
     if !precheck(cx, node, probe, what) {
         return None;
     }
@@ -294,12 +298,35 @@ fn parse_checked(
             return None;
         }
     }
-    let metrics = selectors(&expr)
-        .into_iter()
-        .map(|s| s.name)
-        .filter(|n| !n.is_empty())
-        .collect();
-    Some((metrics, outer_by(&expr)))
+    let found = selectors(&expr);
+    let mut texts: Vec<String> = Vec::new();
+    for s in &found {
+        let matchers: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
+        let text = format!("{}{{{}}}", s.name, matchers.join(","));
+        if !texts.contains(&text) {
+            texts.push(text);
+        }
+    }
+    Some(Facts {
+        metrics: found
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|n| !n.is_empty())
+            .collect(),
+        by: outer_by(&expr),
+        plain_sum: matches!(&expr, Expr::Aggregate(a)
+            if a.op.id() == promql_parser::parser::token::T_SUM && a.modifier.is_none()),
+        selectors: texts,
+    })
+}
+
+/// What one parse of a valid query tells the rest of the compiler, so nothing parses it
+/// again.
+struct Facts {
+    metrics: BTreeSet<String>,
+    by: Option<BTreeSet<String>>,
+    plain_sum: bool,
+    selectors: Vec<String>,
 }
 
 /// `query` aggregated by exactly `labels`, for the help line of a grouping fault: the

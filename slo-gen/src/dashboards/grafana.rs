@@ -72,17 +72,20 @@ impl Grid {
 
     pub fn place(&mut self, p: Panel) -> Value {
         let (x, w, h) = p.at;
-        json!({
+        let mut panel = json!({
             "id": self.id(),
             "type": p.kind,
             "title": p.title,
             "description": p.description,
             "datasource": datasource(),
             "gridPos": {"x": x, "y": self.y, "w": w, "h": h},
-            "targets": p.targets,
-            "fieldConfig": {"defaults": p.defaults, "overrides": []},
-            "options": p.options,
-        })
+            "fieldConfig": {"overrides": []},
+        });
+        // Moved in, not through `json!`, which would copy each value through `Serialize`.
+        panel["targets"] = Value::Array(p.targets);
+        panel["fieldConfig"]["defaults"] = p.defaults;
+        panel["options"] = p.options;
+        panel
     }
 
     /// A full-width row header; the grid moves below it.
@@ -149,7 +152,7 @@ pub fn doc_link(title: &str, url: &str) -> Value {
     l
 }
 
-fn templating(variables: &[Value]) -> Value {
+fn templating(variables: Vec<Value>) -> Value {
     let mut list = vec![json!({
         "name": "datasource",
         "label": "Prometheus",
@@ -158,8 +161,10 @@ fn templating(variables: &[Value]) -> Value {
         "hide": 0,
         "current": {"text": "default", "value": "default"},
     })];
-    list.extend(variables.iter().cloned());
-    json!({ "list": list })
+    list.extend(variables);
+    let mut t = json!({});
+    t["list"] = Value::Array(list);
+    t
 }
 
 /// A multi-select query variable over the values of `label` in `series`, `All` by default
@@ -197,7 +202,7 @@ pub struct Meta<'a> {
 }
 
 pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
-    json!({
+    let mut d = json!({
         "uid": meta.uid,
         "title": meta.title,
         "description": meta.description,
@@ -209,11 +214,12 @@ pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
         "refresh": "1m",
         "time": {"from": meta.time_from, "to": "now"},
         "timezone": "browser",
-        "templating": templating(&meta.variables),
         "annotations": {"list": []},
-        "links": meta.links,
-        "panels": panels,
-    })
+    });
+    d["templating"] = templating(meta.variables);
+    d["links"] = Value::Array(meta.links);
+    d["panels"] = Value::Array(panels);
+    d
 }
 
 /// Pretty JSON with a trailing newline; keys sorted (serde_json's map), so output is stable.

@@ -3,9 +3,8 @@
 //! number of raw series the SLI reads (what the missing-data alert watches). A grouped SLO
 //! keeps its group labels on every one of them.
 
-use promql_parser::parser::{token, Expr};
 use slo_spec::names::format_duration;
-use slo_spec::{FreshnessGauge, Numerator, Sli};
+use slo_spec::{FreshnessGauge, Numerator, Sli, WindowQuery};
 use std::time::Duration;
 
 /// ` by (a, b)` for an aggregation, empty when the SLO is not grouped.
@@ -55,13 +54,13 @@ pub fn base_exprs(
     };
     match sli {
         Sli::Ratio(r) => {
-            let total = total_or_zero(summed(&r.total.render(&b), grouped));
+            let total = total_or_zero(summed(&r.total, &b, grouped));
             let errors = match &r.numerator {
-                Numerator::Errors(q) => or_zero(summed(&q.render(&b), grouped)),
+                Numerator::Errors(q) => or_zero(summed(q, &b, grouped)),
                 Numerator::Good(q) => format!(
                     "clamp_min({events} - {} ({}), 0)",
                     on(group_by),
-                    or_zero(summed(&q.render(&b), grouped))
+                    or_zero(summed(q, &b, grouped))
                 ),
             };
             (errors, total)
@@ -145,19 +144,18 @@ pub fn base_queries(slo: &slo_spec::Slo, plan: &slo_eval::Plan) -> BaseQueries {
         inputs: plan
             .absent
             .as_ref()
-            .map(|_| inputs_expr(&slo.sli, plan.base, &slo.group_by)),
+            .map(|_| inputs_expr(&slo.sli, &slo.group_by)),
     }
 }
 
 /// The number of raw series the SLI reads (per group): the total's series for a ratio,
 /// the histogram's `_count`, the freshness gauge, every series of a raw query. Nothing at
 /// all when they are gone, which is what the missing-data alert watches.
-pub fn inputs_expr(sli: &Sli, base: Duration, group_by: &[String]) -> String {
-    let b = format_duration(base);
+pub fn inputs_expr(sli: &Sli, group_by: &[String]) -> String {
     let g = by(group_by);
     let selectors: Vec<String> = match sli {
-        Sli::Ratio(r) => selectors_of(&r.total.render(&b)),
-        Sli::Raw(r) => selectors_of(&r.error_ratio.render(&b)),
+        Sli::Ratio(r) => r.total.selectors.clone(),
+        Sli::Raw(r) => r.error_ratio.selectors.clone(),
         Sli::Latency(l) => vec![format!("{}_count{{{}}}", l.histogram, l.matchers)],
         Sli::Freshness(f) => vec![format!("{}{{{}}}", f.metric, f.matchers)],
     };
@@ -168,34 +166,15 @@ pub fn inputs_expr(sli: &Sli, base: Duration, group_by: &[String]) -> String {
         .join(" + ")
 }
 
-/// The distinct vector selectors of a query, without ranges or offsets, in order.
-fn selectors_of(query: &str) -> Vec<String> {
-    let Ok(expr) = promql_parser::parser::parse(query) else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = Vec::new();
-    for s in slo_spec::selectors(&expr) {
-        let matchers: Vec<String> = s.matchers.iter().map(|m| m.to_string()).collect();
-        let text = format!("{}{{{}}}", s.name, matchers.join(","));
-        if !out.contains(&text) {
-            out.push(text);
-        }
-    }
-    out
-}
-
 /// The query aggregated into one series: `sum(...)` unless it already is a plain `sum`.
 /// A grouped SLO's query is used as written: validation made it aggregate by the groups.
-fn summed(query: &str, grouped: bool) -> String {
-    let q = query.trim();
-    if grouped {
-        return q.to_string();
-    }
-    match promql_parser::parser::parse(q) {
-        Ok(Expr::Aggregate(a)) if a.op.id() == token::T_SUM && a.modifier.is_none() => {
-            q.to_string()
-        }
-        _ => format!("sum({q})"),
+fn summed(query: &WindowQuery, window: &str, grouped: bool) -> String {
+    let rendered = query.render(window);
+    let q = rendered.trim();
+    if grouped || query.plain_sum {
+        q.to_string()
+    } else {
+        format!("sum({q})")
     }
 }
 
@@ -226,7 +205,7 @@ slos:
         assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
         let slo = &checked.services[0].slos[0];
         assert_eq!(
-            inputs_expr(&slo.sli, Duration::from_secs(300), &slo.group_by),
+            inputs_expr(&slo.sli, &slo.group_by),
             r#"count by (provider)(x_total{job="a"}) + count by (provider)(y_total{})"#
         );
     }
