@@ -18,6 +18,17 @@ impl EncodeLabelValue for TraceId {
     }
 }
 
+impl TraceId {
+    /// Whether a trace-id-ratio sampler keeping `1 / denominator` of traces keeps this one
+    /// (OpenTelemetry's `TraceIdRatioBased` compares the low 8 bytes): exemplars chosen
+    /// this way point at traces a ratio-sampling tracer kept.
+    pub fn in_ratio_sample(&self, denominator: u64) -> bool {
+        let mut low = [0u8; 8];
+        low.copy_from_slice(&self.0[8..]);
+        u64::from_be_bytes(low) < u64::MAX / denominator.max(1)
+    }
+}
+
 impl std::fmt::Display for TraceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         for b in self.0 {
@@ -28,7 +39,7 @@ impl std::fmt::Display for TraceId {
 }
 
 /// The exemplar label set: `{trace_id="..."}`.
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct TraceLabel {
     pub trace_id: TraceId,
 }
