@@ -29,15 +29,15 @@ fn recording_a_request_does_not_allocate() {
     let r = metrics.http.route(Some("/v1/usage"), "POST");
     let trace = TraceLabel::from_bytes([1; 16]);
     // First use of each label set and bucket may allocate (the family inserts it).
-    metrics.http.observe(r, 200, 0.01, Some(trace.clone()));
-    metrics.http.observe(r, 200, 0.2, Some(trace.clone()));
+    metrics.http.observe(r, 200, 0.01, Some(trace));
+    metrics.http.observe(r, 200, 0.2, Some(trace));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for i in 0..1000 {
         metrics.http.observe(
             r,
             200,
             if i % 2 == 0 { 0.01 } else { 0.2 },
-            Some(trace.clone()),
+            Some(trace),
         );
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
