@@ -2,7 +2,7 @@
 //! the specs in `slos/` query. See the README for the demo accounts and faults.
 
 use clap::Parser;
-use exporter::billing::{accounts::Accounts, app, faults, jobs::Schedule, telemetry};
+use exporter::billing::{accounts::Accounts, app, commit, faults, jobs::Schedule, telemetry};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +43,16 @@ struct Cli {
     /// Seconds between invoice runs.
     #[arg(long, default_value_t = 10.0)]
     invoice_interval: f64,
+    /// How acknowledged usage batches reach the disk: `group` (batches arriving while a
+    /// commit syncs share the next one) or `per-batch` (one fsync each, to measure against).
+    #[arg(long, value_enum, default_value_t = CommitMode::Group)]
+    commit: CommitMode,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CommitMode {
+    Group,
+    PerBatch,
 }
 
 fn parse_fault(s: &str) -> Result<(faults::Fault, faults::Value), String> {
@@ -94,6 +104,10 @@ fn main() -> ExitCode {
                 ..Schedule::default()
             },
             otel_metrics: telemetry.exporting,
+            commit: match cli.commit {
+                CommitMode::Group => commit::Mode::Group,
+                CommitMode::PerBatch => commit::Mode::PerBatch,
+            },
         };
         let (_stop_tx, stop) = tokio::sync::watch::channel(false);
         let result = app::run(config, stop).await;

@@ -33,12 +33,9 @@ fn recording_a_request_does_not_allocate() {
     metrics.http.observe(r, 200, 0.2, Some(trace));
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     for i in 0..1000 {
-        metrics.http.observe(
-            r,
-            200,
-            if i % 2 == 0 { 0.01 } else { 0.2 },
-            Some(trace),
-        );
+        metrics
+            .http
+            .observe(r, 200, if i % 2 == 0 { 0.01 } else { 0.2 }, Some(trace));
     }
     let after = ALLOCATIONS.load(Ordering::Relaxed);
     assert_eq!(

@@ -5,6 +5,7 @@
 
 use super::accounts::{self, Accounts};
 use super::catalogue::{Metrics, PaymentOutcome, PipelineName, Route, UsageOutcome};
+use super::commit::Committer;
 use super::faults::{self, ApiFaults, Faults};
 use super::ingest::{self, MAX_BATCH};
 use super::rating;
@@ -25,6 +26,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub store: Arc<Store>,
+    /// Where usage batches go to be stored (group commit).
+    pub ingest: Committer,
     pub accounts: Accounts,
     pub faults: Arc<Faults>,
     pub ready: AtomicBool,
@@ -249,41 +252,31 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             }
         }
     }
-    let store = s.store.clone();
-    let result = tokio::task::spawn_blocking(move || store.ingest(&events)).await;
-    match result {
-        Ok(Ok((accepted, duplicates))) => {
+    match s.ingest.ingest(events).await {
+        Ok((accepted, duplicates)) => {
             s.metrics.usage(UsageOutcome::Accepted, accepted);
             s.metrics.usage(UsageOutcome::Duplicate, duplicates);
             Json(json!({"accepted": accepted, "duplicates": duplicates})).into_response()
         }
-        Ok(Err(IngestError::AccountLimit {
+        Err(IngestError::AccountLimit {
             index,
             account,
             meter,
             held,
-        })) => {
+        }) => {
             s.metrics.usage(UsageOutcome::Rejected, items.len() as u64);
             error(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("`events[{index}].quantity`: account `{account}` would hold more than {} units of `{meter}` (it holds {held}); nothing of this batch was stored", rating::MAX_ACCOUNT_QUANTITY),
             )
         }
-        Ok(Err(IngestError::Store(e))) => {
+        Err(IngestError::Store(e)) => {
             s.metrics
                 .usage(UsageOutcome::StoreError, items.len() as u64);
             tracing::error!(error = %e, "usage batch not stored");
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "could not store the events; retry",
-            )
-        }
-        Err(e) => {
-            s.metrics
-                .usage(UsageOutcome::StoreError, items.len() as u64);
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("store task failed: {e}"),
             )
         }
     }

@@ -4,6 +4,7 @@
 use super::accounts::Accounts;
 use super::api::{self, AppState};
 use super::catalogue::Metrics;
+use super::commit::{self, Committer};
 use super::credits;
 use super::faults::{self, Faults};
 use super::jobs::{self, Schedule};
@@ -31,6 +32,7 @@ pub struct Config {
     pub faults: Vec<(faults::Fault, faults::Value)>,
     pub schedule: Schedule,
     pub otel_metrics: bool,
+    pub commit: commit::Mode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,9 +157,13 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
         Metrics::new()
     }
     .initialise(&providers);
+    let ingest = Committer::start(store.clone(), config.commit).map_err(|e| {
+        super::store::StoreError::from_message(&format!("cannot start the ingest writer: {e}"))
+    })?;
     let state = Arc::new(AppState {
         metrics: Arc::new(metrics),
         store,
+        ingest,
         accounts: config.accounts.clone(),
         faults: faults.clone(),
         ready: AtomicBool::new(false),

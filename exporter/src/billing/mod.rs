@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod catalogue;
+pub mod commit;
 pub mod credits;
 pub mod faults;
 pub mod ingest;

@@ -26,9 +26,15 @@ const CREDITS: TableDefinition<&str, &[u8]> = TableDefinition::new("sla_credits"
 /// The layout this build reads and writes. Version 1 (float quantities) is refused.
 const SCHEMA: u64 = 2;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("store: {0}")]
 pub struct StoreError(String);
+
+impl StoreError {
+    pub fn from_message(message: &str) -> Self {
+        StoreError(message.to_string())
+    }
+}
 
 impl<E: Into<redb::Error>> From<E> for StoreError {
     fn from(e: E) -> Self {
@@ -36,7 +42,7 @@ impl<E: Into<redb::Error>> From<E> for StoreError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum IngestError {
     /// Accepting event `index` of the batch would take the account's total for the meter
     /// past [`MAX_ACCOUNT_QUANTITY`].
@@ -56,6 +62,9 @@ impl<E: Into<redb::Error>> From<E> for IngestError {
         IngestError::Store(StoreError::from(e))
     }
 }
+
+/// One batch's answer: (accepted, duplicates), or why it was refused.
+pub type BatchResult = Result<(u64, u64), IngestError>;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Event {
@@ -123,52 +132,93 @@ impl Store {
     /// (accepted, duplicates); a repeated id (also within the batch) is a duplicate. When
     /// any event would take its account past the bound, nothing is stored.
     pub fn ingest(&self, events: &[Event]) -> Result<(u64, u64), IngestError> {
+        self.ingest_group(&[events])
+            .pop()
+            .expect("one result per batch")
+    }
+
+    /// Group commit: stores several batches in one durable transaction (one fsync), each
+    /// batch still all-or-nothing: a batch that would take an account past the bound is
+    /// refused whole and the others are kept. One result per batch, in order; when the
+    /// commit itself fails, every batch gets the error and nothing is stored.
+    pub fn ingest_group(&self, batches: &[&[Event]]) -> Vec<BatchResult> {
+        match self.ingest_group_txn(batches) {
+            Ok(results) => results,
+            Err(e) => batches.iter().map(|_| Err(e.clone().into())).collect(),
+        }
+    }
+
+    fn ingest_group_txn(&self, batches: &[&[Event]]) -> Result<Vec<BatchResult>, StoreError> {
         let txn = self.db.begin_write()?;
-        let (mut accepted, mut duplicates) = (0, 0);
+        let mut results = Vec::with_capacity(batches.len());
         {
             let mut ids = txn.open_table(IDS)?;
             let mut log = txn.open_table(LOG)?;
             let mut meta = txn.open_table(META)?;
             let mut totals = txn.open_table(INGESTED)?;
             let mut seq = meta.get("next_seq")?.map(|v| v.value()).unwrap_or(0);
-            // Running totals of the accounts this batch touches: read once, written once.
+            // Running totals of the accounts the group touches: read once, written once.
             let mut held: BTreeMap<String, u64> = BTreeMap::new();
-            for (index, e) in events.iter().enumerate() {
-                if ids.get(e.id.as_str())?.is_some() {
-                    duplicates += 1;
+            for events in batches {
+                // Checked first against the totals so far, written only when the whole
+                // batch fits: a refused batch leaves nothing in the transaction.
+                let mut fresh: Vec<&Event> = Vec::with_capacity(events.len());
+                let mut seen: std::collections::HashSet<&str> = Default::default();
+                let mut batch_held: BTreeMap<String, u64> = BTreeMap::new();
+                let mut refused = None;
+                for (index, e) in events.iter().enumerate() {
+                    if !seen.insert(e.id.as_str()) || ids.get(e.id.as_str())?.is_some() {
+                        continue;
+                    }
+                    let key = total_key(&e.account, &e.meter);
+                    let total = match batch_held.get_mut(&key) {
+                        Some(t) => t,
+                        None => {
+                            let before = match held.get(&key) {
+                                Some(t) => *t,
+                                None => totals.get(key.as_str())?.map(|v| v.value()).unwrap_or(0),
+                            };
+                            batch_held.entry(key).or_insert(before)
+                        }
+                    };
+                    match total
+                        .checked_add(e.quantity)
+                        .filter(|t| *t <= MAX_ACCOUNT_QUANTITY)
+                    {
+                        Some(t) => *total = t,
+                        None => {
+                            refused = Some(IngestError::AccountLimit {
+                                index,
+                                account: e.account.clone(),
+                                meter: e.meter.clone(),
+                                held: *total,
+                            });
+                            break;
+                        }
+                    }
+                    fresh.push(e);
+                }
+                if let Some(refusal) = refused {
+                    results.push(Err(refusal));
                     continue;
                 }
-                let key = total_key(&e.account, &e.meter);
-                let total = match held.get_mut(&key) {
-                    Some(t) => t,
-                    None => {
-                        let stored = totals.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
-                        held.entry(key).or_insert(stored)
-                    }
-                };
-                *total = total
-                    .checked_add(e.quantity)
-                    .filter(|t| *t <= MAX_ACCOUNT_QUANTITY)
-                    .ok_or_else(|| IngestError::AccountLimit {
-                        index,
-                        account: e.account.clone(),
-                        meter: e.meter.clone(),
-                        held: *total,
-                    })?;
-                ids.insert(e.id.as_str(), seq)?;
-                let bytes = serde_json::to_vec(e).map_err(|e| StoreError(e.to_string()))?;
-                log.insert(seq, bytes.as_slice())?;
-                seq += 1;
-                accepted += 1;
+                for e in &fresh {
+                    ids.insert(e.id.as_str(), seq)?;
+                    let bytes = serde_json::to_vec(e).map_err(|e| StoreError(e.to_string()))?;
+                    log.insert(seq, bytes.as_slice())?;
+                    seq += 1;
+                }
+                held.extend(batch_held);
+                let accepted = fresh.len() as u64;
+                results.push(Ok((accepted, events.len() as u64 - accepted)));
             }
             for (key, total) in &held {
                 totals.insert(key.as_str(), *total)?;
             }
             meta.insert("next_seq", seq)?;
         }
-        // Dropped uncommitted on any error above: the batch is refused whole.
         txn.commit()?;
-        Ok((accepted, duplicates))
+        Ok(results)
     }
 
     /// Folds at most `max` events not yet aggregated into per-account, per-meter totals,
@@ -418,6 +468,34 @@ mod tests {
             IngestError::AccountLimit { index: 0, .. }
         ));
         s.aggregate(10).unwrap();
+        assert_eq!(
+            s.usage("acme").unwrap()["egress_bytes"],
+            MAX_ACCOUNT_QUANTITY
+        );
+    }
+
+    #[test]
+    fn a_group_commit_keeps_each_batch_whole_and_its_own_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path(), CACHE).unwrap();
+        s.ingest(&[ev("seed", MAX_ACCOUNT_QUANTITY - 10)]).unwrap();
+        let first = [ev("a", 4), ev("seed", 1)];
+        // Fits alone (4 + 7 > 10 only together with the first batch): refused whole.
+        let second = [ev("b", 1), ev("c", 6)];
+        // Sees the first batch's `a` as a duplicate, and its total.
+        let third = [ev("a", 4), ev("d", 6)];
+        let results = s.ingest_group(&[&first, &second, &third]);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().unwrap(), &(1, 1));
+        assert!(
+            matches!(&results[1], Err(IngestError::AccountLimit { index: 1, held, .. }) if *held == MAX_ACCOUNT_QUANTITY - 5),
+            "{:?}",
+            results[1]
+        );
+        assert_eq!(results[2].as_ref().unwrap(), &(1, 1));
+        // Nothing of the refused batch was stored; the others were, once.
+        assert_eq!(s.ingest(&[ev("b", 0), ev("c", 0)]).unwrap(), (2, 0));
+        s.aggregate(100).unwrap();
         assert_eq!(
             s.usage("acme").unwrap()["egress_bytes"],
             MAX_ACCOUNT_QUANTITY

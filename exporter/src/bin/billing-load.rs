@@ -11,6 +11,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Prints a line; a closed stdout (`billing-load | head -1`) ends the run quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "billing-load",
@@ -122,6 +132,7 @@ async fn main() -> Result<(), String> {
         let (cli, client) = (cli.clone(), client.clone());
         let (accepted, failed) = (accepted.clone(), failed.clone());
         tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
             for seq in 0..cli.max_requests {
                 if Instant::now() >= until {
                     break;
@@ -133,6 +144,7 @@ async fn main() -> Result<(), String> {
                                "meter": "egress_bytes", "quantity": 1, "timestamp": now})
                     })
                     .collect();
+                let sent = Instant::now();
                 let r = client
                     .post(format!("{}/v1/usage", cli.url))
                     .bearer_auth(&cli.ingest_token)
@@ -148,12 +160,14 @@ async fn main() -> Result<(), String> {
                             .and_then(|v| v["accepted"].as_u64())
                             .unwrap_or(0);
                         accepted.fetch_add(n, Ordering::Relaxed);
+                        latencies.push(sent.elapsed().as_secs_f64());
                     }
                     _ => {
                         failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
+            latencies
         }));
     }
     // Sample the lag while the burst runs.
@@ -164,22 +178,32 @@ async fn main() -> Result<(), String> {
             max_lag = max_lag.max(l);
         }
     }
+    let mut latencies = Vec::new();
     for t in tasks {
-        let _ = t.await;
+        latencies.extend(t.await.unwrap_or_default());
     }
     let burst = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    let quantile = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q).ceil() as usize).saturating_sub(1))
+            .map(|s| s * 1000.0)
+            .unwrap_or(f64::NAN)
+    };
     let total = accepted.load(Ordering::Relaxed);
     let seen = visible(&client, &cli).await?.saturating_sub(before);
     let lag = lag_gauge(&client, &cli).await;
-    println!(
-        "load: {} clients x {} events/request for {:.1}s: {total} events accepted ({:.0}/s), {} requests failed",
+    say!(
+        "load: {} clients x {} events/request for {:.1}s: {total} events accepted ({:.0}/s), {} requests failed; acknowledged in p50 {:.1} ms, p99 {:.1} ms",
         cli.clients,
         cli.batch,
         burst,
         total as f64 / burst,
-        failed.load(Ordering::Relaxed)
+        failed.load(Ordering::Relaxed),
+        quantile(0.5),
+        quantile(0.99),
     );
-    println!(
+    say!(
         "load: at the end of the burst {seen} of {total} events visible in the usage API; lag gauge {}; highest lag during the burst {max_lag:.1}s",
         lag.map(|l| format!("{l:.1}s")).unwrap_or_else(|| "n/a".into())
     );
@@ -189,7 +213,7 @@ async fn main() -> Result<(), String> {
         let seen = visible(&client, &cli).await?.saturating_sub(before);
         if seen >= total {
             let caught_up = start.elapsed().as_secs_f64();
-            println!(
+            say!(
                 "load: all {total} events visible {:.1}s after the burst ended; aggregation averaged {:.0} events/s over the run",
                 drain_start.elapsed().as_secs_f64(),
                 total as f64 / caught_up
@@ -197,7 +221,7 @@ async fn main() -> Result<(), String> {
             break;
         }
         if Instant::now() >= deadline {
-            println!(
+            say!(
                 "load: after {:.0}s of draining only {seen} of {total} events visible",
                 cli.drain_seconds
             );
@@ -206,7 +230,7 @@ async fn main() -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     if let Some((peak, now)) = cli.pid.and_then(peak_rss_mib) {
-        println!("load: exporter RSS peak {peak:.0} MiB, now {now:.0} MiB");
+        say!("load: exporter RSS peak {peak:.0} MiB, now {now:.0} MiB");
     }
     Ok(())
 }
