@@ -714,10 +714,30 @@ impl Backfilled {
     /// Starts Prometheus on `tsdb` (retention long enough to keep any backfilled block),
     /// with its config and log in `dir`, and waits until it answers queries.
     pub fn start(dir: &Path, tsdb: &Path) -> Result<Backfilled, String> {
+        Self::start_with_rules(dir, tsdb, &[])
+    }
+
+    /// The same, evaluating the rule files `rules` (absolute paths).
+    pub fn start_with_rules(
+        dir: &Path,
+        tsdb: &Path,
+        rules: &[PathBuf],
+    ) -> Result<Backfilled, String> {
         let prometheus = tool(&["prometheus"], "prometheus")?;
         let port = free_port();
         let config = dir.join("prometheus-backfilled.yml");
-        std::fs::write(&config, "global:\n  scrape_interval: 1m\n").map_err(|e| e.to_string())?;
+        let mut text = String::from("global:\n  scrape_interval: 1m\n");
+        if !rules.is_empty() {
+            // Rule results are written at the wall clock, which may lie inside a
+            // backfilled block (history ending in the future keeps short windows full):
+            // out-of-order ingestion takes them instead of refusing them as out of bounds.
+            text.push_str("storage:\n  tsdb:\n    out_of_order_time_window: 1d\n");
+            text.push_str("rule_files:\n");
+            for r in rules {
+                text.push_str(&format!("  - {}\n", r.display()));
+            }
+        }
+        std::fs::write(&config, text).map_err(|e| e.to_string())?;
         let proc = spawn(
             "prometheus",
             Command::new(prometheus)
