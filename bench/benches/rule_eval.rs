@@ -4,7 +4,7 @@
 //!
 //! 1. History: every series the exporter exposes (its catalogue, so exactly what the specs
 //!    query), copied across `instance` labels until there are at least `BENCH_SERIES`
-//!    (default 2,000), `BENCH_DAYS` (default 3) of them at a 15 s scrape, ending two hours
+//!    (default 2,000), `BENCH_DAYS` (default 3) of them at a `BENCH_STEP` (15 s) scrape, ending two hours
 //!    from now so the short windows are full while we measure. Traffic follows a daily
 //!    curve; errors come in a nightly burst at the traffic low (which is what biases an
 //!    average of ratios). Backfilled with `promtool tsdb create-blocks-from openmetrics`.
@@ -35,8 +35,6 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-const STEP: i64 = 15;
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -84,20 +82,16 @@ fn main() {
         .unwrap_or_else(|_| std::env::temp_dir());
     let dir = tempfile::tempdir_in(base).unwrap();
     let now = jiff::Timestamp::now().as_second();
-    let end = (now + 7200) / STEP * STEP;
+    let step: i64 = env("BENCH_STEP", 15);
+    let end = (now + 7200) / step * step;
     let start = end - days * 86_400;
 
     let t = Instant::now();
-    let om = dir.path().join("history.om");
-    let (written, samples) = history(&om, series, start, end);
+    let (files, written, samples) = history(dir.path(), series, start, end, step);
     let raw = dir.path().join("raw");
-    run(Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(&om)
-        .arg(&raw));
-    let _ = std::fs::remove_file(&om);
+    backfill(&files, &raw);
     println!(
-        "rule_eval: the {slos} ratio and latency SLOs of slos/{}, {written} raw series x {days} d at {STEP} s ({samples} samples) backfilled in {:.0} s; {} cores, {}",
+        "rule_eval: the {slos} ratio and latency SLOs of slos/{}, {written} raw series x {days} d at {step} s ({samples} samples) backfilled in {:.0} s; {} cores, {}",
         period.as_ref().map(|p| format!(" (period {p})")).unwrap_or_default(),
         t.elapsed().as_secs_f64(),
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -324,111 +318,156 @@ fn phi(x: f64) -> f64 {
     }
 }
 
-/// Writes the history as OpenMetrics (each series its own `unknown` family, so the
-/// histogram's parts need no grouping per point); returns (series, samples).
-fn history(path: &Path, want: usize, start: i64, end: i64) -> (usize, u64) {
-    let bases = bases();
-    let per_instance: usize = bases.iter().map(width).sum();
-    let instances = want.div_ceil(per_instance).max(1);
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).unwrap());
-    let mut samples = 0u64;
-    let steps = (end - start) / STEP;
-    let join = |labels: &str, extra: &str| {
-        if labels.is_empty() {
-            extra.to_string()
-        } else {
-            format!("{labels},{extra}")
-        }
-    };
-    for b in &bases {
-        for i in 0..instances {
-            let inst = format!("instance=\"pod-{i:03}\"");
-            match &b.kind {
-                Kind::Counter { peak, error } => {
-                    let _ = writeln!(w, "# TYPE {} unknown", b.name);
-                    let labels = join(&b.labels, &inst);
-                    let mut v = 0.0;
-                    for k in 0..=steps {
-                        let t = start + k * STEP;
-                        let boost = if *error && burst(t) { 25.0 } else { 1.0 };
-                        v += peak * traffic(t) * boost * STEP as f64;
-                        let _ = writeln!(w, "{}{{{labels}}} {} {t}", b.name, v.floor());
-                    }
-                    samples += steps as u64 + 1;
+/// One raw series source (a base at one instance) and where its values stand.
+struct Gen<'a> {
+    base: &'a Base,
+    labels: String,
+    value: f64,
+    buckets: Vec<f64>,
+    count: f64,
+    sum: f64,
+    last: i64,
+}
+
+impl Gen<'_> {
+    /// Appends this source's samples at `ts` (each of its series contiguous).
+    fn write(&mut self, w: &mut impl std::io::Write, ts: &[i64], step: i64) -> u64 {
+        let labels = &self.labels;
+        match &self.base.kind {
+            Kind::Counter { peak, error } => {
+                let name = &self.base.name;
+                let _ = writeln!(w, "# TYPE {name} unknown");
+                for &t in ts {
+                    let boost = if *error && burst(t) { 25.0 } else { 1.0 };
+                    self.value += peak * traffic(t) * boost * step as f64;
+                    let _ = writeln!(w, "{name}{{{labels}}} {} {t}", self.value.floor());
                 }
-                Kind::Histogram { les } => {
-                    let labels = join(&b.labels, &inst);
-                    let mut acc = vec![0.0; les.len()];
-                    let mut points: Vec<Vec<u64>> = Vec::with_capacity(steps as usize + 1);
-                    let (mut count, mut sum) = (0.0, 0.0);
-                    let mut totals = Vec::with_capacity(steps as usize + 1);
-                    for k in 0..=steps {
-                        let t = start + k * STEP;
-                        let median: f64 = if burst(t) { 0.5 } else { 0.05 };
-                        let n = 2.0 * traffic(t) * STEP as f64;
-                        for (a, (_, le)) in acc.iter_mut().zip(les) {
-                            *a += n * phi((le.ln() - median.ln()) / 0.8);
-                        }
-                        count += n;
-                        sum += n * median * 1.38;
-                        points.push(acc.iter().map(|a| a.floor() as u64).collect());
-                        totals.push((count.floor(), sum));
+                ts.len() as u64
+            }
+            Kind::Histogram { les } => {
+                let mut points: Vec<Vec<u64>> = Vec::with_capacity(ts.len());
+                let mut totals = Vec::with_capacity(ts.len());
+                for &t in ts {
+                    let median: f64 = if burst(t) { 0.5 } else { 0.05 };
+                    let n = 2.0 * traffic(t) * step as f64;
+                    for (a, (_, le)) in self.buckets.iter_mut().zip(les) {
+                        *a += n * phi((le.ln() - median.ln()) / 0.8);
                     }
-                    for (j, (le, _)) in les.iter().enumerate() {
-                        let name = format!("{}_bucket", b.name);
-                        let _ = writeln!(w, "# TYPE {name} unknown");
-                        let l = join(&labels, &format!("le=\"{le}\""));
-                        for (k, p) in points.iter().enumerate() {
-                            let t = start + k as i64 * STEP;
-                            // +Inf is the count itself.
-                            let v = if j + 1 == les.len() {
-                                totals[k].0 as u64
-                            } else {
-                                p[j]
-                            };
-                            let _ = writeln!(w, "{name}{{{l}}} {v} {t}");
-                        }
-                    }
-                    for (suffix, pick) in [("_count", 0usize), ("_sum", 1)] {
-                        let name = format!("{}{suffix}", b.name);
-                        let _ = writeln!(w, "# TYPE {name} unknown");
-                        for (k, (c, s)) in totals.iter().enumerate() {
-                            let t = start + k as i64 * STEP;
-                            let v = if pick == 0 {
-                                *c
-                            } else {
-                                (s * 1000.0).round() / 1000.0
-                            };
-                            let _ = writeln!(w, "{name}{{{labels}}} {v} {t}");
-                        }
-                    }
-                    samples += (steps as u64 + 1) * (les.len() as u64 + 2);
+                    self.count += n;
+                    self.sum += n * median * 1.38;
+                    points.push(self.buckets.iter().map(|a| a.floor() as u64).collect());
+                    totals.push((self.count.floor(), (self.sum * 1000.0).round() / 1000.0));
                 }
-                Kind::LastSuccess | Kind::Gauge => {
-                    let _ = writeln!(w, "# TYPE {} unknown", b.name);
-                    let labels = join(&b.labels, &inst);
-                    let mut last = start;
-                    for k in 0..=steps {
-                        let t = start + k * STEP;
-                        let v = match b.kind {
-                            Kind::LastSuccess => {
-                                if !burst(t) && t % 300 < STEP {
-                                    last = t;
-                                }
-                                last
-                            }
-                            _ => 3,
+                let family = &self.base.name;
+                for (j, (le, _)) in les.iter().enumerate() {
+                    let _ = writeln!(w, "# TYPE {family}_bucket unknown");
+                    for (k, &t) in ts.iter().enumerate() {
+                        // +Inf is the count itself.
+                        let v = if j + 1 == les.len() {
+                            totals[k].0 as u64
+                        } else {
+                            points[k][j]
                         };
-                        let _ = writeln!(w, "{}{{{labels}}} {v} {t}", b.name);
+                        let _ = writeln!(w, "{family}_bucket{{{labels},le=\"{le}\"}} {v} {t}");
                     }
-                    samples += steps as u64 + 1;
                 }
+                let _ = writeln!(w, "# TYPE {family}_count unknown");
+                for (k, &t) in ts.iter().enumerate() {
+                    let _ = writeln!(w, "{family}_count{{{labels}}} {} {t}", totals[k].0);
+                }
+                let _ = writeln!(w, "# TYPE {family}_sum unknown");
+                for (k, &t) in ts.iter().enumerate() {
+                    let _ = writeln!(w, "{family}_sum{{{labels}}} {} {t}", totals[k].1);
+                }
+                ts.len() as u64 * (les.len() as u64 + 2)
+            }
+            Kind::LastSuccess | Kind::Gauge => {
+                let name = &self.base.name;
+                let _ = writeln!(w, "# TYPE {name} unknown");
+                for &t in ts {
+                    let v = match self.base.kind {
+                        Kind::LastSuccess => {
+                            if !burst(t) && t % 300 < step {
+                                self.last = t;
+                            }
+                            self.last
+                        }
+                        _ => 3,
+                    };
+                    let _ = writeln!(w, "{name}{{{labels}}} {v} {t}");
+                }
+                ts.len() as u64
             }
         }
     }
-    let _ = writeln!(w, "# EOF");
-    w.flush().unwrap();
-    (per_instance * instances, samples)
+}
+
+/// Writes the history as OpenMetrics files of two hours each (promtool reads its whole
+/// input once per two-hour block, so one file per block keeps the backfill linear). Each
+/// series is its own `unknown` family, so a histogram's parts need no grouping per point.
+/// Returns (files, series, samples).
+fn history(dir: &Path, want: usize, start: i64, end: i64, step: i64) -> (Vec<PathBuf>, usize, u64) {
+    const BLOCK: i64 = 7200;
+    let bases = bases();
+    let per_instance: usize = bases.iter().map(width).sum();
+    let instances = want.div_ceil(per_instance).max(1);
+    let mut gens: Vec<Gen> = Vec::new();
+    for b in &bases {
+        for i in 0..instances {
+            let inst = format!("instance=\"pod-{i:03}\"");
+            gens.push(Gen {
+                base: b,
+                labels: if b.labels.is_empty() {
+                    inst
+                } else {
+                    format!("{},{inst}", b.labels)
+                },
+                value: 0.0,
+                buckets: match &b.kind {
+                    Kind::Histogram { les } => vec![0.0; les.len()],
+                    _ => Vec::new(),
+                },
+                count: 0.0,
+                sum: 0.0,
+                last: start,
+            });
+        }
+    }
+    let (mut files, mut samples) = (Vec::new(), 0u64);
+    let mut from = start;
+    while from <= end {
+        let to = ((from / BLOCK) + 1) * BLOCK;
+        let ts: Vec<i64> = (from..to.min(end + 1)).step_by(step as usize).collect();
+        let path = dir.join(format!("history-{from}.om"));
+        let mut w =
+            std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path).unwrap());
+        for g in &mut gens {
+            samples += g.write(&mut w, &ts, step);
+        }
+        let _ = writeln!(w, "# EOF");
+        w.flush().unwrap();
+        files.push(path);
+        from = to;
+    }
+    (files, per_instance * instances, samples)
+}
+
+/// Backfills every file into `tsdb`, two promtool processes at a time.
+fn backfill(files: &[PathBuf], tsdb: &Path) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(f) = files.get(i) else { return };
+                run(Command::new("promtool")
+                    .args(["tsdb", "create-blocks-from", "openmetrics", "--quiet"])
+                    .arg(f)
+                    .arg(tsdb));
+                let _ = std::fs::remove_file(f);
+            });
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 //! Alertmanager, and an Alertmanager webhook receiver of our own. Used by the e2e test and
 //! by the `demo` binary. Every process started is stopped on drop, also on failure.
 
+pub mod specs;
+
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
