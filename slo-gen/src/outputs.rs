@@ -8,8 +8,10 @@ use crate::rules::emit::{self, RulesFormat};
 use crate::rules::{self, Options};
 use rayon::prelude::*;
 use slo_spec::Service;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Output {
@@ -105,7 +107,9 @@ impl std::fmt::Display for Drift {
     }
 }
 
-fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+/// The generated files in `dir` that no output names: the orphans. Files an output names
+/// are never read here (they are compared with it instead).
+fn orphans(dir: &Path, named: &HashSet<&Path>) -> io::Result<Vec<PathBuf>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -114,7 +118,7 @@ fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for entry in entries {
         let path = entry?.path();
-        if path.is_file() {
+        if path.is_file() && !named.contains(path.as_path()) {
             let bytes = std::fs::read(&path)?;
             if is_generated(&path, &bytes) {
                 out.push(path);
@@ -127,26 +131,28 @@ fn generated_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 
 /// What differs between `outputs` and the disk, in path order.
 pub fn drift(outputs: &[Output], dirs: &[&Path]) -> io::Result<Vec<Drift>> {
-    let mut found = Vec::new();
-    for o in outputs {
-        match std::fs::read_to_string(&o.path) {
-            Ok(text) if text == o.text => {}
-            Ok(_) => found.push(Drift::Stale(o.path.clone())),
+    // Each output read and compared on its own: in parallel, gathered in order.
+    let compared: Vec<io::Result<Option<Drift>>> = outputs
+        .par_iter()
+        .map(|o| match std::fs::read_to_string(&o.path) {
+            Ok(text) if text == o.text => Ok(None),
+            Ok(_) => Ok(Some(Drift::Stale(o.path.clone()))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                found.push(Drift::Missing(o.path.clone()))
+                Ok(Some(Drift::Missing(o.path.clone())))
             }
             Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                found.push(Drift::Stale(o.path.clone()))
+                Ok(Some(Drift::Stale(o.path.clone())))
             }
-            Err(e) => return Err(e),
-        }
+            Err(e) => Err(e),
+        })
+        .collect();
+    let mut found = Vec::new();
+    for c in compared {
+        found.extend(c?);
     }
+    let named: HashSet<&Path> = outputs.iter().map(|o| o.path.as_path()).collect();
     for dir in dirs {
-        for path in generated_files(dir)? {
-            if !outputs.iter().any(|o| o.path == path) {
-                found.push(Drift::Orphaned(path));
-            }
-        }
+        found.extend(orphans(dir, &named)?.into_iter().map(Drift::Orphaned));
     }
     Ok(found)
 }
@@ -155,20 +161,37 @@ pub fn drift(outputs: &[Output], dirs: &[&Path]) -> io::Result<Vec<Drift>> {
 /// drift it repaired.
 pub fn write(outputs: &[Output], dirs: &[&Path]) -> io::Result<Vec<Drift>> {
     let repaired = drift(outputs, dirs)?;
-    for d in &repaired {
-        match d {
-            Drift::Missing(path) | Drift::Stale(path) => {
-                let text = &outputs
-                    .iter()
-                    .find(|o| &o.path == path)
-                    .expect("drift names outputs")
-                    .text;
-                write_atomic(path, text.as_bytes())?;
-            }
-            Drift::Orphaned(path) => std::fs::remove_file(path)?,
+    let by_path: HashMap<&Path, &str> = outputs
+        .iter()
+        .map(|o| (o.path.as_path(), o.text.as_str()))
+        .collect();
+    // Each write waits on its own fsync: many at once, so the waits overlap.
+    let next = AtomicUsize::new(0);
+    let failed: std::sync::Mutex<Option<io::Error>> = Default::default();
+    std::thread::scope(|s| {
+        for _ in 0..repaired.len().min(16) {
+            s.spawn(|| {
+                while let Some(d) = repaired.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let done = match d {
+                        Drift::Missing(path) | Drift::Stale(path) => {
+                            write_atomic(path, by_path[path.as_path()].as_bytes())
+                        }
+                        Drift::Orphaned(path) => std::fs::remove_file(path),
+                    };
+                    if let Err(e) = done {
+                        failed
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                    }
+                }
+            });
         }
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(repaired),
     }
-    Ok(repaired)
 }
 
 /// Temp file in the same directory, flushed, then renamed over the target: readers see
