@@ -26,7 +26,7 @@
 use serde_json::Value;
 use slo_eval::Plan;
 use slo_gen::rules::emit;
-use slo_gen::rules::sli::base_exprs;
+use slo_gen::rules::sli::raw_queries;
 use slo_gen::rules::{Group, Options, Rule};
 use slo_spec::names::format_duration;
 use slo_spec::{Service, Slo};
@@ -521,8 +521,7 @@ fn record(name: String, expr: String, labels: &BTreeMap<String, String>) -> Rule
 
 /// `errors / events` over `window`, from the raw series (what peers record per window).
 fn raw_ratio(slo: &Slo, window: Duration) -> String {
-    let (_, events) = base_exprs(&slo.sli, window, "", &slo.group_by);
-    let (errors, _) = base_exprs(&slo.sli, window, &format!("({events})"), &slo.group_by);
+    let (errors, events) = raw_queries(slo, window);
     if slo.group_by.is_empty() {
         format!("({errors})\n/\n({events})")
     } else {

@@ -136,8 +136,7 @@ pub struct BaseQueries {
 }
 
 pub fn base_queries(slo: &slo_spec::Slo, plan: &slo_eval::Plan) -> BaseQueries {
-    let (_, events) = base_exprs(&slo.sli, plan.base, "", &slo.group_by);
-    let (errors, _) = base_exprs(&slo.sli, plan.base, &format!("({events})"), &slo.group_by);
+    let (errors, events) = raw_queries(slo, plan.base);
     BaseQueries {
         events,
         errors,
@@ -146,6 +145,14 @@ pub fn base_queries(slo: &slo_spec::Slo, plan: &slo_eval::Plan) -> BaseQueries {
             .as_ref()
             .map(|_| inputs_expr(&slo.sli, &slo.group_by)),
     }
+}
+
+/// `(errors, events)` of the SLI over `window` as standalone queries of raw series (the
+/// events inlined where the errors subtract the good events).
+pub fn raw_queries(slo: &slo_spec::Slo, window: Duration) -> (String, String) {
+    let (_, events) = base_exprs(&slo.sli, window, "", &slo.group_by);
+    let (errors, _) = base_exprs(&slo.sli, window, &format!("({events})"), &slo.group_by);
+    (errors, events)
 }
 
 /// The number of raw series the SLI reads (per group): the total's series for a ratio,
