@@ -79,10 +79,13 @@ codes! {
     InvalidPolicy = "E022", Error, "invalid-policy";
     GroupByMismatch = "E023", Error, "group-by-mismatch";
     InvalidSla = "E024", Error, "invalid-sla";
+    NotASpec = "E025", Error, "not-a-spec";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";
     UnusualObjective = "W004", Warning, "unusual-objective";
+    QueryWrapped = "W005", Warning, "query-wrapped";
+    UnusedContext = "W006", Warning, "unused-context";
 }
 
 impl fmt::Display for Code {

@@ -22,7 +22,7 @@ mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity, Span};
 pub use files::{discover, read_sources, LoadError, Source};
-pub use lower::{load_file, FileCheck, SUPPORTED_VERSIONS};
+pub use lower::{FileCheck, SUPPORTED_VERSIONS};
 pub use model::*;
 pub use promql::MAX_QUERY_BYTES;
 pub use selectors::{family as metric_family, selectors, Selector};
@@ -48,19 +48,54 @@ impl Checked {
 /// Loads and validates a whole repository of specs, including checks across files.
 /// Diagnostics come sorted by file and position; services in input order.
 pub fn check(sources: &[Source]) -> Checked {
-    let mut services = Vec::new();
-    let mut diagnostics = Vec::new();
+    let mut services: Vec<Service> = Vec::new();
     let mut declared = 0;
-    // Files lower independently: in parallel, gathered in the order given.
-    let files: Vec<FileCheck> = sources
+    // Files parse and lower independently: in parallel, gathered in the order given.
+    let parsed: Vec<lower::Parsed> = sources
         .par_iter()
-        .map(|source| load_file(&source.path, &source.text))
+        .map(|source| lower::parse(&source.path, &source.text))
         .collect();
+    let (catalog, mut diagnostics) = lower::catalog(&parsed);
+    let files: Vec<FileCheck> = parsed
+        .par_iter()
+        .map(|p| lower::lower_file(p, &catalog))
+        .collect();
+    let mut used = std::collections::BTreeSet::new();
+    let mut declared_names = std::collections::BTreeSet::new();
     for file in files {
-        services.extend(file.services);
+        for svc in file.services {
+            let from = svc.file.clone();
+            lower::merge_into(&mut services, svc, &mut |existing, slo| {
+                if let Some(first) = existing.slos.iter().find(|s| s.name == slo.name) {
+                    diagnostics.push(
+                        Diagnostic::new(
+                            &from,
+                            slo.span,
+                            Code::DuplicateSlo,
+                            format!(
+                                "SLO `{}` of service `{}` is declared twice ({})",
+                                slo.name,
+                                existing.name,
+                                existing.format.describe()
+                            ),
+                        )
+                        .help(format!(
+                            "first declared at {}:{}:{}; rename one of them",
+                            existing.file, first.span.line, first.span.column
+                        )),
+                    );
+                } else {
+                    existing.slos.push(slo);
+                }
+            });
+        }
         diagnostics.extend(file.diagnostics);
-        declared += file.declared;
+        // Documents of one service in several files (OpenSLO, Pyrra) count once.
+        declared += file.declared_names.difference(&declared_names).count();
+        declared_names.extend(file.declared_names);
+        used.extend(file.used);
     }
+    lower::unused(&catalog, &used, &mut diagnostics);
     let keep = repo::check(&services, &mut diagnostics);
     let mut keep = keep.into_iter();
     services.retain(|_| keep.next().unwrap_or(true));

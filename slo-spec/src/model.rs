@@ -11,11 +11,42 @@ use std::time::Duration;
 pub type Labels = BTreeMap<String, String>;
 
 /// Which spec language a service was written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     V1,
+    /// Sloth's `version: prometheus/v1` files.
     SlothV1,
+    /// Sloth's Kubernetes CRD (`sloth.slok.dev/v1` `PrometheusServiceLevel`): the same body
+    /// with camelCase names.
+    SlothK8s,
+    /// Pyrra's `pyrra.dev/v1alpha1` `ServiceLevelObjective`.
+    Pyrra,
     OpenSloV1,
+    /// OpenSLO `v1alpha`, the version Sloth reads.
+    OpenSloV1Alpha,
+}
+
+impl Format {
+    /// The format as messages name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::V1 => "v1 spec",
+            Format::SlothV1 => "Sloth prometheus/v1 spec",
+            Format::SlothK8s => "Sloth PrometheusServiceLevel",
+            Format::Pyrra => "Pyrra ServiceLevelObjective",
+            Format::OpenSloV1 => "OpenSLO v1 SLO",
+            Format::OpenSloV1Alpha => "OpenSLO v1alpha SLO",
+        }
+    }
+
+    /// Formats with one SLO per document: documents naming the same service, in any
+    /// files, form one service.
+    pub fn one_slo_per_document(self) -> bool {
+        matches!(
+            self,
+            Format::Pyrra | Format::OpenSloV1 | Format::OpenSloV1Alpha
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -26,6 +26,45 @@ pub(crate) struct Checked {
     /// The labels its outermost aggregation keeps with `by (...)`; `None` when the query is
     /// not an aggregation, or aggregates without `by`.
     pub by: Option<BTreeSet<String>>,
+    /// Whether the query returns at most one series whatever the data (an aggregation
+    /// without `by`, functions and arithmetic of such): wrapping it in `sum` or `max`
+    /// then changes nothing.
+    pub single: bool,
+}
+
+/// Whether `expr` returns at most one series whatever the data.
+fn single_series(expr: &Expr) -> bool {
+    use promql_parser::parser::token;
+    match expr {
+        Expr::Paren(p) => single_series(&p.expr),
+        Expr::Unary(u) => single_series(&u.expr),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) => true,
+        Expr::Aggregate(a) => {
+            let id = a.op.id();
+            let one_per_group = [
+                token::T_SUM,
+                token::T_MIN,
+                token::T_MAX,
+                token::T_AVG,
+                token::T_COUNT,
+                token::T_GROUP,
+                token::T_STDDEV,
+                token::T_STDVAR,
+                token::T_QUANTILE,
+            ]
+            .contains(&id);
+            let label_less = match &a.modifier {
+                None => true,
+                Some(promql_parser::parser::LabelModifier::Include(l)) => l.labels.is_empty(),
+                Some(promql_parser::parser::LabelModifier::Exclude(_)) => false,
+            };
+            one_per_group && label_less
+        }
+        Expr::Binary(b) => single_series(&b.lhs) && single_series(&b.rhs),
+        Expr::Subquery(q) => single_series(&q.expr),
+        Expr::Call(c) => c.args.args.iter().all(|a| single_series(a)),
+        Expr::MatrixSelector(_) | Expr::VectorSelector(_) | Expr::Extension(_) => false,
+    }
 }
 
 /// The `by (...)` labels of the outermost aggregation, parentheses seen through.
@@ -96,7 +135,71 @@ pub(crate) fn window_query(cx: &mut Cx, node: &Node, text: &str, what: &str) -> 
         },
         metrics: facts.metrics,
         by: facts.by,
+        single: facts.single,
     })
+}
+
+/// A counter selector as peers write it (OpenSLO `counter: true`, Pyrra `metric:`):
+/// `sel` or `sum [by (...)] (sel)`. Returns the window query that reads its rate,
+/// `sum [by (...)] (rate(sel[{{window}}]))`, or `None` (reporting only bound faults) when
+/// the text is something else.
+pub(crate) fn counter_query(
+    cx: &mut Cx,
+    node: &Node,
+    text: &str,
+    what: &str,
+) -> Option<Option<String>> {
+    let text = text.trim();
+    if !precheck(cx, node, text, what) {
+        return None;
+    }
+    let rate = |sel: &str| format!("rate({sel}[{{{{window}}}}])");
+    Some(match parser::parse(text) {
+        Ok(Expr::VectorSelector(vs)) if plain(&vs) => Some(format!("sum({})", rate(text))),
+        Ok(Expr::Aggregate(a))
+            if a.op.id() == promql_parser::parser::token::T_SUM
+                && a.param.is_none()
+                && matches!(&*a.expr, Expr::VectorSelector(vs) if plain(vs)) =>
+        {
+            let by = match &a.modifier {
+                None => String::new(),
+                Some(promql_parser::parser::LabelModifier::Include(l)) => {
+                    format!(" by ({})", l.labels.join(", "))
+                }
+                Some(promql_parser::parser::LabelModifier::Exclude(l)) => {
+                    format!(" without ({})", l.labels.join(", "))
+                }
+            };
+            Some(format!("sum{by}({})", rate(&a.expr.to_string())))
+        }
+        _ => None,
+    })
+}
+
+fn plain(vs: &promql_parser::parser::VectorSelector) -> bool {
+    vs.offset.is_none() && vs.at.is_none() && vs.matchers.or_matchers.is_empty()
+}
+
+/// A plain selector split into its metric name and its matchers (as promql-parser prints
+/// them, `__name__` left out), or `None` when `text` is not one.
+pub(crate) fn split_selector(text: &str) -> Option<(String, Vec<String>)> {
+    if text.len() > MAX_QUERY_BYTES {
+        return None;
+    }
+    match parser::parse(text.trim()) {
+        Ok(Expr::VectorSelector(vs)) if plain(&vs) => {
+            let name = vs.name.clone()?;
+            let matchers = vs
+                .matchers
+                .matchers
+                .iter()
+                .filter(|m| m.name != "__name__")
+                .map(|m| m.to_string())
+                .collect();
+            Some((name, matchers))
+        }
+        _ => None,
+    }
 }
 
 /// Checks a label selector such as `{route="/v1/usage",method="POST"}` against a metric,
@@ -314,6 +417,7 @@ fn parse_checked(
             .filter(|n| !n.is_empty())
             .collect(),
         by: outer_by(&expr),
+        single: single_series(&expr),
         plain_sum: matches!(&expr, Expr::Aggregate(a)
             if a.op.id() == promql_parser::parser::token::T_SUM && a.modifier.is_none()),
         selectors: texts,
@@ -325,6 +429,7 @@ fn parse_checked(
 struct Facts {
     metrics: BTreeSet<String>,
     by: Option<BTreeSet<String>>,
+    single: bool,
     plain_sum: bool,
     selectors: Vec<String>,
 }

@@ -40,8 +40,8 @@ pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bo
             }
             match alerts.get(a.name.as_str()) {
                 Some((other_svc, other)) => {
-                    let both_sloth =
-                        svc.format == Format::SlothV1 && other_svc.format == Format::SlothV1;
+                    let sloth = |f: Format| matches!(f, Format::SlothV1 | Format::SlothK8s);
+                    let both_sloth = sloth(svc.format) && sloth(other_svc.format);
                     let code = if both_sloth {
                         Code::SharedAlertName
                     } else {

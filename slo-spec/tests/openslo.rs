@@ -99,13 +99,13 @@ fn calendar_windows_become_calendar_periods() {
 fn what_has_no_equivalent_is_refused_with_a_position() {
     let cases = [
         ("apiVersion: openslo/v2\nkind: SLO\n".to_string(), "1:13 E005 unsupported apiVersion `openslo/v2`"),
-        ("apiVersion: openslo/v1\nkind: Service\nmetadata: {name: x}\nspec: {}\n".to_string(), "2:7 E021 OpenSLO kind `Service` is not supported"),
-        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 2M, calendar: {{startTime: '2024-01-01'}}}}]\n")), "13:27 E021 a calendar window of `2M` is not supported"),
-        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 1M, calendar: {{startTime: '2024-01-01', timeZone: Europe/Paris}}}}]\n")), "13:77 E021 a calendar in time zone `Europe/Paris` is not supported"),
-        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  budgetingMethod: Timeslices\n")), "13:20 E021 a budgeting method other than `Occurrences` is not supported"),
-        (doc(&format!("{INDICATOR}  objectives: [{{target: 1.5}}]\n")), "12:25 E007 objective must be between 0% and 100% (exclusive), got 150%"),
-        (doc(&INDICATOR.replace("type: Prometheus, spec: {query: 'e_total'}}}\n        total", "type: Datadog, spec: {query: 'e_total'}}}\n        total")), "10:36 E021 metric source type `Datadog` is not supported"),
-        (doc(&format!("{}  objectives: [{{target: 0.99}}]\n", INDICATOR.replace("query: 'e_total'}}}\n        total", "query: 'sum(e_total)'}}}\n        total"))), "10:62 E013 `ratioMetric.bad.query` has no `{{window}}` placeholder and is not a plain counter selector"),
+        ("apiVersion: openslo/v1\nkind: AlertPolicy\nmetadata: {name: x}\nspec: {}\n".to_string(), "2:7 E021 OpenSLO kind `AlertPolicy` is not supported (openslo/v1)"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 2M, calendar: {{startTime: '2024-01-01'}}}}]\n")), "13:27 E021 a calendar window of `2M` is not supported (OpenSLO v1 SLO)"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  timeWindow: [{{duration: 1M, calendar: {{startTime: '2024-01-01', timeZone: Europe/Paris}}}}]\n")), "13:77 E021 a calendar in time zone `Europe/Paris` is not supported (OpenSLO v1 SLO)"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 0.99}}]\n  budgetingMethod: Timeslices\n")), "13:20 E021 a budgeting method other than `Occurrences` is not supported (OpenSLO v1 SLO)"),
+        (doc(&format!("{INDICATOR}  objectives: [{{target: 1.5}}]\n")), "12:25 E007 objective must be between 0% and 100% (exclusive), got 150% (OpenSLO v1 SLO)"),
+        (doc(&INDICATOR.replace("type: Prometheus, spec: {query: 'e_total'}}}\n        total", "type: Datadog, spec: {query: 'e_total'}}}\n        total")), "10:36 E021 metric source type `Datadog` is not supported (OpenSLO v1 SLO)"),
+        (doc(&format!("{}  objectives: [{{target: 0.99}}]\n", INDICATOR.replace("query: 'e_total'}}}\n        total", "query: 'rate(e_total[5m])'}}}\n        total"))), "10:62 E013 `ratioMetric.bad.query` has no `{{window}}` placeholder and is not a counter (OpenSLO v1 SLO)"),
     ];
     for (text, want) in cases {
         let got: Vec<String> = load(&text)
@@ -129,7 +129,10 @@ fn a_repeated_slo_document_is_a_duplicate() {
         .iter()
         .map(|d| format!("{}:{} {} {}", d.span.line, d.span.column, d.code, d.message))
         .collect();
-    assert_eq!(got, ["17:9 E010 SLO `s` is declared twice in this file"]);
+    assert_eq!(
+        got,
+        ["17:9 E010 SLO `s` is declared twice in this file (OpenSLO v1 SLO)"]
+    );
 }
 
 /// OpenSLO queries are bounded like every other query before the PromQL parser sees them:

@@ -15,6 +15,9 @@ pub(crate) struct Cx<'a> {
     pub diags: Vec<Diagnostic>,
     /// Services the file declares, valid or not: what the summary counts as checked.
     pub declared: std::collections::BTreeSet<String>,
+    /// The peer format of the document being read (`Pyrra ServiceLevelObjective`): every
+    /// message names it, so a user knows how the file was understood. `None` for v1.
+    pub doc: Option<String>,
 }
 
 impl<'a> Cx<'a> {
@@ -24,6 +27,7 @@ impl<'a> Cx<'a> {
             src,
             diags: Vec::new(),
             declared: Default::default(),
+            doc: None,
         }
     }
 
@@ -35,6 +39,10 @@ impl<'a> Cx<'a> {
         help: impl Into<String>,
     ) {
         let help = help.into();
+        let mut message = message.into();
+        if let Some(doc) = &self.doc {
+            message = format!("{message} ({doc})");
+        }
         let mut d = Diagnostic::new(self.file, span, code, message);
         if !help.is_empty() {
             d = d.help(help);

@@ -3,7 +3,7 @@
 use super::alerting::{self, AlertingSpec, Dialect};
 use super::common::{self, SloParts};
 use super::reader::{self, fields, Cx, DurationBounds, Fields};
-use super::sli::{self, RatioKeys};
+use super::sli::{self, Groups, RatioKeys};
 use crate::diagnostic::Code;
 use crate::model::*;
 use crate::promql;
@@ -151,9 +151,19 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
             None => Some(default_period.clone()),
         },
         labels: Labels::new(),
-        sli: f
-            .require(cx, "sli", "the SLO")
-            .and_then(|n| sli(cx, n, group_by.as_deref().unwrap_or_default())),
+        sli: f.require(cx, "sli", "the SLO").and_then(|n| {
+            let before = cx.diags.len();
+            let sli = sli(cx, n, group_by.as_deref().unwrap_or_default());
+            if group_by.is_none() {
+                // A faulty `group_by` was reported: no word about folding the groups.
+                let mut i = 0;
+                cx.diags.retain(|d| {
+                    i += 1;
+                    i <= before || d.code != Code::QueryWrapped
+                });
+            }
+            sli
+        }),
         group_by,
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &ALERTING),
@@ -188,11 +198,19 @@ fn sli(cx: &mut Cx, node: &Node, group_by: &[String]) -> Option<Sli> {
                     total: "total",
                     what: "sli.ratio",
                 };
-                sli::ratio(cx, &f, &keys, group_by)
+                sli::ratio(cx, &f, &keys, Groups::Declared(group_by)).map(|(s, _)| s)
             }
             "latency" => latency(cx, value),
             "freshness" => freshness(cx, value),
-            _ => sli::raw(cx, value, "error_ratio", RAW_FIELDS, "sli.raw"),
+            _ => sli::raw(
+                cx,
+                value,
+                "error_ratio",
+                RAW_FIELDS,
+                "sli.raw",
+                Groups::Declared(group_by),
+            )
+            .map(|(s, _)| s),
         },
         [(first, _), rest @ ..] => {
             for (key, _) in rest {
