@@ -42,6 +42,31 @@ pub enum Command {
     /// Serve the SLO pages on-call opens first: every SLO's budget, burn rate and alert
     /// state, each SLO's history, the month's report; read-only, from Prometheus.
     Serve(ServeArgs),
+    /// Write the specs (Sloth, Pyrra, OpenSLO or v1) as v1 specs, the migration path:
+    /// convert once, then edit; or as OpenSLO v1 documents for tools that read OpenSLO.
+    /// Notes on stderr name every field the target cannot hold.
+    Convert(ConvertArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Spec files or directories (walked for *.yaml and *.yml).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ConvertTarget::V1)]
+    pub to: ConvertTarget,
+    /// Write one file per service here (never over an existing file) instead of printing
+    /// the documents to stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ConvertTarget {
+    /// This toolkit's spec language.
+    V1,
+    /// OpenSLO v1 `SLO` documents with inline Prometheus indicators.
+    Openslo,
 }
 
 /// Spec files or directories (walked for *.yaml and *.yml).

@@ -10,6 +10,7 @@ pub mod alertmanager;
 pub mod backtest;
 pub mod cli;
 pub mod cmd;
+pub mod convert;
 pub mod dashboards;
 pub mod metrics_check;
 pub mod names;
@@ -44,6 +45,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Backtest(args) => cmd::backtest::run(args, out, err),
         Command::Report(args) => cmd::report::run(args, out, err),
         Command::Serve(args) => cmd::serve::run(args, out, err),
+        Command::Convert(args) => cmd::convert::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
     match result {

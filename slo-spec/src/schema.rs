@@ -59,6 +59,8 @@ struct Slo {
     /// their values. Ratio queries must aggregate `by` exactly these labels.
     #[schemars(length(min = 1))]
     group_by: Option<Vec<LabelName>>,
+    /// Labels added to this SLO's rules and alerts, over the file's.
+    labels: Option<BTreeMap<String, String>>,
     sli: Sli,
     alerting: Option<Alerting>,
     /// The agreement with customers: credits when a period's attainment falls short.

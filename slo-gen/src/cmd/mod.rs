@@ -3,6 +3,7 @@
 
 pub mod backtest;
 pub mod check_metrics;
+pub mod convert;
 pub mod generate;
 pub mod report;
 pub mod serve;

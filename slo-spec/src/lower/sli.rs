@@ -223,7 +223,7 @@ pub(crate) fn ratio(
     let (num_families, total_families) = (families(&num), families(&total));
     if !num_families.is_empty()
         && !total_families.is_empty()
-        && num_families.is_disjoint(&total_families)
+        && !related(&num_families, &total_families)
     {
         cx.report(
             total_node.span,
@@ -329,6 +329,27 @@ fn grouping(
 fn query(cx: &mut Cx, node: &Node, label: &str) -> Option<promql::Checked> {
     let text = reader::string(cx, node, label)?;
     promql::window_query(cx, node, &text, label)
+}
+
+/// Whether the two queries count events of one thing: a metric family in common, or
+/// sibling counters of one subsystem (`x_errors_total` beside `x_total`, as Kubernetes'
+/// `kubelet_runtime_operations_errors_total` is; `prometheus_notifications_errors_total`
+/// beside `prometheus_notifications_sent_total`: two leading name parts in common). A
+/// near miss (`http_request_total` for `http_requests_total`) is a typo, never a sibling.
+fn related(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    let sibling = |x: &str, y: &str| {
+        if strsim::levenshtein(x, y) <= 2 {
+            return false;
+        }
+        let prefix = |x: &str, y: &str| x.strip_prefix(y).is_some_and(|r| r.starts_with('_'));
+        let common = x
+            .split('_')
+            .zip(y.split('_'))
+            .take_while(|(p, q)| p == q)
+            .count();
+        prefix(x, y) || prefix(y, x) || common >= 2
+    };
+    a.iter().any(|x| b.iter().any(|y| x == y || sibling(x, y)))
 }
 
 fn list_names(names: &BTreeSet<String>) -> String {

@@ -19,6 +19,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "objective",
     "period",
     "group_by",
+    "labels",
     "sli",
     "alerting",
     "sla",
@@ -150,7 +151,10 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
             Some(n) => common::period(cx, n, "period"),
             None => Some(default_period.clone()),
         },
-        labels: Labels::new(),
+        labels: f
+            .get("labels")
+            .map(|n| common::label_map(cx, n, "labels", false, &[]))
+            .unwrap_or_default(),
         sli: f.require(cx, "sli", "the SLO").and_then(|n| {
             let before = cx.diags.len();
             let sli = sli(cx, n, group_by.as_deref().unwrap_or_default());
