@@ -361,30 +361,49 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
             return None;
         }
     }
-    let defaults_alerting = {
+    let changed_alerting: Vec<&str> = {
         let a = &slo.alerting;
-        a.name != slo_spec::names::default_alert_name(&svc.name, &slo.name)
-            || a.disabled
-            || a.min_events.is_some()
-            || !a.labels.is_empty()
-            || !a.annotations.is_empty()
-            || Tier::ALL.iter().any(|t| {
-                let p = a.tier(*t);
-                p.disabled
-                    || !p.labels.is_empty()
-                    || !p.annotations.is_empty()
-                    || p.for_.is_some()
-                    || p.windows != slo_spec::policy::default_pairs(*t, slo.period.duration)
-            })
-            || a.absent.disabled
-            || a.absent.for_.is_some()
-            || a.absent.severity != "ticket"
-            || !a.absent.labels.is_empty()
-            || !a.absent.annotations.is_empty()
+        let tier_changed = |t: Tier| {
+            let p = a.tier(t);
+            p.disabled
+                || !p.labels.is_empty()
+                || !p.annotations.is_empty()
+                || p.for_.is_some()
+                || p.windows != slo_spec::policy::default_pairs(t, slo.period.duration)
+        };
+        let ab = &a.absent;
+        [
+            (
+                "name",
+                a.name != slo_spec::names::default_alert_name(&svc.name, &slo.name),
+            ),
+            ("disabled", a.disabled),
+            ("min_events", a.min_events.is_some()),
+            ("labels", !a.labels.is_empty()),
+            ("annotations", !a.annotations.is_empty()),
+            ("page", tier_changed(Tier::Page)),
+            ("ticket", tier_changed(Tier::Ticket)),
+            (
+                "absent",
+                ab.disabled
+                    || ab.for_.is_some()
+                    || ab.severity != "ticket"
+                    || !ab.labels.is_empty()
+                    || !ab.annotations.is_empty(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(k, _)| k)
+        .collect()
     };
-    if defaults_alerting {
-        dropped
-            .push("`alerting` (OpenSLO alert policies are not the multi-window burn-rate policy)");
+    let alerting_note;
+    if !changed_alerting.is_empty() {
+        alerting_note = format!(
+            "`alerting` ({}: OpenSLO has no multi-window burn-rate policy)",
+            changed_alerting.join(", ")
+        );
+        dropped.push(&alerting_note);
     }
     if slo.sla.is_some() {
         dropped.push("`sla`");

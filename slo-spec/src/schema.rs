@@ -59,7 +59,7 @@ struct Slo {
     /// their values. Ratio queries must aggregate `by` exactly these labels.
     #[schemars(length(min = 1))]
     group_by: Option<Vec<LabelName>>,
-    /// Labels added to this SLO's rules and alerts, over the file's.
+    /// Labels added to this SLO's alerts, over the file's labels.
     labels: Option<BTreeMap<String, String>>,
     sli: Sli,
     alerting: Option<Alerting>,

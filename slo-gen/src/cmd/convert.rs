@@ -47,11 +47,12 @@ pub fn run(args: &ConvertArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     for note in &converted.notes {
         writeln!(err, "note: {note}")?;
     }
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     writeln!(
         err,
-        "{} services converted into {} files",
-        services.len(),
-        converted.files.len()
+        "{} converted into {}",
+        plural(services.len(), "service"),
+        plural(converted.files.len(), "file")
     )?;
     Ok(Outcome::Clean)
 }
