@@ -195,3 +195,39 @@ fn openslo_documents_across_files() {
         ],
     );
 }
+
+/// The extremes the limits allow, by hand: a Pyrra selector past the query bound is
+/// refused before parsing; an OpenSLO list of thousands of SLO documents sharing one SLI
+/// document loads as one service; a list nested as deep as the YAML budget allows is a
+/// diagnostic, not a crash.
+#[test]
+fn peer_files_at_the_limits() {
+    let long = format!("x_total{{a=\"{}\"}}", "y".repeat(slo_spec::MAX_QUERY_BYTES));
+    let (_, diags) = load(&[(
+        "p.yaml",
+        &format!("{PYRRA}  indicator:\n    ratio:\n      errors: {{metric: '{long}'}}\n      total: {{metric: x_total}}\n"),
+    )]);
+    assert!(
+        diags
+            .iter()
+            .any(|d| d.contains("E012") && d.contains("the limit is")),
+        "{diags:?}"
+    );
+    let n = 3000;
+    let mut text = String::from("- apiVersion: openslo/v1\n  kind: SLI\n  metadata: {name: e}\n  spec: {ratioMetric: {bad: {metricSource: {type: Prometheus, spec: {query: 'x_total{c=\"5\"}'}}}, total: {metricSource: {type: Prometheus, spec: {query: x_total}}}}}\n");
+    for i in 0..n {
+        text.push_str(&format!("- {{apiVersion: openslo/v1, kind: SLO, metadata: {{name: s{i}}}, spec: {{service: big, indicatorRef: e, objectives: [{{target: 0.99}}]}}}}\n"));
+    }
+    assert!(text.len() < slo_spec::MAX_FILE_BYTES);
+    let (services, diags) = load(&[("big.yaml", &text)]);
+    assert!(
+        diags.iter().all(|d| !d.contains(" E")),
+        "{:?}",
+        &diags[..diags.len().min(3)]
+    );
+    assert_eq!(services.len(), 1);
+    assert_eq!(services[0].slos.len(), n);
+    let deep = format!("{}{}", "- ".repeat(200), "apiVersion: openslo/v1");
+    let (services, diags) = load(&[("deep.yaml", &deep)]);
+    assert!(services.is_empty() && !diags.is_empty());
+}
