@@ -8,7 +8,7 @@
 use super::alerting::AlertingSpec;
 use super::common::{self, Scale, SloParts};
 use super::reader::{self, fields, Cx, Fields};
-use super::sli::{self, Fold, Groups, Part};
+use super::sli::{self, Groups};
 use super::{Catalog, CatalogSli, ContextDoc};
 use crate::decimal::Decimal;
 use crate::diagnostic::{Code, Span};
@@ -236,23 +236,49 @@ pub(crate) fn sli_doc(cx: &mut Cx, root: &Node, catalog: &mut Catalog) {
     catalog.slis.insert(name, CatalogSli { sli });
 }
 
-pub(crate) fn lower(
-    cx: &mut Cx,
-    root: &Node,
-    catalog: &Catalog,
-    used: &mut BTreeSet<String>,
-) -> Option<Service> {
+/// What every OpenSLO `SLO` document starts with.
+struct Head<'n> {
+    name: Option<(String, Span)>,
+    labels: Labels,
+    spec: Fields<'n>,
+    service: Option<(String, Span)>,
+    description: Option<String>,
+}
+
+fn head<'n>(cx: &mut Cx, root: &'n Node, spec_fields: &[&str]) -> Option<Head<'n>> {
     let top = fields(cx, root, "the OpenSLO document", TOP_FIELDS)?;
-    let (name, slo_labels) = metadata(cx, &top, Some("SLO name"))?;
+    let (name, labels) = metadata(cx, &top, Some("SLO name"))?;
     let spec = top
         .require(cx, "spec", "the OpenSLO document")
-        .and_then(|n| fields(cx, n, "spec", SPEC_FIELDS))?;
+        .and_then(|n| fields(cx, n, "spec", spec_fields))?;
     common::declare(cx, &spec, "service");
     let service = common::required_slug(cx, &spec, "service", "spec", "service");
     let description = match spec.get("description") {
         Some(n) => reader::string(cx, n, "spec.description"),
         None => Some(String::new()),
     };
+    Some(Head {
+        name,
+        labels,
+        spec,
+        service,
+        description,
+    })
+}
+
+pub(crate) fn lower(
+    cx: &mut Cx,
+    root: &Node,
+    catalog: &Catalog,
+    used: &mut BTreeSet<String>,
+) -> Option<Service> {
+    let Head {
+        name,
+        labels: slo_labels,
+        spec,
+        service,
+        description,
+    } = head(cx, root, SPEC_FIELDS)?;
     if let Some(k) = spec.key("alertPolicies") {
         unsupported(
             cx,
@@ -567,31 +593,20 @@ fn sli_spec(
             }
         }
     }
-    let parts = [
-        Part {
+    sli::inferred_ratio(
+        cx,
+        sli::Query {
             node: num_q,
-            checked: &num,
             label: format!("ratioMetric.{num_key}"),
+            checked: num,
         },
-        Part {
+        is_errors,
+        sli::Query {
             node: total_q,
-            checked: &total,
             label: "ratioMetric.total".into(),
+            checked: total,
         },
-    ];
-    let group_by = sli::groups_of(cx, &parts, Groups::Inferred, Fold::Sum)?;
-    let numerator = if is_errors {
-        Numerator::Errors(num.query)
-    } else {
-        Numerator::Good(num.query)
-    };
-    Some((
-        Sli::Ratio(RatioSli {
-            numerator,
-            total: total.query,
-        }),
-        group_by,
-    ))
+    )
 }
 
 /// `rawType` + `raw`: a query that already is a ratio over `{{window}}`.
@@ -743,17 +758,13 @@ pub(crate) fn lower_alpha(
     catalog: &Catalog,
     used: &mut BTreeSet<String>,
 ) -> Option<Service> {
-    let top = fields(cx, root, "the OpenSLO document", TOP_FIELDS)?;
-    let (name, slo_labels) = metadata(cx, &top, Some("SLO name"))?;
-    let spec = top
-        .require(cx, "spec", "the OpenSLO document")
-        .and_then(|n| fields(cx, n, "spec", ALPHA_SPEC_FIELDS))?;
-    common::declare(cx, &spec, "service");
-    let service = common::required_slug(cx, &spec, "service", "spec", "service");
-    let description = match spec.get("description") {
-        Some(n) => reader::string(cx, n, "spec.description"),
-        None => Some(String::new()),
-    };
+    let Head {
+        name,
+        labels: slo_labels,
+        spec,
+        service,
+        description,
+    } = head(cx, root, ALPHA_SPEC_FIELDS)?;
     if let Some(k) = spec.key("indicator") {
         unsupported(
             cx,
@@ -912,28 +923,20 @@ fn alpha_objective(cx: &mut Cx, node: &Node) -> Option<(Objective, Sli, Vec<Stri
         .require(cx, "total", "ratioMetrics")
         .and_then(|n| alpha_query(cx, n, "ratioMetrics.total", counter));
     let ((num, num_node), (total, total_node)) = (num?, total?);
-    let parts = [
-        Part {
+    let (sli, group_by) = sli::inferred_ratio(
+        cx,
+        sli::Query {
             node: num_node,
-            checked: &num,
             label: format!("ratioMetrics.{num_key}.query"),
+            checked: num,
         },
-        Part {
+        is_errors,
+        sli::Query {
             node: total_node,
-            checked: &total,
             label: "ratioMetrics.total.query".into(),
+            checked: total,
         },
-    ];
-    let group_by = sli::groups_of(cx, &parts, Groups::Inferred, Fold::Sum)?;
-    let numerator = if is_errors {
-        Numerator::Errors(num.query)
-    } else {
-        Numerator::Good(num.query)
-    };
-    let sli = Sli::Ratio(RatioSli {
-        numerator,
-        total: total.query,
-    });
+    )?;
     Some((objective?, sli, group_by))
 }
 

@@ -232,111 +232,94 @@ fn grouping(cx: &mut Cx, f: &Fields) -> Option<Vec<String>> {
     }
 }
 
-/// A `{metric: <selector>}` mapping: the selector, checked to be one.
-fn selector(cx: &mut Cx, f: &Fields, key: &str, what: &str) -> Option<(String, &'static str)> {
+/// A `{metric: <selector>}` mapping at `key`: the selector, checked to be one.
+fn query_field(cx: &mut Cx, f: &Fields, key: &str, what: &str) -> Option<String> {
     let node = f.require(cx, key, what)?;
     let q = fields(cx, node, &format!("{what}.{key}"), QUERY_FIELDS)?;
-    let label = format!("{what}.{key}.metric");
-    let metric = q.require(cx, "metric", &format!("{what}.{key}"))?;
-    let text = reader::string(cx, metric, &label)?;
-    let text = text.trim().to_string();
+    selector(cx, &q, &format!("{what}.{key}"))
+}
+
+/// The `metric` field of `f`: a plain selector (Pyrra adds the rate and the sum).
+fn selector(cx: &mut Cx, f: &Fields, what: &str) -> Option<String> {
+    let metric = f.require(cx, "metric", what)?;
+    let label = format!("{what}.metric");
+    let text = reader::string(cx, metric, &label)?.trim().to_string();
     if !promql::is_plain_selector(cx, metric, &text, &label)? {
         cx.report(
             metric.span,
             Code::InvalidPromql,
             format!("`{label}` is not a metric selector"),
-            "Pyrra reads a selector such as `http_requests_total{job=\"api\",code=~\"5..\"}`; it adds the rate and the sum itself",
+            "Pyrra reads a selector such as `http_requests_total{job=\"api\",code=~\"5..\"}`; the rate and the sum are added to it",
         );
         return None;
     }
-    Some((text, ""))
+    Some(text)
 }
 
-/// A window query over a selector: `sum by (<groups>) (<function>(<selector>[{{window}}]))`.
-fn window_query(
+/// A ratio SLI of two selectors read with `function` over the window, summed `by` the
+/// groups: `sum by (<groups>) (<function>(<selector>[{{window}}]))`.
+fn ratio_of(
     cx: &mut Cx,
     node: &Node,
-    function: &str,
-    selector: &str,
-    group_by: &[String],
-    label: &str,
-) -> Option<WindowQuery> {
+    function: [&str; 2],
+    num: (&str, &str, bool),
+    total: (&str, &str),
+    group_by: Vec<String>,
+) -> Option<(Sli, Vec<String>)> {
     let by = if group_by.is_empty() {
         String::new()
     } else {
         format!(" by ({})", group_by.join(", "))
     };
-    let text = format!("sum{by}({function}({selector}[{{{{window}}}}]))");
-    promql::window_query(cx, node, &text, label).map(|c| c.query)
+    let mut query = |function: &str, selector: &str, label: &str| {
+        let text = format!("sum{by}({function}({selector}[{{{{window}}}}]))");
+        promql::window_query(cx, node, &text, label)
+    };
+    let (num_label, num_sel, is_errors) = num;
+    let n = query(function[0], num_sel, num_label);
+    let t = query(function[1], total.1, total.0);
+    Some((sli::ratio_sli(n?, is_errors, t?), group_by))
 }
 
 fn ratio(cx: &mut Cx, node: &Node) -> Option<(Sli, Vec<String>)> {
     let what = "spec.indicator.ratio";
     let f = fields(cx, node, what, RATIO_FIELDS)?;
     let group_by = grouping(cx, &f);
-    let errors = selector(cx, &f, "errors", what);
-    let total = selector(cx, &f, "total", what);
-    let (group_by, (errors, _), (total, _)) = (group_by?, errors?, total?);
-    let errors = window_query(
+    let errors = query_field(cx, &f, "errors", what);
+    let total = query_field(cx, &f, "total", what);
+    let (group_by, errors, total) = (group_by?, errors?, total?);
+    let labels = (format!("{what}.errors"), format!("{what}.total"));
+    ratio_of(
         cx,
         node,
-        "rate",
-        &errors,
-        &group_by,
-        &format!("{what}.errors"),
-    );
-    let total = window_query(
-        cx,
-        node,
-        "rate",
-        &total,
-        &group_by,
-        &format!("{what}.total"),
-    );
-    Some((
-        Sli::Ratio(RatioSli {
-            numerator: Numerator::Errors(errors?),
-            total: total?,
-        }),
+        ["rate", "rate"],
+        (&labels.0, &errors, true),
+        (&labels.1, &total),
         group_by,
-    ))
+    )
 }
 
 fn latency(cx: &mut Cx, node: &Node) -> Option<(Sli, Vec<String>)> {
     let what = "spec.indicator.latency";
     let f = fields(cx, node, what, LATENCY_FIELDS)?;
     let group_by = grouping(cx, &f);
-    let success = selector(cx, &f, "success", what);
-    let total = selector(cx, &f, "total", what);
-    let (group_by, (success, _), (total, _)) = (group_by?, success?, total?);
+    let success = query_field(cx, &f, "success", what);
+    let total = query_field(cx, &f, "total", what);
+    let (group_by, success, total) = (group_by?, success?, total?);
     if let Some(l) = sli::latency_from_selectors(&success, &total) {
         return Some((Sli::Latency(l), group_by));
     }
     // Not a bucket over its count (or a bound written unlike the rules print it):
     // the ratio of the two counters, exactly as written.
-    let good = window_query(
+    let labels = (format!("{what}.success"), format!("{what}.total"));
+    ratio_of(
         cx,
         node,
-        "rate",
-        &success,
-        &group_by,
-        &format!("{what}.success"),
-    );
-    let total = window_query(
-        cx,
-        node,
-        "rate",
-        &total,
-        &group_by,
-        &format!("{what}.total"),
-    );
-    Some((
-        Sli::Ratio(RatioSli {
-            numerator: Numerator::Good(good?),
-            total: total?,
-        }),
+        ["rate", "rate"],
+        (&labels.0, &success, false),
+        (&labels.1, &total),
         group_by,
-    ))
+    )
 }
 
 /// A gauge of 0 and 1 (`probe_success`): the good samples over all samples, as Pyrra
@@ -345,28 +328,17 @@ fn bool_gauge(cx: &mut Cx, node: &Node) -> Option<(Sli, Vec<String>)> {
     let what = "spec.indicator.bool_gauge";
     let f = fields(cx, node, what, BOOL_GAUGE_FIELDS)?;
     let group_by = grouping(cx, &f)?;
-    let metric = f.require(cx, "metric", what)?;
+    let metric = selector(cx, &f, what)?;
     let label = format!("{what}.metric");
-    let text = reader::string(cx, metric, &label)?;
-    let text = text.trim().to_string();
-    if !promql::is_plain_selector(cx, metric, &text, &label)? {
-        cx.report(
-            metric.span,
-            Code::InvalidPromql,
-            format!("`{label}` is not a metric selector"),
-            "write the gauge's selector, e.g. `probe_success{job=\"blackbox\"}`",
-        );
-        return None;
-    }
-    let good = window_query(cx, metric, "sum_over_time", &text, &group_by, &label);
-    let total = window_query(cx, metric, "count_over_time", &text, &group_by, &label);
-    Some((
-        Sli::Ratio(RatioSli {
-            numerator: Numerator::Good(good?),
-            total: total?,
-        }),
+    let metric_node = f.get("metric")?;
+    ratio_of(
+        cx,
+        metric_node,
+        ["sum_over_time", "count_over_time"],
+        (&label, &metric, false),
+        (&label, &metric),
         group_by,
-    ))
+    )
 }
 
 fn alerting(cx: &mut Cx, node: &Node) -> Option<AlertingSpec> {

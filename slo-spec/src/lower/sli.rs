@@ -201,19 +201,17 @@ pub(crate) fn ratio(
         Some((checked, node))
     });
     let ((num_key, num, is_errors, num_node), (total, total_node)) = (numerator?, total?);
-    let parts = [
-        Part {
-            node: num_node,
-            checked: &num,
-            label: format!("{what}.{num_key}"),
-        },
-        Part {
-            node: total_node,
-            checked: &total,
-            label: format!("{what}.{}", keys.total),
-        },
-    ];
-    let group_by = groups_of(cx, &parts, groups, Fold::Sum)?;
+    let num_part = Part {
+        node: num_node,
+        checked: &num,
+        label: format!("{what}.{num_key}"),
+    };
+    let total_part = Part {
+        node: total_node,
+        checked: &total,
+        label: format!("{what}.{}", keys.total),
+    };
+    let group_by = groups_of(cx, &[num_part, total_part], groups, Fold::Sum)?;
     let families = |c: &promql::Checked| -> BTreeSet<String> {
         c.metrics
             .iter()
@@ -238,18 +236,50 @@ pub(crate) fn ratio(
         );
         return None;
     }
+    Some((ratio_sli(num, is_errors, total), group_by))
+}
+
+/// The ratio SLI of two checked queries.
+pub(crate) fn ratio_sli(num: promql::Checked, is_errors: bool, total: promql::Checked) -> Sli {
     let numerator = if is_errors {
         Numerator::Errors(num.query)
     } else {
         Numerator::Good(num.query)
     };
-    Some((
-        Sli::Ratio(RatioSli {
-            numerator,
-            total: total.query,
-        }),
-        group_by,
-    ))
+    Sli::Ratio(RatioSli {
+        numerator,
+        total: total.query,
+    })
+}
+
+/// A query checked, with where it was written.
+pub(crate) struct Query<'a> {
+    pub node: &'a Node,
+    pub label: String,
+    pub checked: promql::Checked,
+}
+
+/// A peer's ratio of two checked queries: its groups inferred from them.
+pub(crate) fn inferred_ratio(
+    cx: &mut Cx,
+    num: Query,
+    is_errors: bool,
+    total: Query,
+) -> Option<(Sli, Vec<String>)> {
+    let parts = [
+        Part {
+            node: num.node,
+            checked: &num.checked,
+            label: num.label.clone(),
+        },
+        Part {
+            node: total.node,
+            checked: &total.checked,
+            label: total.label.clone(),
+        },
+    ];
+    let group_by = groups_of(cx, &parts, Groups::Inferred, Fold::Sum)?;
+    Some((ratio_sli(num.checked, is_errors, total.checked), group_by))
 }
 
 /// A raw SLI: the mapping `node` (with fields `known`) holds the error-ratio query at `key`.
