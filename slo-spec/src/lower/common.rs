@@ -55,6 +55,16 @@ pub(crate) fn period(cx: &mut Cx, node: &Node, what: &str) -> Option<Window> {
     reader::duration(cx, node, what, PERIOD_BOUNDS)
 }
 
+/// E021: a peer's feature with no equivalent here, at its position.
+pub(crate) fn unsupported(cx: &mut Cx, span: Span, what: &str, help: &str) {
+    cx.report(
+        span,
+        Code::Unsupported,
+        format!("{what} is not supported"),
+        help,
+    );
+}
+
 /// A service or SLO name: a string that is a slug.
 pub(crate) fn slug(cx: &mut Cx, node: &Node, what: &str) -> Option<(String, Span)> {
     let name = reader::string(cx, node, what)?;

@@ -69,15 +69,6 @@ const ALPHA_OBJECTIVE_FIELDS: &[&str] = &[
 const ALPHA_RATIO_FIELDS: &[&str] = &["good", "bad", "total", "incremental"];
 const ALPHA_QUERY_FIELDS: &[&str] = &["source", "queryType", "query"];
 
-fn unsupported(cx: &mut Cx, span: Span, what: &str, help: &str) {
-    cx.report(
-        span,
-        Code::Unsupported,
-        format!("{what} is not supported"),
-        help,
-    );
-}
-
 fn version(alpha: bool) -> &'static str {
     if alpha {
         "v1alpha"
@@ -280,7 +271,7 @@ pub(crate) fn lower(
         description,
     } = head(cx, root, SPEC_FIELDS)?;
     if let Some(k) = spec.key("alertPolicies") {
-        unsupported(
+        common::unsupported(
             cx,
             k.span,
             "OpenSLO `alertPolicies`",
@@ -374,7 +365,7 @@ fn finish(
 fn budgeting(cx: &mut Cx, spec: &Fields) {
     if let Some(n) = spec.get("budgetingMethod") {
         if reader::string(cx, n, "spec.budgetingMethod").is_some_and(|m| m != "Occurrences") {
-            unsupported(
+            common::unsupported(
                 cx,
                 n.span,
                 "a budgeting method other than `Occurrences`",
@@ -409,21 +400,35 @@ fn indicator_ref(cx: &mut Cx, node: &Node, catalog: &Catalog) -> Option<(Sli, Ve
     }
 }
 
-fn period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
-    let Some(node) = spec.get("timeWindow") else {
-        return Some(common::default_period());
+/// The one window of `spec.<key>` (a list in both versions), its fields checked; `None`
+/// inside when there is none (the default period).
+fn one_window<'n>(
+    cx: &mut Cx,
+    spec: &Fields<'n>,
+    key: &str,
+    known: &[&str],
+) -> Option<Option<Fields<'n>>> {
+    let Some(node) = spec.get(key) else {
+        return Some(None);
     };
-    let items = reader::list(cx, node, "spec.timeWindow")?;
+    let what = format!("spec.{key}");
+    let items = reader::list(cx, node, &what)?;
     let [item] = items else {
         cx.report(
             node.span,
             Code::WrongType,
-            "`spec.timeWindow` must hold exactly one window",
+            format!("`{what}` must hold exactly one window"),
             "",
         );
         return None;
     };
-    let f = fields(cx, item, "spec.timeWindow", WINDOW_FIELDS)?;
+    fields(cx, item, &what, known).map(Some)
+}
+
+fn period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
+    let Some(f) = one_window(cx, spec, "timeWindow", WINDOW_FIELDS)? else {
+        return Some(common::default_period());
+    };
     let n = f.require(cx, "duration", "spec.timeWindow")?;
     if f.key("calendar").is_some()
         || f.get("isRolling")
@@ -442,7 +447,7 @@ fn calendar_period(cx: &mut Cx, f: &Fields, duration: &Node, text: &str) -> Opti
         "1M" | "1Month" => Calendar::Month,
         "1Q" | "3M" | "1Quarter" => Calendar::Quarter,
         _ => {
-            unsupported(
+            common::unsupported(
                 cx,
                 duration.span,
                 &format!("a calendar window of `{text}`"),
@@ -456,7 +461,7 @@ fn calendar_period(cx: &mut Cx, f: &Fields, duration: &Node, text: &str) -> Opti
         if let Some(tz) = cal.get("timeZone") {
             let zone = reader::string(cx, tz, "calendar.timeZone")?;
             if !["UTC", "Etc/UTC", "GMT"].contains(&zone.as_str()) {
-                unsupported(
+                common::unsupported(
                     cx,
                     tz.span,
                     &format!("a calendar in time zone `{zone}`"),
@@ -476,7 +481,7 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
     let node = spec.require(cx, "objectives", "spec")?;
     let items = reader::list(cx, node, "spec.objectives")?;
     let [item] = items else {
-        unsupported(
+        common::unsupported(
             cx,
             node.span,
             "more or fewer than one objective",
@@ -492,7 +497,7 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
         "timeSliceWindow",
     ] {
         if let Some(k) = f.key(key) {
-            unsupported(
+            common::unsupported(
                 cx,
                 k.span,
                 &format!("`{key}` in an objective"),
@@ -542,7 +547,7 @@ fn sli_spec(
 ) -> Option<(Sli, Vec<String>)> {
     let spec = fields(cx, node, what, SLI_SPEC_FIELDS)?;
     if let Some(k) = spec.key("thresholdMetric") {
-        unsupported(
+        common::unsupported(
             cx,
             k.span,
             "`thresholdMetric`",
@@ -692,7 +697,7 @@ fn query<'n>(
         }
     };
     if kind.0 != "Prometheus" {
-        unsupported(
+        common::unsupported(
             cx,
             kind.1,
             &format!("metric source type `{}`", kind.0),
@@ -766,7 +771,7 @@ pub(crate) fn lower_alpha(
         description,
     } = head(cx, root, ALPHA_SPEC_FIELDS)?;
     if let Some(k) = spec.key("indicator") {
-        unsupported(
+        common::unsupported(
             cx,
             k.span,
             "an SLO-wide `indicator` (`thresholdMetric`)",
@@ -812,20 +817,9 @@ pub(crate) fn lower_alpha(
 }
 
 fn alpha_period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
-    let Some(node) = spec.get("timeWindows") else {
+    let Some(f) = one_window(cx, spec, "timeWindows", ALPHA_WINDOW_FIELDS)? else {
         return Some(common::default_period());
     };
-    let items = reader::list(cx, node, "spec.timeWindows")?;
-    let [item] = items else {
-        cx.report(
-            node.span,
-            Code::WrongType,
-            "`spec.timeWindows` must hold exactly one window",
-            "",
-        );
-        return None;
-    };
-    let f = fields(cx, item, "spec.timeWindows", ALPHA_WINDOW_FIELDS)?;
     let count = f.require(cx, "count", "spec.timeWindows")?;
     let count_text = match count.value {
         Value::Int(c) if c > 0 => c.to_string(),
@@ -853,7 +847,7 @@ fn alpha_period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
         "day" => "d",
         "week" => "w",
         _ => {
-            unsupported(
+            common::unsupported(
                 cx,
                 unit_node.span,
                 &format!("a rolling window in `{unit}`"),
@@ -882,7 +876,7 @@ fn alpha_period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
 fn alpha_objective(cx: &mut Cx, node: &Node) -> Option<(Objective, Sli, Vec<String>)> {
     let f = fields(cx, node, "an objective", ALPHA_OBJECTIVE_FIELDS)?;
     if let Some(k) = f.key("timeSliceTarget") {
-        unsupported(
+        common::unsupported(
             cx,
             k.span,
             "`timeSliceTarget`",
@@ -954,7 +948,7 @@ fn alpha_query<'n>(
         let n = f.require(cx, key, what)?;
         let v = reader::string(cx, n, &format!("{what}.{key}"))?;
         if !want.contains(&v.as_str()) {
-            unsupported(
+            common::unsupported(
                 cx,
                 n.span,
                 &format!("`{key}: {v}`"),

@@ -48,15 +48,6 @@ const SEVERITY_FIELDS: &[&str] = &[
 /// generated rules and alerts. Other metadata labels select the Kubernetes object.
 const PREFIX: &str = "pyrra.dev/";
 
-fn unsupported(cx: &mut Cx, span: Span, what: &str, help: &str) {
-    cx.report(
-        span,
-        Code::Unsupported,
-        format!("{what} is not supported"),
-        help,
-    );
-}
-
 pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let top = fields(cx, root, "the ServiceLevelObjective", TOP_FIELDS)?;
     let meta_node = top.require(cx, "metadata", "the ServiceLevelObjective")?;
@@ -98,7 +89,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         .and_then(|n| fields(cx, n, "spec", SPEC_FIELDS))?;
     for key in ["partial_response_strategy", "ruleOutput"] {
         if let Some(k) = spec.key(key) {
-            unsupported(
+            common::unsupported(
                 cx,
                 k.span,
                 &format!("`{key}`"),
@@ -191,7 +182,7 @@ fn indicator(cx: &mut Cx, node: &Node) -> Option<(Sli, Vec<String>)> {
                 "latency" => latency(cx, value),
                 "bool_gauge" => bool_gauge(cx, value),
                 _ => {
-                    unsupported(
+                    common::unsupported(
                         cx,
                         key.span,
                         "`latencyNative` (a native histogram)",
@@ -373,7 +364,7 @@ fn alerting(cx: &mut Cx, node: &Node) -> Option<AlertingSpec> {
         spec.name = Some((name, n.span));
     }
     if let Some(k) = f.key("absentName") {
-        unsupported(
+        common::unsupported(
             cx,
             k.span,
             "a name of its own for the missing-data alert (`absentName`)",
@@ -393,7 +384,7 @@ fn alerting(cx: &mut Cx, node: &Node) -> Option<AlertingSpec> {
             let (x, y) = (read(cx, a), read(cx, b));
             let value = match (x, y) {
                 (Some((x, _)), Some((y, span))) if x != y => {
-                    unsupported(
+                    common::unsupported(
                         cx,
                         span,
                         &format!("a `{b}` severity other than `{a}`'s"),
