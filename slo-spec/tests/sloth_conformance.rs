@@ -136,3 +136,43 @@ fn every_sloth_example_loads_and_matches_sloth_output() {
         }
     }
 }
+
+/// Sloth's OpenSLO `v1alpha` examples: one SLO per objective, with the ids and objectives
+/// Sloth gave them (its SLI is `1 - good/total`, ours the good-over-total ratio itself).
+#[test]
+fn sloth_openslo_examples_match_sloth_ids_and_objectives() {
+    for name in [
+        "openslo-getting-started.yml",
+        "openslo-kubernetes-apiserver.yml",
+    ] {
+        let input = corpus().join("more").join(name);
+        let checked = check(&[Source {
+            path: input.display().to_string(),
+            text: std::fs::read_to_string(&input).unwrap(),
+        }]);
+        assert!(!checked.has_errors(), "{name}: {:#?}", checked.diagnostics);
+        let expected = sloth_output(&corpus().join("more/out").join(name));
+        let mut got = BTreeMap::new();
+        for svc in &checked.services {
+            for slo in &svc.slos {
+                got.insert(format!("{}-{}", svc.name, slo.name), slo.objective.ratio());
+            }
+        }
+        let want: BTreeMap<String, f64> = expected
+            .iter()
+            .filter_map(|(id, c)| c.objective.map(|o| (id.clone(), o)))
+            .collect();
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (id, o) in &want {
+            assert!(
+                (got[id] - o).abs() < 1e-9,
+                "{name} {id}: {} vs {o}",
+                got[id]
+            );
+        }
+    }
+}

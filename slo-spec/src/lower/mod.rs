@@ -309,6 +309,15 @@ fn detect(cx: &mut reader::Cx, root: &yaml::Node) -> Option<Detected> {
                     }
                 }
             }
+            v if v.starts_with("sre.google.com/") => {
+                cx.report(
+                    node.span,
+                    Code::UnsupportedVersion,
+                    format!("slo-generator's `{text}` {kind} is not read here"),
+                    "write it as a v1 spec: its PromQL with `[{{window}}]` for `[window]` becomes `sli.ratio` (`good`/`bad` over `valid`) or `sli.raw` (`expression`); `goal` × 100 is the objective",
+                );
+                None
+            }
             "monitoring.coreos.com/v1" if kind == "PrometheusRule" => {
                 not_a_spec(cx, kind_span, "a prometheus-operator PrometheusRule");
                 None
