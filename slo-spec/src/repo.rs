@@ -8,6 +8,16 @@ use std::collections::BTreeMap;
 /// Error budgets shorter than this cannot be defended by humans: the warning says so.
 const MIN_BUDGET_SECONDS: f64 = 60.0;
 
+/// A message about a service read from a peer's format names the format, as every
+/// diagnostic of its document does.
+fn named(svc: &Service, message: String) -> String {
+    if svc.format == Format::V1 {
+        message
+    } else {
+        format!("{message} ({})", svc.format.describe())
+    }
+}
+
 pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bool> {
     let mut keep = vec![true; services.len()];
     let mut seen: BTreeMap<&str, &Service> = BTreeMap::new();
@@ -19,7 +29,7 @@ pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bo
                     &svc.file,
                     svc.span,
                     Code::DuplicateService,
-                    format!("service `{}` is declared twice", svc.name),
+                    named(svc, format!("service `{}` is declared twice", svc.name)),
                 )
                 .help(format!(
                     "first declared at {}:{}:{}; each service is declared once, in one file",
@@ -52,9 +62,12 @@ pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bo
                             &svc.file,
                             slo.span,
                             code,
-                            format!(
-                                "alert name `{}` of SLO `{}/{}` is also used by `{}/{}`",
-                                a.name, svc.name, slo.name, other_svc.name, other.name
+                            named(
+                                svc,
+                                format!(
+                                    "alert name `{}` of SLO `{}/{}` is also used by `{}/{}`",
+                                    a.name, svc.name, slo.name, other_svc.name, other.name
+                                ),
                             ),
                         )
                         .help(format!(
@@ -79,9 +92,12 @@ pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bo
                         &svc.file,
                         slo.objective.span,
                         Code::TinyBudget,
-                        format!(
-                            "objective {}% leaves an error budget of {:.1}s over {}",
-                            slo.objective.text, budget, slo.period.text
+                        named(
+                            svc,
+                            format!(
+                                "objective {}% leaves an error budget of {:.1}s over {}",
+                                slo.objective.text, budget, slo.period.text
+                            ),
                         ),
                     )
                     .help("nobody can respond within that budget; lower the objective or lengthen the period"),
