@@ -50,9 +50,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// Spec files or directories (walked for *.yaml and *.yml).
-    #[arg(required = true)]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub specs: Specs,
     #[arg(long, value_enum, default_value_t = ConvertTarget::V1)]
     pub to: ConvertTarget,
     /// Write one file per service here (never over an existing file) instead of printing

@@ -8,7 +8,7 @@ use crate::convert;
 use std::io::Write;
 
 pub fn run(args: &ConvertArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
-    let loaded = load_valid(&args.paths, "nothing was converted", err)?;
+    let loaded = load_valid(&args.specs.paths, "nothing was converted", err)?;
     let services = &loaded.checked.services;
     let converted = match args.to {
         ConvertTarget::V1 => convert::to_v1(services),
