@@ -26,6 +26,21 @@ pub const TIER_LABEL: &str = "slo_tier";
 pub const ABSENT_TIER: &str = "absent";
 
 /// The missing-data alert of an SLO whose alerts are named `alert`.
+/// An SLO (one group of it) as reports and pages show it: `service/slo`, and the group
+/// when there is one (`payments/webhook {provider=stripe}`).
+pub fn slo_display(
+    service: &str,
+    slo: &str,
+    group: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut s = format!("{service}/{slo}");
+    if !group.is_empty() {
+        let g: Vec<String> = group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        s.push_str(&format!(" {{{}}}", g.join(",")));
+    }
+    s
+}
+
 pub fn absent_alert(alert: &str) -> String {
     format!("{alert}Absent")
 }

@@ -36,6 +36,16 @@ pub struct Series {
     pub samples: Vec<(Millis, f64)>,
 }
 
+impl Series {
+    /// The values of a grouped SLO's group labels on this series (empty for one aggregate).
+    pub fn group(&self, group_by: &[String]) -> BTreeMap<String, String> {
+        group_by
+            .iter()
+            .filter_map(|g| self.labels.get(g).map(|v| (g.clone(), v.clone())))
+            .collect()
+    }
+}
+
 pub struct Client {
     base: String,
     agent: ureq::Agent,

@@ -112,14 +112,9 @@ impl SloResult {
             .sum()
     }
 
-    /// `service/slo` and the group (`provider=stripe`) when there is one.
+    /// `service/slo` and the group when there is one.
     pub fn name(&self) -> String {
-        let mut s = format!("{}/{}", self.service, self.slo);
-        if !self.group.is_empty() {
-            let g: Vec<String> = self.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s.push_str(&format!(" {{{}}}", g.join(",")));
-        }
-        s
+        crate::names::slo_display(&self.service, &self.slo, &self.group)
     }
 }
 

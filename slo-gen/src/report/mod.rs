@@ -13,7 +13,7 @@ pub mod svg;
 
 use crate::backtest::history::rfc3339;
 use crate::names::series;
-use crate::promapi::{ApiError, Client, Series};
+use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
 use slo_eval::{evaluate::millis, AlertTier, Millis};
 use slo_spec::decimal::Decimal;
@@ -149,13 +149,9 @@ impl SloReport {
         merged.into_iter().max_by_key(|(s, e)| e - s)
     }
 
+    /// `service/slo` and the group when there is one.
     pub fn name(&self) -> String {
-        let mut s = format!("{}/{}", self.service, self.slo);
-        if !self.group.is_empty() {
-            let g: Vec<String> = self.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s.push_str(&format!(" {{{}}}", g.join(",")));
-        }
-        s
+        crate::names::slo_display(&self.service, &self.slo, &self.group)
     }
 }
 
@@ -178,13 +174,6 @@ pub fn credit(slo: &Slo, attainment: Option<f64>) -> Option<Credit> {
         tier_below: tier.map(|t| t.below_text.clone()),
         credit_percent: tier.map(|t| t.credit_text.clone()),
     })
-}
-
-fn group_key(s: &Series, group_by: &[String]) -> BTreeMap<String, String> {
-    group_by
-        .iter()
-        .filter_map(|g| s.labels.get(g).map(|v| (g.clone(), v.clone())))
-        .collect()
 }
 
 /// `ALERTS` of one SLO (`sel` is its `{service=..,slo=..}`), firing within the last
@@ -243,12 +232,12 @@ fn slo_report(
             let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
             for s in client.query(&events, range.to)? {
                 if let Some(&(_, v)) = s.samples.first() {
-                    counts.entry(group_key(&s, g)).or_default().0 = Some(v * secs);
+                    counts.entry(s.group(g)).or_default().0 = Some(v * secs);
                 }
             }
             for s in client.query(&errors, range.to)? {
                 if let Some(&(_, v)) = s.samples.first() {
-                    counts.entry(group_key(&s, g)).or_default().1 = Some(v * secs);
+                    counts.entry(s.group(g)).or_default().1 = Some(v * secs);
                 }
             }
         }
@@ -268,7 +257,7 @@ fn slo_report(
                         .map(|p| p.1)
                         .filter(|v| v.is_finite())
                         .sum();
-                    let e = counts.entry(group_key(&s, g)).or_default();
+                    let e = counts.entry(s.group(g)).or_default();
                     if i == 0 {
                         e.0 = Some(sum);
                     } else {
@@ -295,7 +284,7 @@ fn slo_report(
             Some("absent") => AlertTier::Absent,
             _ => continue,
         };
-        let list = firings.entry(group_key(&s, g)).or_default();
+        let list = firings.entry(s.group(g)).or_default();
         list.extend(
             firing_runs(&s.samples, step, range.to)
                 .into_iter()
@@ -322,7 +311,7 @@ fn slo_report(
     if first <= range.to {
         for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
             for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
-                let m = &mut curves.entry(group_key(&s, g)).or_default()[i];
+                let m = &mut curves.entry(s.group(g)).or_default()[i];
                 for &(t, v) in &s.samples {
                     m.insert(t, if v.is_finite() { v } else { 0.0 });
                 }

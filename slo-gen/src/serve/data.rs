@@ -33,13 +33,9 @@ pub struct Row {
 }
 
 impl Row {
+    /// `service/slo` and the group when there is one.
     pub fn name(&self) -> String {
-        let mut s = format!("{}/{}", self.service, self.slo);
-        if !self.group.is_empty() {
-            let g: Vec<String> = self.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            s.push_str(&format!(" {{{}}}", g.join(",")));
-        }
-        s
+        crate::names::slo_display(&self.service, &self.slo, &self.group)
     }
 }
 
@@ -51,10 +47,7 @@ fn ident(s: &Series) -> Option<(String, String)> {
 }
 
 fn group_of(s: &Series, slo: &Slo) -> Group {
-    slo.group_by
-        .iter()
-        .filter_map(|g| s.labels.get(g).map(|v| (g.clone(), v.clone())))
-        .collect()
+    s.group(&slo.group_by)
 }
 
 fn value(s: &Series) -> Option<f64> {
