@@ -346,58 +346,16 @@ impl Stack {
             Duration::from_secs(60),
         )?;
 
-        if engine != Engine::Prometheus {
+        let prometheus_url = if engine == Engine::Prometheus {
+            start_prometheus(&d, ex_port, am_port, prom_port, &mut procs)?
+        } else {
             let scrape = (engine == Engine::VictoriaMetrics).then_some(ex_port);
-            let prometheus_url = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
+            let url = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
             if engine == Engine::AgentToVictoriaMetrics {
-                start_agent(&d, ex_port, &prometheus_url, &mut procs)?;
+                start_agent(&d, ex_port, &url, &mut procs)?;
             }
-            return Ok(Stack {
-                dir,
-                exporter_url,
-                admin_url: format!("http://127.0.0.1:{admin_port}"),
-                prometheus_url,
-                alertmanager_url,
-                notifications,
-                services: checked.services,
-                procs,
-                exporter,
-                exporter_cmd,
-            });
-        }
-        let prometheus = tool(&["prometheus"], "prometheus")?;
-        std::fs::write(
-            d.join("prometheus.yml"),
-            format!(
-                "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-                 rule_files:\n  - {}/rules/*.yaml\n\
-                 alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-                 scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
-                d.display()
-            ),
-        )
-        .map_err(|e| e.to_string())?;
-        procs.push(spawn(
-            "prometheus",
-            Command::new(&prometheus)
-                .arg(format!(
-                    "--config.file={}",
-                    d.join("prometheus.yml").display()
-                ))
-                .arg(format!(
-                    "--storage.tsdb.path={}",
-                    d.join("prom-data").display()
-                ))
-                .arg(format!("--web.listen-address=127.0.0.1:{prom_port}")),
-            &d.join("prometheus.log"),
-        )?);
-        let prometheus_url = format!("http://127.0.0.1:{prom_port}");
-        wait_ready(
-            "prometheus",
-            &format!("{prometheus_url}/-/ready"),
-            Duration::from_secs(90),
-        )?;
-
+            url
+        };
         Ok(Stack {
             dir,
             exporter_url,
@@ -604,6 +562,50 @@ pub fn wait<T>(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Prometheus scraping the exporter every second, evaluating the generated rules and
+/// notifying the Alertmanager. Returns its URL once ready.
+fn start_prometheus(
+    d: &Path,
+    ex_port: u16,
+    am_port: u16,
+    prom_port: u16,
+    procs: &mut Vec<Proc>,
+) -> Result<String, String> {
+    let prometheus = tool(&["prometheus"], "prometheus")?;
+    std::fs::write(
+        d.join("prometheus.yml"),
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n  - {}/rules/*.yaml\n\
+             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+             scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
+            d.display()
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    procs.push(spawn(
+        "prometheus",
+        Command::new(&prometheus)
+            .arg(format!(
+                "--config.file={}",
+                d.join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                d.join("prom-data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}")),
+        &d.join("prometheus.log"),
+    )?);
+    let prometheus_url = format!("http://127.0.0.1:{prom_port}");
+    wait_ready(
+        "prometheus",
+        &format!("{prometheus_url}/-/ready"),
+        Duration::from_secs(90),
+    )?;
+    Ok(prometheus_url)
 }
 
 /// `victoria-metrics` (scraping the exporter every second itself when `scrape` names its
