@@ -3,10 +3,10 @@
 //! documents (for tools that read OpenSLO). The v1 text reads back into the same model,
 //! so it compiles to the same rules; what OpenSLO cannot say is named in the notes.
 
-use crate::rules::emit::scalar;
+use crate::rules::emit::{map, scalar};
 use slo_spec::names::format_duration;
 use slo_spec::{
-    Alerting, FreshnessGauge, Labels, Numerator, Service, Sli, Slo, Tier, TierPolicy, WindowQuery,
+    Alerting, FreshnessGauge, Numerator, Service, Sli, Slo, Tier, TierPolicy, WindowQuery,
 };
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -86,7 +86,7 @@ pub fn to_v1(services: &[Service]) -> Converted {
             }
         };
         let _ = writeln!(t, "owner: {}", scalar(&owner));
-        labels(&mut t, 0, "labels", &svc.labels);
+        map(&mut t, 0, "labels", &svc.labels);
         t.push_str("slos:\n");
         for slo in &svc.slos {
             // Sloth lets SLOs share an alert name (told apart by its labels); v1 does not.
@@ -110,14 +110,14 @@ pub fn to_v1(services: &[Service]) -> Converted {
     out
 }
 
-fn labels(t: &mut String, indent: usize, key: &str, m: &Labels) {
-    if m.is_empty() {
-        return;
-    }
-    let pad = " ".repeat(indent);
-    let _ = writeln!(t, "{pad}{key}:");
-    for (k, v) in m {
-        let _ = writeln!(t, "{pad}  {}: {}", scalar(k), scalar(v));
+/// `selector: {<matchers>}` when the SLI has any.
+fn selector(t: &mut String, matchers: &str) {
+    if !matchers.is_empty() {
+        let _ = writeln!(
+            t,
+            "        selector: {}",
+            scalar(&format!("{{{matchers}}}"))
+        );
     }
 }
 
@@ -129,7 +129,7 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
     if !slo.group_by.is_empty() {
         let _ = writeln!(t, "    group_by: [{}]", slo.group_by.join(", "));
     }
-    labels(t, 4, "labels", &slo.labels);
+    map(t, 4, "labels", &slo.labels);
     t.push_str("    sli:\n");
     match &slo.sli {
         Sli::Ratio(r) => {
@@ -144,13 +144,7 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
         Sli::Latency(l) => {
             t.push_str("      latency:\n");
             let _ = writeln!(t, "        histogram: {}", scalar(&l.histogram));
-            if !l.matchers.is_empty() {
-                let _ = writeln!(
-                    t,
-                    "        selector: {}",
-                    scalar(&format!("{{{}}}", l.matchers))
-                );
-            }
+            selector(t, &l.matchers);
             let _ = writeln!(t, "        threshold: {}", scalar(&l.threshold_text));
         }
         Sli::Freshness(f) => {
@@ -160,13 +154,7 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
                 FreshnessGauge::Age => "age",
             };
             let _ = writeln!(t, "        {key}: {}", scalar(&f.metric));
-            if !f.matchers.is_empty() {
-                let _ = writeln!(
-                    t,
-                    "        selector: {}",
-                    scalar(&format!("{{{}}}", f.matchers))
-                );
-            }
+            selector(t, &f.matchers);
             let _ = writeln!(t, "        max_age: {}", scalar(&f.max_age_text));
         }
         Sli::Raw(r) => {
@@ -193,27 +181,37 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
     }
 }
 
-/// The SLO's alerting as far as it differs from what v1 resolves by default.
-fn v1_alerting(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
+/// The parts of the SLO's alerting that differ from what v1 resolves by default, each
+/// with its v1 text (`alert` is the name to write): what `--to v1` writes and what
+/// `--to openslo` names as dropped.
+fn alerting_parts(svc: &Service, slo: &Slo, alert: &str) -> Vec<(&'static str, String)> {
     let a: &Alerting = &slo.alerting;
-    let mut body = String::new();
+    let mut parts = Vec::new();
+    let mut part = |key: &'static str, text: String| {
+        if !text.is_empty() {
+            parts.push((key, text));
+        }
+    };
     if alert != slo_spec::names::default_alert_name(&svc.name, &slo.name) {
-        let _ = writeln!(body, "      name: {}", scalar(alert));
+        part("name", format!("      name: {}\n", scalar(alert)));
     }
     if a.disabled {
-        body.push_str("      disabled: true\n");
+        part("disabled", "      disabled: true\n".into());
     }
     if let Some(n) = a.min_events {
-        let _ = writeln!(body, "      min_events: {n}");
+        part("min_events", format!("      min_events: {n}\n"));
     }
-    labels(&mut body, 6, "labels", &a.labels);
-    labels(&mut body, 6, "annotations", &a.annotations);
+    let mut text = String::new();
+    map(&mut text, 6, "labels", &a.labels);
+    part("labels", text);
+    let mut text = String::new();
+    map(&mut text, 6, "annotations", &a.annotations);
+    part("annotations", text);
     for tier in Tier::ALL {
         let mut tb = String::new();
         tier_body(&mut tb, a.tier(tier), tier, slo);
         if !tb.is_empty() {
-            let _ = writeln!(body, "      {}:", tier.as_str());
-            body.push_str(&tb);
+            part(tier.as_str(), format!("      {}:\n{tb}", tier.as_str()));
         }
     }
     let ab = &a.absent;
@@ -227,15 +225,21 @@ fn v1_alerting(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
     if ab.severity != "ticket" {
         let _ = writeln!(abs, "        severity: {}", scalar(&ab.severity));
     }
-    labels(&mut abs, 8, "labels", &ab.labels);
-    labels(&mut abs, 8, "annotations", &ab.annotations);
+    map(&mut abs, 8, "labels", &ab.labels);
+    map(&mut abs, 8, "annotations", &ab.annotations);
     if !abs.is_empty() {
-        body.push_str("      absent:\n");
-        body.push_str(&abs);
+        part("absent", format!("      absent:\n{abs}"));
     }
-    if !body.is_empty() {
+    parts
+}
+
+fn v1_alerting(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
+    let parts = alerting_parts(svc, slo, alert);
+    if !parts.is_empty() {
         t.push_str("    alerting:\n");
-        t.push_str(&body);
+        for (_, text) in parts {
+            t.push_str(&text);
+        }
     }
 }
 
@@ -243,8 +247,8 @@ fn tier_body(t: &mut String, p: &TierPolicy, tier: Tier, slo: &Slo) {
     if p.disabled {
         t.push_str("        disabled: true\n");
     }
-    labels(t, 8, "labels", &p.labels);
-    labels(t, 8, "annotations", &p.annotations);
+    map(t, 8, "labels", &p.labels);
+    map(t, 8, "annotations", &p.annotations);
     if let Some(f) = &p.for_ {
         let _ = writeln!(t, "        for: {}", scalar(&f.text));
     }
@@ -361,42 +365,10 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
             return None;
         }
     }
-    let changed_alerting: Vec<&str> = {
-        let a = &slo.alerting;
-        let tier_changed = |t: Tier| {
-            let p = a.tier(t);
-            p.disabled
-                || !p.labels.is_empty()
-                || !p.annotations.is_empty()
-                || p.for_.is_some()
-                || p.windows != slo_spec::policy::default_pairs(t, slo.period.duration)
-        };
-        let ab = &a.absent;
-        [
-            (
-                "name",
-                a.name != slo_spec::names::default_alert_name(&svc.name, &slo.name),
-            ),
-            ("disabled", a.disabled),
-            ("min_events", a.min_events.is_some()),
-            ("labels", !a.labels.is_empty()),
-            ("annotations", !a.annotations.is_empty()),
-            ("page", tier_changed(Tier::Page)),
-            ("ticket", tier_changed(Tier::Ticket)),
-            (
-                "absent",
-                ab.disabled
-                    || ab.for_.is_some()
-                    || ab.severity != "ticket"
-                    || !ab.labels.is_empty()
-                    || !ab.annotations.is_empty(),
-            ),
-        ]
+    let changed_alerting: Vec<&str> = alerting_parts(svc, slo, &slo.alerting.name)
         .into_iter()
-        .filter(|(_, changed)| *changed)
-        .map(|(k, _)| k)
-        .collect()
-    };
+        .map(|(key, _)| key)
+        .collect();
     let alerting_note;
     if !changed_alerting.is_empty() {
         alerting_note = format!(
@@ -421,7 +393,7 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
     if let Some(o) = &svc.owner {
         meta_labels.insert("owner".into(), o.clone());
     }
-    labels(&mut t, 2, "labels", &meta_labels);
+    map(&mut t, 2, "labels", &meta_labels);
     t.push_str("spec:\n");
     let _ = writeln!(t, "  description: {}", scalar(&slo.description));
     let _ = writeln!(t, "  service: {}", scalar(&svc.name));
@@ -451,35 +423,12 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
     Some(t)
 }
 
-/// A percentage (`99.9`) as OpenSLO's ratio (`0.999`), exactly: the decimal point moves
-/// two places.
+/// A percentage (`99.9`) as OpenSLO's ratio (`0.999`), exactly.
 fn ratio_text(percent: &str) -> String {
-    let (whole, frac) = percent.split_once('.').unwrap_or((percent, ""));
-    if !whole
-        .bytes()
-        .chain(frac.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
-        return percent.to_string();
-    }
-    let whole = whole.trim_start_matches('0');
-    let digits = format!("{whole}{frac}");
-    let point = whole.len() as isize - 2;
-    let (int, fraction) = if point <= 0 {
-        (
-            "0".to_string(),
-            format!("{}{digits}", "0".repeat((-point) as usize)),
-        )
-    } else {
-        let p = point as usize;
-        (digits[..p].to_string(), digits[p..].to_string())
-    };
-    let fraction = fraction.trim_end_matches('0');
-    if fraction.is_empty() {
-        int
-    } else {
-        format!("{int}.{fraction}")
-    }
+    slo_spec::decimal::Decimal::parse(percent)
+        .and_then(|d| d.shift(2))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| percent.to_string())
 }
 
 #[cfg(test)]

@@ -34,7 +34,8 @@ pub fn scalar(s: &str) -> String {
     }
 }
 
-fn map(out: &mut String, indent: usize, key: &str, m: &BTreeMap<String, String>) {
+/// `key:` and the entries of `m` as a block mapping at `indent`; nothing when `m` is empty.
+pub fn map(out: &mut String, indent: usize, key: &str, m: &BTreeMap<String, String>) {
     if m.is_empty() {
         return;
     }
