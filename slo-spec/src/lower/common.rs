@@ -55,6 +55,15 @@ pub(crate) fn period(cx: &mut Cx, node: &Node, what: &str) -> Option<Window> {
     reader::duration(cx, node, what, PERIOD_BOUNDS)
 }
 
+/// An optional `description` field of `f` (`what` names it in messages); empty when absent,
+/// as the peer formats allow.
+pub(crate) fn optional_description(cx: &mut Cx, f: &Fields, what: &str) -> Option<String> {
+    match f.get("description") {
+        Some(n) => reader::string(cx, n, what),
+        None => Some(String::new()),
+    }
+}
+
 /// E021: a peer's feature with no equivalent here, at its position.
 pub(crate) fn unsupported(cx: &mut Cx, span: Span, what: &str, help: &str) {
     cx.report(

@@ -101,9 +101,10 @@ pub(crate) struct ContextDoc {
     pub span: Span,
     /// `OpenSLO v1 Service`, for messages.
     pub what: String,
-    /// Service: its owner and labels. DataSource: its `type` under `type`.
+    /// A Service's owner and labels (a DataSource has none).
     pub owner: Option<String>,
     pub labels: Labels,
+    /// A DataSource's `spec.type` (empty for a Service).
     pub kind: String,
 }
 
@@ -120,7 +121,7 @@ pub(crate) struct Catalog {
     pub services: BTreeMap<String, ContextDoc>,
     pub sources: BTreeMap<String, ContextDoc>,
     pub slis: BTreeMap<String, CatalogSli>,
-    /// DataSources the SLI documents use.
+    /// The context the SLI documents use (`DataSource/<name>`), as [`FileCheck::used`].
     pub used: BTreeSet<String>,
 }
 
@@ -402,7 +403,8 @@ pub(crate) fn unused(catalog: &Catalog, used: &BTreeSet<String>, diags: &mut Vec
         diags.push(Diagnostic::new(&doc.file, doc.span, Code::UnusedContext, message).help(help));
     }
     for (name, doc) in &catalog.sources {
-        if used.contains(&format!("DataSource/{name}")) || catalog.used.contains(name) {
+        let key = format!("DataSource/{name}");
+        if used.contains(&key) || catalog.used.contains(&key) {
             continue;
         }
         diags.push(

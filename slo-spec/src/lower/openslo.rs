@@ -149,18 +149,15 @@ pub(crate) fn context_doc(
     } else {
         SOURCE_SPEC_FIELDS
     };
-    let spec = top.get("spec").and_then(|n| fields(cx, n, "spec", known));
-    let source_kind = match (&spec, kind) {
-        (Some(spec), "DataSource") => spec
-            .require(cx, "type", "spec")
-            .and_then(|n| reader::string(cx, n, "spec.type")),
-        (None, "DataSource") => {
-            if top.get("spec").is_none() {
-                top.require(cx, "spec", "the OpenSLO document");
-            }
-            None
-        }
-        _ => Some(String::new()),
+    let source_kind = if kind == "DataSource" {
+        // A DataSource is read for its `type`, which it must have.
+        top.require(cx, "spec", "the OpenSLO document")
+            .and_then(|n| fields(cx, n, "spec", known))
+            .and_then(|spec| spec.require(cx, "type", "spec"))
+            .and_then(|n| reader::string(cx, n, "spec.type"))
+    } else {
+        top.get("spec").and_then(|n| fields(cx, n, "spec", known));
+        Some(String::new())
     };
     let (Some((name, span)), Some(source_kind)) = (name, source_kind) else {
         return;
@@ -210,11 +207,7 @@ pub(crate) fn sli_doc(cx: &mut Cx, root: &Node, catalog: &mut Catalog) {
     let sli = top
         .require(cx, "spec", "the OpenSLO document")
         .and_then(|n| sli_spec(cx, n, "spec", catalog, &mut used));
-    for u in used {
-        if let Some(source) = u.strip_prefix("DataSource/") {
-            catalog.used.insert(source.to_string());
-        }
-    }
+    catalog.used.extend(used);
     if catalog.slis.contains_key(&name) {
         cx.report(
             span,
@@ -244,10 +237,7 @@ fn head<'n>(cx: &mut Cx, root: &'n Node, spec_fields: &[&str]) -> Option<Head<'n
         .and_then(|n| fields(cx, n, "spec", spec_fields))?;
     common::declare(cx, &spec, "service");
     let service = common::required_slug(cx, &spec, "service", "spec", "service");
-    let description = match spec.get("description") {
-        Some(n) => reader::string(cx, n, "spec.description"),
-        None => Some(String::new()),
-    };
+    let description = common::optional_description(cx, &spec, "spec.description");
     Some(Head {
         name,
         labels,
@@ -305,7 +295,7 @@ pub(crate) fn lower(
             None
         }
     };
-    let (sli, group_by) = split(sli);
+    let (sli, group_by) = sli.unzip();
     let parts = SloParts {
         name,
         description,
@@ -326,13 +316,6 @@ pub(crate) fn lower(
         used,
         Format::OpenSloV1,
     )
-}
-
-fn split(sli: Option<(Sli, Vec<String>)>) -> (Option<Sli>, Option<Vec<String>>) {
-    match sli {
-        Some((s, g)) => (Some(s), Some(g)),
-        None => (None, None),
-    }
 }
 
 /// The service of SLO documents: its `Service` document's owner and labels (when one is

@@ -56,32 +56,26 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         return None;
     };
     // Kubernetes metadata: what the API server adds (uid, resourceVersion, ...) is not
-    // the SLO's and is passed over.
-    let get = |key: &str| meta.iter().find(|(k, _)| k.name == key).map(|(_, v)| v);
-    let name = match get("name") {
-        Some(n) => common::slug(cx, n, "SLO name"),
-        None => {
-            cx.report(
-                meta_node.span,
-                Code::MissingField,
-                "missing required field `name` in metadata",
-                "add `name:` here",
-            );
-            None
-        }
+    // the SLO's and is passed over, so its keys are not checked.
+    let meta = Fields {
+        span: meta_node.span,
+        entries: meta,
     };
-    let service = match get("namespace") {
+    let name = common::required_slug(cx, &meta, "name", "metadata", "SLO name");
+    let service = match meta.get("namespace") {
         Some(n) => common::slug(cx, n, "namespace (the service)"),
         None => Some(("default".to_string(), meta_node.span)),
     };
     if let Some((s, _)) = &service {
         cx.declared.insert(s.clone());
     }
-    let labels = get("labels")
+    let labels = meta
+        .get("labels")
         .map(|n| prefixed(cx, n, "metadata.labels"))
         .unwrap_or_default();
     let labels = common::labels(cx, labels, "metadata.labels", &[]);
-    let annotations = get("annotations")
+    let annotations = meta
+        .get("annotations")
         .map(|n| prefixed(cx, n, "metadata.annotations"))
         .unwrap_or_default();
     let spec = top
@@ -100,10 +94,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     let indicator = spec
         .require(cx, "indicator", "spec")
         .and_then(|n| indicator(cx, n));
-    let (sli, group_by) = match indicator {
-        Some((s, g)) => (Some(s), Some(g)),
-        None => (None, None),
-    };
+    let (sli, group_by) = indicator.unzip();
     let mut alerting = match spec.get("alerting") {
         Some(n) => alerting(cx, n),
         None => Some(AlertingSpec::default()),
@@ -115,10 +106,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     }
     let parts = SloParts {
         name,
-        description: match spec.get("description") {
-            Some(n) => reader::string(cx, n, "spec.description"),
-            None => Some(String::new()),
-        },
+        description: common::optional_description(cx, &spec, "spec.description"),
         objective: spec
             .require(cx, "target", "spec")
             .and_then(|n| target(cx, n)),

@@ -25,6 +25,9 @@ pub(crate) enum Groups<'a> {
     /// The queries themselves (peer formats, which evaluate a query per series): labels
     /// every query keeps with `by (...)` become the SLO's groups.
     Inferred,
+    /// The spec's `group_by` is faulty (already reported): the queries are checked against
+    /// no groups, and nothing is said about folding them.
+    Faulty,
 }
 
 /// How the rules fold a query that is not grouped into one series.
@@ -68,6 +71,7 @@ pub(crate) fn groups_of(
             group_by.to_vec()
         }
         Groups::Inferred => infer(cx, parts)?,
+        Groups::Faulty => return Some(Vec::new()),
     };
     if found.is_empty() {
         for p in parts {
@@ -192,26 +196,30 @@ pub(crate) fn ratio(
         }
     };
     let numerator = numerator.and_then(|(key, node, is_errors)| {
-        let checked = query(cx, node, &format!("{what}.{key}"))?;
-        Some((key, checked, is_errors, node))
+        let label = format!("{what}.{key}");
+        let checked = query(cx, node, &label)?;
+        Some((
+            key,
+            is_errors,
+            Query {
+                node,
+                label,
+                checked,
+            },
+        ))
     });
     let total = f.require(cx, keys.total, what).and_then(|node| {
         let label = format!("{what}.{}", keys.total);
         let checked = query(cx, node, &label)?;
-        Some((checked, node))
+        Some(Query {
+            node,
+            label,
+            checked,
+        })
     });
-    let ((num_key, num, is_errors, num_node), (total, total_node)) = (numerator?, total?);
-    let num_part = Part {
-        node: num_node,
-        checked: &num,
-        label: format!("{what}.{num_key}"),
-    };
-    let total_part = Part {
-        node: total_node,
-        checked: &total,
-        label: format!("{what}.{}", keys.total),
-    };
-    let group_by = groups_of(cx, &[num_part, total_part], groups, Fold::Sum)?;
+    let ((num_key, is_errors, num), total) = (numerator?, total?);
+    let group_by = groups_of(cx, &[num.part(), total.part()], groups, Fold::Sum)?;
+    let (total_node, num, total) = (total.node, num.checked, total.checked);
     let families = |c: &promql::Checked| -> BTreeSet<String> {
         c.metrics
             .iter()
@@ -259,6 +267,16 @@ pub(crate) struct Query<'a> {
     pub checked: promql::Checked,
 }
 
+impl Query<'_> {
+    fn part(&self) -> Part<'_> {
+        Part {
+            node: self.node,
+            checked: &self.checked,
+            label: self.label.clone(),
+        }
+    }
+}
+
 /// A peer's ratio of two checked queries: its groups inferred from them.
 pub(crate) fn inferred_ratio(
     cx: &mut Cx,
@@ -266,19 +284,7 @@ pub(crate) fn inferred_ratio(
     is_errors: bool,
     total: Query,
 ) -> Option<(Sli, Vec<String>)> {
-    let parts = [
-        Part {
-            node: num.node,
-            checked: &num.checked,
-            label: num.label.clone(),
-        },
-        Part {
-            node: total.node,
-            checked: &total.checked,
-            label: total.label.clone(),
-        },
-    ];
-    let group_by = groups_of(cx, &parts, Groups::Inferred, Fold::Sum)?;
+    let group_by = groups_of(cx, &[num.part(), total.part()], Groups::Inferred, Fold::Sum)?;
     Some((ratio_sli(num.checked, is_errors, total.checked), group_by))
 }
 

@@ -157,17 +157,11 @@ fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {
     let sli = f
         .require(cx, "sli", "the SLO")
         .and_then(|n| sli(cx, n, names));
-    let (sli, group_by) = match sli {
-        Some((s, g)) => (Some(s), Some(g)),
-        None => (None, None),
-    };
+    let (sli, group_by) = sli.unzip();
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         objective: common::required_objective(cx, &f),
-        description: match f.get("description") {
-            Some(n) => reader::string(cx, n, "description"),
-            None => Some(String::new()),
-        },
+        description: common::optional_description(cx, &f, "description"),
         labels: f
             .get("labels")
             .map(|n| common::label_map(cx, n, "labels", true, &[]))

@@ -156,17 +156,12 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
             .map(|n| common::label_map(cx, n, "labels", false, &[]))
             .unwrap_or_default(),
         sli: f.require(cx, "sli", "the SLO").and_then(|n| {
-            let before = cx.diags.len();
-            let sli = sli(cx, n, group_by.as_deref().unwrap_or_default());
-            if group_by.is_none() {
-                // A faulty `group_by` was reported: no word about folding the groups.
-                let mut i = 0;
-                cx.diags.retain(|d| {
-                    i += 1;
-                    i <= before || d.code != Code::QueryWrapped
-                });
-            }
-            sli
+            // A faulty `group_by` was reported: the queries are checked against none.
+            let groups = match &group_by {
+                Some(g) => Groups::Declared(g),
+                None => Groups::Faulty,
+            };
+            sli(cx, n, groups)
         }),
         group_by,
         alerting: match f.get("alerting") {
@@ -176,7 +171,7 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
     })
 }
 
-fn sli(cx: &mut Cx, node: &Node, group_by: &[String]) -> Option<Sli> {
+fn sli(cx: &mut Cx, node: &Node, groups: Groups) -> Option<Sli> {
     let f = fields(cx, node, "sli", SLI_FIELDS)?;
     let present: Vec<_> = f
         .entries
@@ -202,19 +197,11 @@ fn sli(cx: &mut Cx, node: &Node, group_by: &[String]) -> Option<Sli> {
                     total: "total",
                     what: "sli.ratio",
                 };
-                sli::ratio(cx, &f, &keys, Groups::Declared(group_by)).map(|(s, _)| s)
+                sli::ratio(cx, &f, &keys, groups).map(|(s, _)| s)
             }
             "latency" => latency(cx, value),
             "freshness" => freshness(cx, value),
-            _ => sli::raw(
-                cx,
-                value,
-                "error_ratio",
-                RAW_FIELDS,
-                "sli.raw",
-                Groups::Declared(group_by),
-            )
-            .map(|(s, _)| s),
+            _ => sli::raw(cx, value, "error_ratio", RAW_FIELDS, "sli.raw", groups).map(|(s, _)| s),
         },
         [(first, _), rest @ ..] => {
             for (key, _) in rest {
