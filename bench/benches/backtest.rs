@@ -109,7 +109,7 @@ fn promtool(services: &[slo_spec::Service], days: i64) -> Result<Duration, Strin
             groups.push(g);
         }
         let entry = history
-            .find(&t.queries, slo_eval::evaluate::millis(plan.fast_interval))
+            .find(&t.queries, slo_eval::evaluate::millis(plan.interval))
             .expect("the synthetic history has every SLO");
         for (name, list) in [
             (series::events(plan.base), &entry.events),

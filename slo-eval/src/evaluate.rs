@@ -2,15 +2,19 @@
 //! history of its base series, evaluation by evaluation.
 //!
 //! The semantics are the rules', in the same order (`slo_gen::rules` writes them from the
-//! same [`Plan`]): base series recorded at each evaluation of the fast group; a window is
-//! the ratio of the sums of the base samples inside it, no ratio without events; windows
-//! longer than the plan's `fast_limit` are recorded by the slow group and hold their value
-//! until its next evaluation; a tier is active when any of its pairs has both windows above
-//! the threshold and `min_events` in the long window, and fires once it has been active for
-//! `for`; the missing-data alert is active while the SLI has no input series (per group:
-//! while a group seen within the lookback has none). Absent data is absent, never zero.
+//! same [`Plan`]): base rates recorded at each evaluation; running totals of events and bad
+//! events that add each rate times the time since the previous evaluation (the rules'
+//! interval for the very first), from a group's first base sample (after an hour without
+//! one, from the evaluation after: the resume group continues them); a window is the
+//! total now less the total at the latest evaluation at or before its start (zero before
+//! the totals began), the base
+//! window the base rates themselves, no ratio without events; a tier is active when any of
+//! its pairs has both windows above the threshold and `min_events` events in the long
+//! window, and fires once it has been active for `for`; the missing-data alert is active
+//! while the SLI has no input series (per group: while a group seen within the lookback
+//! has none). Absent data is absent, never zero.
 
-use crate::plan::Plan;
+use crate::plan::{Plan, GAP_PROBES, LOOKBACK};
 use crate::samples::{Cursor, Millis, Samples};
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
@@ -38,31 +42,23 @@ pub struct Schedule {
     pub from: Millis,
     /// The last evaluation.
     pub to: Millis,
-    /// The interval of the fast group and the alerts (the base series' step).
+    /// The interval of the rules (the base series' step).
     pub step: Millis,
-    /// The interval of the slow group (windows above the plan's `fast_limit`).
-    pub slow_step: Millis,
 }
 
 impl Schedule {
-    /// The rule groups' own intervals, on a grid aligned to the Unix epoch, from `from`
-    /// less the warm-up to `to`.
+    /// The rules' own interval, on a grid aligned to the Unix epoch, from `from` less the
+    /// warm-up to `to`.
     pub fn of(plan: &Plan, from: Millis, to: Millis) -> Schedule {
-        Schedule::every(
-            plan,
-            from,
-            to,
-            millis(plan.fast_interval),
-            millis(plan.slow_interval),
-        )
+        Schedule::every(plan, from, to, millis(plan.interval))
     }
 
     /// Every group at one interval, as `promtool test rules` evaluates them.
     pub fn uniform(plan: &Plan, from: Millis, to: Millis, interval: Duration) -> Schedule {
-        Schedule::every(plan, from, to, millis(interval), millis(interval))
+        Schedule::every(plan, from, to, millis(interval))
     }
 
-    fn every(plan: &Plan, from: Millis, to: Millis, step: Millis, slow_step: Millis) -> Schedule {
+    fn every(plan: &Plan, from: Millis, to: Millis, step: Millis) -> Schedule {
         let step = step.max(1);
         let from = from.div_euclid(step) * step;
         let to = to.div_euclid(step) * step;
@@ -72,7 +68,6 @@ impl Schedule {
             from,
             to: to.max(from),
             step,
-            slow_step: slow_step.max(1),
         }
     }
 
@@ -159,11 +154,11 @@ pub struct GroupOutcome {
     pub budget_consumed_at_first_page: Option<f64>,
 }
 
-/// The error ratio over `[from, to]`, with the time of its first sample.
+/// The error ratio over `(from, to]`, with the time of its first sample.
 pub fn error_ratio(g: &GroupHistory, from: Millis, to: Millis) -> Option<(f64, Millis)> {
-    let (bad, n_bad) = g.errors.sum_between(from, to);
-    let (all, n_all) = g.events.sum_between(from, to);
-    let first = g.events.points().find(|p| p.0 >= from)?.0;
+    let (bad, n_bad) = g.errors.sum_between(from + 1, to);
+    let (all, n_all) = g.events.sum_between(from + 1, to);
+    let first = g.events.points().find(|p| p.0 > from)?.0;
     (n_bad > 0 && n_all > 0 && all > 0.0).then_some((bad / all, first))
 }
 
@@ -230,26 +225,53 @@ impl AlertState {
     }
 }
 
-/// One recorded error-ratio window.
-struct WindowState {
-    window: Millis,
-    slow: bool,
-    errors: Cursor,
-    events: Cursor,
-    held: Option<f64>,
+/// The running totals of one group as the rules record them: `(time, bad, all)` at each
+/// evaluation that recorded them.
+#[derive(Default)]
+struct Totals {
+    points: Vec<(Millis, f64, f64)>,
+    /// Totals not seen within the probes' reach wait one evaluation for the resume group.
+    resumable: bool,
 }
 
-impl WindowState {
-    fn ratio(&mut self, g: &GroupHistory, t: Millis) -> Option<f64> {
-        let (bad, n_bad) = self.errors.window(&g.errors, t, self.window);
-        let (all, n_all) = self.events.window(&g.events, t, self.window);
-        (n_bad > 0 && n_all > 0 && all > 0.0).then(|| bad / all)
+impl Totals {
+    /// One evaluation at `t`: adds the base rates times the time since the previous
+    /// evaluation (`first`: the rules' interval, for the very first).
+    fn step(&mut self, t: Millis, base: Option<(f64, f64)>, dt: Millis) {
+        let Some((bad, all)) = base else { return };
+        let reach = millis(LOOKBACK) * GAP_PROBES as Millis;
+        let (prev_bad, prev_all) = match self.points.last() {
+            None => (0.0, 0.0),
+            Some(&(at, b, a)) if t - at <= reach || self.resumable => (b, a),
+            Some(_) => {
+                self.resumable = true;
+                return;
+            }
+        };
+        self.resumable = false;
+        let dt = dt as f64 / 1000.0;
+        self.points
+            .push((t, prev_bad + bad * dt, prev_all + all * dt));
+    }
+
+    /// `(bad, all)` events over `(t - window, t]`: the totals now less the totals at the
+    /// latest evaluation at or before the window's start (none before the first: zero).
+    fn window(&self, t: Millis, window: Millis) -> Option<(f64, f64)> {
+        let &(at, bad, all) = self.points.last()?;
+        if at != t {
+            return None;
+        }
+        let i = self.points.partition_point(|p| p.0 <= t - window);
+        let (b0, a0) = i
+            .checked_sub(1)
+            .map(|j| (self.points[j].1, self.points[j].2))
+            .unwrap_or((0.0, 0.0));
+        Some((bad - b0, all - a0))
     }
 }
 
-/// A window pair as indices into the recorded windows: long, short, threshold, and the
-/// long window in ms (for `min_events`).
-type Pair = (usize, usize, f64, Millis);
+/// A window pair as indices into the recorded windows: long, short, threshold.
+type Pair = (usize, usize, f64);
 
 /// Replays the SLO's rules over its groups' histories.
 pub fn evaluate(
@@ -292,39 +314,22 @@ pub fn evaluate(
 fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) -> GroupOutcome {
     let budget = slo.objective.budget_decimal().to_f64();
     let base = millis(plan.base);
-    let mut windows: Vec<WindowState> = plan
-        .windows
-        .iter()
-        .map(|&w| WindowState {
-            window: millis(w),
-            slow: w > plan.fast_limit,
-            errors: Cursor::default(),
-            events: Cursor::default(),
-            held: None,
-        })
-        .collect();
+    let windows: Vec<Millis> = plan.windows.iter().map(|&w| millis(w)).collect();
     let index = |w: Duration| {
         windows
             .iter()
-            .position(|s| s.window == millis(w))
+            .position(|&s| s == millis(w))
             .expect("every alert window is a recorded window")
     };
-    // Per tier: (long, short, threshold, long window in ms) per pair.
-    let tiers: Vec<(AlertState, Vec<Pair>)> = plan
+    // Per tier: (long, short, threshold) per pair.
+    let mut tiers: Vec<(AlertState, Vec<Pair>)> = plan
         .tiers
         .iter()
         .map(|t| {
             let pairs = t
                 .pairs
                 .iter()
-                .map(|p| {
-                    (
-                        index(p.long),
-                        index(p.short),
-                        p.burn_rate.to_f64(),
-                        millis(p.long),
-                    )
-                })
+                .map(|p| (index(p.long), index(p.short), p.burn_rate.to_f64()))
                 .collect();
             (
                 AlertState::new(t.tier.into(), t.for_.unwrap_or_default()),
@@ -332,9 +337,6 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
             )
         })
         .collect();
-    let mut tiers = tiers;
-    // `min_events` reads the events series over each long window at alert time.
-    let mut guards: BTreeMap<Millis, Cursor> = BTreeMap::new();
     let mut absent = plan.absent.as_ref().map(|a| {
         (
             AlertState::new(AlertTier::Absent, a.for_),
@@ -344,41 +346,50 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
     let (mut at_errors, mut at_events, mut at_inputs) =
         (Cursor::default(), Cursor::default(), Cursor::default());
     let mut lookback = Cursor::default();
-    let mut ratios = vec![None; windows.len()];
+    let mut totals = Totals::default();
+    // `(ratio, events)` per window at the current evaluation.
+    let mut counts: Vec<Option<(f64, f64)>> = vec![None; windows.len()];
 
-    for t in sched.times() {
+    for (k, t) in sched.times().enumerate() {
         let bad = at_errors.at(&g.errors, t, sched.step);
         let all = at_events.at(&g.events, t, sched.step);
-        let slow_round = t.rem_euclid(sched.slow_step) == 0;
-        for (i, w) in windows.iter_mut().enumerate() {
-            ratios[i] = if w.window == base {
+        let dt = if k == 0 {
+            millis(plan.interval)
+        } else {
+            sched.step
+        };
+        totals.step(t, bad.zip(all), dt);
+        for (i, &w) in windows.iter().enumerate() {
+            // The base window's events: its rate times its length, as the rules count them.
+            let (b, a) = if w == base {
                 match (bad, all) {
-                    (Some(b), Some(a)) if a > 0.0 => Some(b / a),
-                    _ => None,
+                    (Some(b), Some(a)) => (b * w as f64 / 1000.0, a * w as f64 / 1000.0),
+                    _ => {
+                        counts[i] = None;
+                        continue;
+                    }
                 }
-            } else if !w.slow {
-                w.ratio(g, t)
             } else {
-                if slow_round {
-                    w.held = w.ratio(g, t);
+                match totals.window(t, w) {
+                    Some(ba) => ba,
+                    None => {
+                        counts[i] = None;
+                        continue;
+                    }
                 }
-                w.held
             };
+            counts[i] = (a > 0.0).then(|| (b / a, a));
         }
         for (state, pairs) in &mut tiers {
-            let value = pairs.iter().find_map(|&(long, short, burn, long_ms)| {
-                let l = ratios[long]? / budget;
-                let s = ratios[short]? / budget;
+            let value = pairs.iter().find_map(|&(long, short, burn)| {
+                let (l, events) = counts[long]?;
+                let (s, _) = counts[short]?;
+                let (l, s) = (l / budget, s / budget);
                 if !(l > burn && s > burn) {
                     return None;
                 }
                 if let Some(n) = slo.alerting.min_events {
-                    let (sum, count) = guards
-                        .entry(long_ms)
-                        .or_default()
-                        .window(&g.events, t, long_ms);
-                    let events = sum / count as f64 * (long_ms / 1000) as f64;
-                    if count == 0 || events < n as f64 {
+                    if events < n as f64 {
                         return None;
                     }
                 }

@@ -1,17 +1,35 @@
-//! The evaluation plan of one SLO: the windows recorded as error ratios, the base window
-//! raw series are read at (every other window is built from it), the intervals of the
-//! rule groups, and the alert tiers with their resolved window pairs.
+//! The evaluation plan of one SLO: the one raw range (four scrapes), the windows recorded
+//! as error ratios, the interval the rules run at, how far the running totals reach back
+//! over a gap, and the alert tiers with their resolved window pairs and detection times.
+//!
+//! The rules keep a running total of events and of bad events: each evaluation adds the
+//! base rate times the time since the previous evaluation. A window is then the total now
+//! less the total at the window's start, two samples whatever the window's length.
 
 use slo_spec::{policy, Slo, Tier, WindowPair};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// Raw series are never read over a longer range than this.
-pub const MAX_RAW_RANGE: Duration = Duration::from_secs(30 * 60);
+/// No rule group runs more often than the scrape interval, nor less often than this.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
 
-/// The fast group runs at most this often apart, the slow one at most this.
-const MAX_FAST_INTERVAL: Duration = Duration::from_secs(30);
-const MAX_SLOW_INTERVAL: Duration = Duration::from_secs(120);
+/// Prometheus's (and vmalert's default) lookback: a plain selector finds the last sample
+/// up to this far back. The totals and windows probe this far apart.
+pub const LOOKBACK: Duration = Duration::from_secs(300);
+
+/// Probes of [`LOOKBACK`] each: a total carries on exactly over a gap up to an hour
+/// (a Prometheus restart, an upgrade) and a window's start is found inside one.
+pub const GAP_PROBES: u32 = 12;
+
+/// How often the rules copy the totals into a checkpoint (and once a day into a daily
+/// one), and how often the resume group runs: where totals continue after a gap longer
+/// than the probes reach.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(300);
+pub const DAY: Duration = Duration::from_secs(86_400);
+
+/// How far the resume group reads the five-minute checkpoints; older gaps resume from the
+/// daily ones.
+pub const CHECKPOINT_LOOKBACK: Duration = DAY;
 
 /// One alert tier as it will be generated.
 #[derive(Clone, Debug)]
@@ -22,18 +40,6 @@ pub struct TierPlan {
 }
 
 impl TierPlan {
-    /// When the tier fires under a constant burn after a clean history: the first pair
-    /// whose long window crosses its threshold (the short one crosses earlier), plus `for`.
-    /// `None` when the burn is at or below every threshold.
-    pub fn detection(&self, burn: f64) -> Option<Duration> {
-        self.pairs
-            .iter()
-            .filter(|p| p.burn_rate.to_f64() < burn)
-            .map(|p| Duration::from_secs_f64(p.long.as_secs_f64() * p.burn_rate.to_f64() / burn))
-            .min()
-            .map(|d| d + self.for_.unwrap_or_default())
-    }
-
     /// The highest threshold of the tier.
     pub fn highest_burn(&self) -> f64 {
         self.pairs
@@ -58,20 +64,25 @@ pub struct AbsentPlan {
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub period: Duration,
-    /// The window raw series are read at; every other window is built from it.
+    /// How often the SLI's raw series are scraped (the spec's `scrape_interval`).
+    pub scrape: Duration,
+    /// The only range raw series are read over: four scrapes. Every window is at least
+    /// this long.
     pub base: Duration,
     /// Every window recorded as an error ratio, ascending (includes base and period).
     pub windows: Vec<Duration>,
-    /// Windows up to this one are recorded by the fast group; longer ones by the slow group.
-    pub fast_limit: Duration,
-    pub fast_interval: Duration,
-    pub slow_interval: Duration,
+    /// The interval of the recording and alerting groups: the scrape interval, at most
+    /// [`MAX_INTERVAL`].
+    pub interval: Duration,
     /// The tiers that alert (not disabled), page first.
     pub tiers: Vec<TierPlan>,
     /// The window whose burn rate is shown as "current".
     pub current: Duration,
     /// The missing-data alert; `None` when it (or all alerting) is disabled.
     pub absent: Option<AbsentPlan>,
+    /// How far back the resume group reads the daily checkpoints: the longest window
+    /// (or calendar period) and a day.
+    pub daily_lookback: Duration,
 }
 
 impl Plan {
@@ -89,10 +100,50 @@ impl Plan {
             highest
         }
     }
+
+    /// When window `w` first holds more than a share `q` of bad events after every event
+    /// turned bad, under steady traffic. The base rate ramps up over [`Plan::base`], so a
+    /// window summed from it lags the raw window by half the base (by the square root of
+    /// `2 x base x q x w` while the ramp is still climbing); the base window itself is the
+    /// ramp.
+    pub fn crossing(&self, w: Duration, q: f64) -> Duration {
+        let (b, w) = (self.base.as_secs_f64(), w.as_secs_f64());
+        let t = if w <= b {
+            q * b
+        } else if q * w <= b / 2.0 {
+            (2.0 * b * q * w).sqrt()
+        } else {
+            q * w + b / 2.0
+        };
+        Duration::from_secs_f64(t)
+    }
+
+    /// When a tier fires after the error ratio steps up to `burn` times the budget, under
+    /// steady traffic, not counting when the step is first scraped and evaluated (see
+    /// [`Plan::latency`]): the first pair whose windows both cross its threshold, plus
+    /// `for`. `None` when the burn is at or below every threshold.
+    pub fn detection(&self, tier: &TierPlan, burn: f64) -> Option<Duration> {
+        tier.pairs
+            .iter()
+            .filter(|p| p.burn_rate.to_f64() < burn)
+            .map(|p| {
+                let q = p.burn_rate.to_f64() / burn;
+                self.crossing(p.long, q).max(self.crossing(p.short, q))
+            })
+            .min()
+            .map(|d| d + tier.for_.unwrap_or_default())
+    }
+
+    /// What the schedule adds to any detection at worst: the first scrape that sees the
+    /// change, and the evaluation after it.
+    pub fn latency(&self) -> Duration {
+        self.scrape + self.interval
+    }
 }
 
 pub fn plan(slo: &Slo) -> Plan {
     let period = slo.period.duration;
+    let scrape = slo.scrape_interval.duration;
     let a = &slo.alerting;
     let tiers: Vec<TierPlan> = Tier::ALL
         .into_iter()
@@ -104,24 +155,17 @@ pub fn plan(slo: &Slo) -> Plan {
             for_: a.tier(tier).for_.as_ref().map(|w| w.duration),
         })
         .collect();
+    let base = policy::floor(scrape);
     // Dashboards show the default windows even when alerts are off or overridden.
     let mut windows: BTreeSet<Duration> = Tier::ALL
         .into_iter()
-        .flat_map(|t| policy::default_pairs(t, period))
+        .flat_map(|t| policy::default_pairs(t, period, scrape))
         .chain(tiers.iter().flat_map(|t| t.pairs.iter().cloned()))
         .flat_map(|p| [p.long, p.short])
         .collect();
     windows.insert(period);
-    let smallest = *windows
-        .iter()
-        .next()
-        .expect("the period is always a window");
-    let base = smallest.min(MAX_RAW_RANGE);
     windows.insert(base);
-    let fast_interval =
-        policy::whole_seconds((base.as_secs_f64() / 10.0).min(MAX_FAST_INTERVAL.as_secs_f64()));
-    let slow_interval = (fast_interval * 4).min(MAX_SLOW_INTERVAL);
-    let fast_limit = policy::whole_seconds(period.as_secs_f64() / 120.0);
+    let interval = scrape.min(MAX_INTERVAL);
     // The fastest page pair: the spec's page windows, or the default policy's.
     let page = a
         .page
@@ -129,7 +173,7 @@ pub fn plan(slo: &Slo) -> Plan {
         .iter()
         .min_by_key(|p| p.long)
         .cloned()
-        .unwrap_or_else(|| policy::default_pairs(Tier::Page, period)[0].clone());
+        .unwrap_or_else(|| policy::default_pairs(Tier::Page, period, scrape)[0].clone());
     let absent = (!a.disabled && !a.absent.disabled).then(|| {
         let for_ = a
             .absent
@@ -142,15 +186,20 @@ pub fn plan(slo: &Slo) -> Plan {
             lookback: for_ + page.long,
         }
     });
+    let longest = windows.iter().max().copied().unwrap_or(period);
+    let calendar = slo
+        .calendar()
+        .map(|_| period + period / 10)
+        .unwrap_or_default();
     Plan {
         period,
+        scrape,
         base,
         windows: windows.into_iter().collect(),
-        fast_limit,
-        fast_interval,
-        slow_interval,
+        interval,
         tiers,
-        current: policy::current_window(period),
+        current: policy::current_window(period, scrape),
         absent,
+        daily_lookback: longest.max(calendar) + DAY,
     }
 }

@@ -1,5 +1,5 @@
 //! The evaluator on synthetic base series: when tiers fire and resolve, `for`, `min_events`,
-//! gaps, missing data per group, the slow group's held windows, and attainment. Each case
+//! gaps, missing data per group, windows read from running totals, and attainment. Each case
 //! states a history as rates per evaluation and the firings expected, in minutes.
 
 use slo_eval::{evaluate, plan, AlertTier, GroupHistory, Millis, Samples, Schedule};
@@ -77,9 +77,9 @@ const PAGE_ONLY: &str = "    alerting:\n      page:\n        windows: [{long: 1h
 
 #[test]
 fn a_fast_spike_pages_when_the_hour_crosses_and_resolves_with_the_short_window() {
-    // 2% errors = 20x from minute 60 to 120. The hour (121 samples at 30s) crosses 14.4x
-    // with 88 bad samples: at 103.5. The short window is the base series itself, clean at
-    // 120. 30d: the fast group runs every 30s.
+    // 2% errors = 20x from minute 60 to 120. The hour (the 120 samples at 30s after its
+    // start) crosses 14.4x with 87 bad samples: at 103. The short window (5m, 10 samples)
+    // falls under it with 7 bad ones: at 121. 30d at a 1m scrape: the rules run every 30s.
     let s = slo(PAGE_ONLY);
     let h = history(
         30_000,
@@ -93,13 +93,13 @@ fn a_fast_spike_pages_when_the_hour_crosses_and_resolves_with_the_short_window()
         },
         |_| true,
     );
-    check(&s, &[h], 0, 300 * MIN, &[("page", 103.5, Some(120.0))]);
+    check(&s, &[h], 0, 300 * MIN, &[("page", 103.0, Some(121.0))]);
 }
 
 #[test]
-fn windows_of_the_slow_group_hold_until_its_next_round() {
-    // 3.5x from minute 1440, ticket 3x over 1d and 2h: the day (2881 samples) crosses
-    // with 2470 bad ones, at 2674.5; the slow group records it at its next round (2m).
+fn a_day_window_crosses_at_its_share_on_every_schedule() {
+    // 3.5x from minute 1440, ticket 3x over 1d and 2h: the day (2880 samples) crosses
+    // with 2469 bad ones, at 2674, on the rules' own schedule and on promtool's.
     let s = slo("    alerting:\n      page: {disabled: true}\n      ticket:\n        windows: [{long: 1d, short: 2h, burn_rate: 3}]\n");
     let h = history(
         30_000,
@@ -112,9 +112,8 @@ fn windows_of_the_slow_group_hold_until_its_next_round() {
         std::slice::from_ref(&h),
         0,
         3000 * MIN,
-        &[("ticket", 2676.0, None)],
+        &[("ticket", 2674.0, None)],
     );
-    // Every group at 30s, as promtool evaluates them: the crossing itself.
     let p = plan(&s);
     let out = evaluate(
         &s,
@@ -122,18 +121,18 @@ fn windows_of_the_slow_group_hold_until_its_next_round() {
         &[h],
         &Schedule::uniform(&p, 0, 3000 * MIN, std::time::Duration::from_secs(30)),
     );
-    assert_eq!(out[0].firings[0].start, 2674 * MIN + 30_000);
+    assert_eq!(out[0].firings[0].start, 2674 * MIN);
 }
 
 #[test]
 fn for_holds_a_tier_back_and_a_shorter_flap_never_fires() {
-    // 100% errors (1000x) from 60 to 68 and from 120 to 150; page `for: 10m`. The first
-    // burst is active from 60.5 (two bad samples in the hour) to 67.5: 7.5 minutes, never
-    // fires. The second is active from 120 (the hour still holds the first burst), fires at
-    // 130 and resolves at 150.
+    // 100% errors (1000x) from 60 to 62 and from 120 to 150; page `for: 10m`. The first
+    // burst is active from 60.5 (two bad samples in the hour) until the short window
+    // (5m) is clean of it, 66: 5.5 minutes, never fires. The second is active from 120
+    // (the hour still holds the first burst), fires at 130 and resolves at 154.5.
     let s = slo(&PAGE_ONLY.replace("page:\n", "page:\n        for: 10m\n"));
     let bad = |t: Millis| {
-        if (60 * MIN..68 * MIN).contains(&t) || (120 * MIN..150 * MIN).contains(&t) {
+        if (60 * MIN..62 * MIN).contains(&t) || (120 * MIN..150 * MIN).contains(&t) {
             1.0
         } else {
             0.0
@@ -144,10 +143,13 @@ fn for_holds_a_tier_back_and_a_shorter_flap_never_fires() {
     let out = evaluate(&s, &p, &[h], &Schedule::of(&p, 0, 200 * MIN));
     let f = &out[0].firings;
     assert_eq!(f.len(), 1, "{f:?}");
-    assert_eq!((f[0].start, f[0].end), (130 * MIN, Some(150 * MIN)));
-    // The peak: the hour at 149.5 holds 60 bad samples of 121.
+    assert_eq!(
+        (f[0].start, f[0].end),
+        (130 * MIN, Some(154 * MIN + 30_000))
+    );
+    // The peak: the hour from 149.5 on holds 60 bad samples of 120.
     let peak = f[0].peak_burn_rate.unwrap();
-    assert!((peak - 1000.0 * 60.0 / 121.0).abs() < 1e-9, "{peak}");
+    assert!((peak - 1000.0 * 60.0 / 120.0).abs() < 1e-9, "{peak}");
 }
 
 #[test]
@@ -299,7 +301,7 @@ fn firings_that_ended_before_from_are_not_reported_but_state_is_warmed_up() {
         std::slice::from_ref(&h),
         110 * MIN,
         300 * MIN,
-        &[("page", 103.5, Some(120.0))],
+        &[("page", 103.0, Some(121.0))],
     );
     // From after it: nothing.
     check(&s, &[h], 130 * MIN, 300 * MIN, &[]);

@@ -126,6 +126,13 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
     let _ = writeln!(t, "    description: {}", scalar(&slo.description));
     let _ = writeln!(t, "    objective: {}", slo.objective.text);
     let _ = writeln!(t, "    period: {}", scalar(&slo.period.text));
+    if slo.scrape_interval.text != slo_spec::model::DEFAULT_SCRAPE_INTERVAL_TEXT {
+        let _ = writeln!(
+            t,
+            "    scrape_interval: {}",
+            scalar(&slo.scrape_interval.text)
+        );
+    }
     if !slo.group_by.is_empty() {
         let _ = writeln!(t, "    group_by: [{}]", slo.group_by.join(", "));
     }
@@ -252,7 +259,9 @@ fn tier_body(t: &mut String, p: &TierPolicy, tier: Tier, slo: &Slo) {
     if let Some(f) = &p.for_ {
         let _ = writeln!(t, "        for: {}", scalar(&f.text));
     }
-    if p.windows != slo_spec::policy::default_pairs(tier, slo.period.duration) {
+    let default =
+        slo_spec::policy::default_pairs(tier, slo.period.duration, slo.scrape_interval.duration);
+    if p.windows != default {
         t.push_str("        windows:\n");
         for w in &p.windows {
             let _ = writeln!(
@@ -382,6 +391,9 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
     }
     if !slo.labels.is_empty() {
         dropped.push("the SLO's own `labels`");
+    }
+    if slo.scrape_interval.text != slo_spec::model::DEFAULT_SCRAPE_INTERVAL_TEXT {
+        dropped.push("`scrape_interval`");
     }
     if !dropped.is_empty() {
         notes.push(format!("{id}: dropped {}", dropped.join(", ")));

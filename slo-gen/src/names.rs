@@ -79,18 +79,19 @@ pub fn dashboard_uid(service: &str) -> String {
     format!("{}-{:08x}", &uid[..31], hash as u32)
 }
 
-/// The rule groups of one SLO: recording at the base interval, the long windows, alerts.
+/// The rule groups of one SLO: recording (base rates, totals, windows), the resume group
+/// that says where totals continue after a long gap, alerts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum GroupKind {
     Fast,
-    Long,
+    Resume,
     Alerts,
 }
 
 pub fn group(service: &str, slo: &str, kind: GroupKind) -> String {
     let suffix = match kind {
         GroupKind::Fast => "",
-        GroupKind::Long => "-long",
+        GroupKind::Resume => "-resume",
         GroupKind::Alerts => "-alerts",
     };
     format!("slo-{service}-{slo}{suffix}")
@@ -115,20 +116,75 @@ pub fn template_selector(service: &str, slo: &str, group_by: &[String]) -> Strin
 pub mod series {
     use super::*;
 
+    /// What an SLO counts: all events (or time slices) and the bad ones.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Count {
+        Events,
+        Errors,
+    }
+
+    impl Count {
+        pub const BOTH: [Count; 2] = [Count::Events, Count::Errors];
+
+        fn metric(self) -> &'static str {
+            match self {
+                Count::Events => "sli_events",
+                Count::Errors => "sli_error_events",
+            }
+        }
+    }
+
+    /// Per second at the base window: the only series read from raw ones.
+    pub fn rate(c: Count, base: Duration) -> String {
+        format!("slo:{}:rate{}", c.metric(), format_duration(base))
+    }
     /// Bad events (or bad time slices) per second at the base window.
     pub fn error_events(base: Duration) -> String {
-        format!("slo:sli_error_events:rate{}", format_duration(base))
+        rate(Count::Errors, base)
     }
     /// All events (or time slices) per second at the base window.
     pub fn events(base: Duration) -> String {
-        format!("slo:sli_events:rate{}", format_duration(base))
+        rate(Count::Events, base)
     }
+    /// The running total: each evaluation adds the base rate times the time since the
+    /// last one.
+    pub fn total(c: Count) -> String {
+        format!("slo:{}:total", c.metric())
+    }
+    /// When the totals were last added to: how long the next addition covers.
+    pub const TOTALS_TIME: &str = "slo:sli_totals:timestamp";
+    /// 0 where the totals started from zero, then 1 once per the plan's `daily_lookback`:
+    /// totals with none of it over twice that were never kept (or not for longer than any
+    /// window) and start from zero; a window with a 0 inside it counts from zero.
+    pub const TOTALS_SEEN: &str = "slo:sli_totals:seen";
+    /// The total, copied every five minutes (`5m`) or once a day (`1d`): where it
+    /// continues after a gap longer than the probes reach.
+    pub fn checkpoint(c: Count, every: Duration) -> String {
+        format!(
+            "slo:{}:total_checkpoint{}",
+            c.metric(),
+            format_duration(every)
+        )
+    }
+    /// Where a total continues after such a gap (written only then, and at its start).
+    pub fn resume(c: Count) -> String {
+        format!("slo:{}:total_resume", c.metric())
+    }
+    /// Events over a window: the total now less the total at the window's start.
+    pub fn increase(c: Count, window: Duration) -> String {
+        format!("slo:{}:increase{}", c.metric(), format_duration(window))
+    }
+    /// A calendar SLO's total at its period's first evaluation, and that period's id.
+    pub fn calendar_start(c: Count) -> String {
+        format!("slo:{}:calendar_start", c.metric())
+    }
+    pub const CALENDAR_START_PERIOD: &str = "slo:calendar_start:period_id";
     /// The error ratio over a window: a ratio of sums of the two base series.
     pub fn error_ratio(window: Duration) -> String {
         format!("slo:sli_error:ratio_rate{}", format_duration(window))
     }
-    /// Calendar SLOs: the sums of the base samples since the period's start (00:00 UTC on
-    /// its first day), the period-to-date error ratio, the period's id and time left.
+    /// Calendar SLOs: the events since the period's start (00:00 UTC on its first day), the
+    /// period-to-date error ratio, the period's id and time left.
     pub const ERROR_EVENTS_CALENDAR: &str = "slo:sli_error_events:calendar_sum";
     pub const EVENTS_CALENDAR: &str = "slo:sli_events:calendar_sum";
     pub const ERROR_RATIO_CALENDAR: &str = "slo:sli_error:ratio_calendar";
@@ -154,8 +210,8 @@ mod tests {
     fn group_names() {
         assert_eq!(group("payments", "p", GroupKind::Fast), "slo-payments-p");
         assert_eq!(
-            group("payments", "p", GroupKind::Long),
-            "slo-payments-p-long"
+            group("payments", "p", GroupKind::Resume),
+            "slo-payments-p-resume"
         );
         assert_eq!(
             group("payments", "p", GroupKind::Alerts),

@@ -267,7 +267,7 @@ fn test_command_passes_and_catches_a_broken_threshold() {
             "{stdout}"
         );
     }
-    assert!(stdout.contains("detects page 15.84x in 54m33s"), "{stdout}");
+    assert!(stdout.contains("detects page 15.84x in 56m33s"), "{stdout}");
 
     // Break the page threshold in the rules under test: promtool must now fail.
     let rules = d.join("suites/checkout/availability/rules.yaml");

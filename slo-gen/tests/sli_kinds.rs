@@ -91,10 +91,10 @@ fn each_sli_kind_yields_its_error_ratio() {
         ("good", "1h", 0.02),
         ("latency", "5m", 0.05),
         ("latency", "1h", 0.05),
-        // Stale from minute 16: every slice of the last hour is bad, 105 of 121 overall.
+        // Stale from minute 16: every slice of the last hour is bad.
         ("freshness", "1h", 1.0),
-        // Lag over 5m from minute 106: 15 of the 61 one-minute slices in [1h, 2h].
-        ("age", "1h", 15.0 / 61.0),
+        // Lag over 5m from minute 106: 15 of the 60 one-minute slices in (1h, 2h].
+        ("age", "1h", 15.0 / 60.0),
         ("raw", "1h", 0.02),
     ];
     // How many raw series each SLI reads: what the missing-data alert watches.

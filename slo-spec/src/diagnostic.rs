@@ -86,6 +86,7 @@ codes! {
     UnusualObjective = "W004", Warning, "unusual-objective";
     QueryWrapped = "W005", Warning, "query-wrapped";
     UnusedContext = "W006", Warning, "unused-context";
+    WindowBelowFloor = "W007", Warning, "window-below-floor";
 }
 
 impl fmt::Display for Code {

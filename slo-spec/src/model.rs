@@ -70,6 +70,10 @@ pub struct Slo {
     /// The period the objective holds over: rolling, or aligned to the calendar (see
     /// [`Slo::calendar`]; then `duration` is the nominal length).
     pub period: Window,
+    /// How often Prometheus scrapes the series the SLI reads (`scrape_interval`, default
+    /// `1m`, Prometheus's own default). Raw series are never read over less than four of
+    /// them, so no window of the plan is shorter than that (see [`crate::policy::floor`]).
+    pub scrape_interval: Window,
     /// SLO-level labels (Sloth has them; v1 puts labels on the file and the alerts).
     pub labels: Labels,
     /// Label names the SLO is split by: one SLO (ratio, budget, alerts) per combination of
@@ -157,6 +161,8 @@ impl Objective {
 }
 
 pub const DEFAULT_PERIOD_TEXT: &str = "30d";
+/// Prometheus's default `scrape_interval`.
+pub const DEFAULT_SCRAPE_INTERVAL_TEXT: &str = "1m";
 
 /// A period aligned to the calendar (UTC; ISO weeks start on Monday): what customers are
 /// billed and credited on. Written `calendar-week`, `calendar-month`, `calendar-quarter`;

@@ -25,6 +25,11 @@ pub struct Spec {
     /// calendar in UTC (`calendar-week`, `calendar-month`, `calendar-quarter`).
     #[schemars(regex(pattern = r"^(([0-9]+(ms|s|m|h|d|w|y))+|calendar-(week|month|quarter))$"))]
     period: Option<String>,
+    /// How often Prometheus scrapes the series the SLIs read (default `1m`), 1s to 10m.
+    /// Raw series are read over four scrape intervals at least, and no alert window is
+    /// shorter than that.
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
+    scrape_interval: Option<String>,
     /// Alerting defaults for every SLO of the file.
     alerting: Option<AlertingDefaults>,
     /// The service's SLOs.
@@ -55,6 +60,9 @@ struct Slo {
     /// `calendar-month`, `calendar-quarter` (UTC).
     #[schemars(regex(pattern = r"^(([0-9]+(ms|s|m|h|d|w|y))+|calendar-(week|month|quarter))$"))]
     period: Option<String>,
+    /// Scrape interval of this SLO's series, overriding the file's (1s to 10m).
+    #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
+    scrape_interval: Option<String>,
     /// Label names to split the SLO by: one SLO (ratio, budget, alerts) per combination of
     /// their values. Ratio queries must aggregate `by` exactly these labels.
     #[schemars(length(min = 1))]

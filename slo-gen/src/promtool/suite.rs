@@ -239,7 +239,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                         .push(format!("{tname} at {}x", pair.burn_rate));
                     continue;
                 }
-                let Some(expected) = tier.detection(burn) else {
+                let Some(expected) = plan.detection(tier, burn) else {
                     continue;
                 };
                 // Clean history as long as the tier's longest window, so no window is
@@ -357,7 +357,13 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
         files.push(absent_file(svc, slo, absent, &mut summary));
     }
     if let Some(calendar) = slo.calendar() {
-        files.push(calendar_file(svc, slo, calendar, &mut summary));
+        files.push(calendar_file(
+            svc,
+            slo,
+            calendar,
+            plan.interval,
+            &mut summary,
+        ));
     }
     (files, summary)
 }
@@ -365,10 +371,16 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
 /// A calendar SLO over its period boundaries from 1970-01-01 (promtool's time 0, a
 /// Thursday): January's 31 days, February's 28 and March for a month; the Monday of
 /// 1970-01-05 for a week; the 90 days of the first quarter for a quarter. Each period
-/// has its own error share; at its last hour the period-to-date sums and ratio are those
+/// has its own error share; at its last hour the period-to-date events and ratio are those
 /// of the whole period, exactly; at the next period's first evaluation they start again;
 /// the time left in the period is exact at the checked hours.
-fn calendar_file(svc: &Service, slo: &Slo, calendar: Calendar, summary: &mut Summary) -> TestFile {
+fn calendar_file(
+    svc: &Service,
+    slo: &Slo,
+    calendar: Calendar,
+    interval: Duration,
+    summary: &mut Summary,
+) -> TestFile {
     const HOUR: u64 = 3600;
     // (hours, error events per second) per period; 12.5 events per second throughout.
     // Powers of two keep every sum exact.
@@ -402,8 +414,15 @@ fn calendar_file(svc: &Service, slo: &Slo, calendar: Calendar, summary: &mut Sum
     let mut start = 0;
     for (i, &(hours, bad)) in periods.iter().enumerate() {
         let last = start + hours - 1;
-        let (bad_sum, all_sum) = (hours as f64 * bad, hours as f64 * events_rate);
-        let ratio = bad_sum / all_sum;
+        // Each evaluation adds an hour of events; the very first adds the rules' own
+        // interval (no evaluation before it says how long it covers).
+        let seconds = if i == 0 {
+            (hours - 1) * HOUR + interval.as_secs()
+        } else {
+            hours * HOUR
+        };
+        let all_sum = (seconds as f64) * events_rate;
+        let ratio = bad / events_rate;
         checks.push(Check {
             expr: sum(series::EVENTS_CALENDAR),
             at: at(last),
@@ -420,11 +439,11 @@ fn calendar_file(svc: &Service, slo: &Slo, calendar: Calendar, summary: &mut Sum
             value: Some(1.0 - ratio / budget),
         });
         if i > 0 {
-            // The first evaluation of a period holds its first sample alone.
+            // The first evaluation of a period holds its first hour alone.
             checks.push(Check {
                 expr: sum(series::EVENTS_CALENDAR),
                 at: at(start),
-                value: Some(events_rate),
+                value: Some(events_rate * HOUR as f64),
             });
         }
         start += hours;

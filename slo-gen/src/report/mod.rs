@@ -244,7 +244,7 @@ fn slo_report(
         Sli::Freshness(_) | Sli::Raw(_) => {
             unit = "time slices";
             let q = sli::base_queries(slo, &plan);
-            let step = millis(plan.fast_interval);
+            let step = millis(plan.interval);
             let (from, to) = (
                 range.from.div_euclid(step) * step,
                 (range.to - 1).div_euclid(step) * step,

@@ -5,7 +5,7 @@
 
 use crate::names::{self, series};
 use crate::rules::{Options, Rule};
-use slo_eval::{AbsentPlan, AlertTier, Plan, TierPlan};
+use slo_eval::{AbsentPlan, AlertTier, TierPlan};
 use slo_spec::names::format_duration;
 use slo_spec::{Labels, Service, Slo, Tier};
 use std::collections::BTreeMap;
@@ -69,7 +69,7 @@ pub fn name(slo: &Slo, tier: AlertTier) -> String {
 }
 
 /// The alert of one tier.
-pub fn alert(svc: &Service, slo: &Slo, plan: &Plan, t: &TierPlan, opts: &Options) -> Rule {
+pub fn alert(svc: &Service, slo: &Slo, t: &TierPlan, opts: &Options) -> Rule {
     let tier = slo.alerting.tier(t.tier);
     let severity = severity(slo, t.tier.into());
     let labels = labels(svc, slo, &tier.labels, &severity, t.tier.as_str());
@@ -79,7 +79,7 @@ pub fn alert(svc: &Service, slo: &Slo, plan: &Plan, t: &TierPlan, opts: &Options
     annotations.insert("summary".into(), summary(svc, slo, headline.as_ref(), t));
     Rule::Alert {
         alert: slo.alerting.name.clone(),
-        expr: expr(plan, t, slo, &names::selector(&svc.name, &slo.name)),
+        expr: expr(t, slo, &names::selector(&svc.name, &slo.name)),
         for_: t.for_,
         labels,
         annotations,
@@ -139,14 +139,12 @@ fn dashboard_url(svc: &Service, opts: &Options) -> String {
     )
 }
 
-fn expr(plan: &Plan, t: &TierPlan, slo: &Slo, sel: &str) -> String {
+fn expr(t: &TierPlan, slo: &Slo, sel: &str) -> String {
     let budget = slo.objective.budget_decimal();
     let guard = |long: Duration| match slo.alerting.min_events {
         Some(n) => format!(
-            "\n  and\n  avg_over_time({}{sel}[{}]) * {} >= {n}",
-            series::events(plan.base),
-            format_duration(long),
-            long.as_secs()
+            "\n  and\n  {}{sel} >= {n}",
+            series::increase(series::Count::Events, long)
         ),
         None => String::new(),
     };

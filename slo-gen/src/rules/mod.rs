@@ -1,19 +1,21 @@
 //! Prometheus recording and alerting rules for one service.
 //!
-//! Raw series are read once per SLO, at the base window ([`sli`]). Every longer window is
-//! a ratio of sums over those recorded, already aggregated series (exact under changing
-//! traffic, unlike an average of ratios), and every division is guarded so zero traffic
+//! Raw series are read once per SLO, over four scrapes ([`sli`]). Running totals of those
+//! aggregated rates make every longer window a difference of two totals ([`totals`]):
+//! exact under changing traffic (a ratio of sums, not an average of ratios) and the same
+//! few samples whatever the window's length. Every division is guarded so zero traffic
 //! gives no series instead of NaN. [`alerts`] builds the burn-rate alerts; [`emit`] writes
 //! the groups as YAML.
 
 pub mod alerts;
 pub mod emit;
 pub mod sli;
+pub mod totals;
 
+use crate::names::series::Count;
 use crate::names::{self, series, GroupKind};
-use slo_eval::Plan;
-use slo_spec::names::format_duration;
-use slo_spec::{Calendar, Service, Slo};
+use slo_eval::plan::CHECKPOINT_EVERY;
+use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -55,23 +57,11 @@ impl Default for Options {
     }
 }
 
-fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Rule {
+pub(crate) fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Rule {
     Rule::Record {
         record,
         expr,
         labels: labels.clone(),
-    }
-}
-
-/// The error ratio over `window`: the base series' ratio at the base window, a ratio of
-/// their sums over longer ones; no series when the window saw no events.
-fn ratio_expr(plan: &Plan, window: Duration, sel: &str) -> String {
-    let (e, t) = (series::error_events(plan.base), series::events(plan.base));
-    if window == plan.base {
-        format!("{e}{sel}\n/\n({t}{sel} > 0)")
-    } else {
-        let w = format_duration(window);
-        format!("sum_over_time({e}{sel}[{w}])\n/\n(sum_over_time({t}{sel}[{w}]) > 0)")
     }
 }
 
@@ -109,17 +99,16 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
     if let Some(inputs) = base.inputs {
         fast.push(record(series::INPUTS.into(), inputs, &ids));
     }
-    let mut slow = Vec::new();
+    // A period's start is taken before this evaluation adds to the totals.
+    if let Some(calendar) = slo.calendar() {
+        fast.extend(totals::calendar_starts(&plan, calendar, &sel, &ids));
+    }
+    fast.extend(totals::totals(&plan, &sel, &ids));
     for &w in &plan.windows {
-        let rule = record(series::error_ratio(w), ratio_expr(&plan, w, &sel), &ids);
-        if w <= plan.fast_limit {
-            fast.push(rule);
-        } else {
-            slow.push(rule);
-        }
+        fast.extend(totals::window(&plan, w, &sel, &ids));
     }
     if let Some(calendar) = slo.calendar() {
-        fast.extend(calendar_rules(&plan, calendar, &sel, &ids));
+        fast.extend(totals::calendar(&plan, calendar, &sel, &ids));
     }
     let constant =
         |name: &str, value: String| record(name.into(), format!("vector({value})"), &ids);
@@ -140,23 +129,22 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         &info(svc, slo, &ids),
     ));
     // The budget of a calendar SLO is the period's to date; of a rolling one, the window's.
-    let budget_rule = record(
+    fast.push(record(
         series::BUDGET_REMAINING.into(),
         match slo.calendar() {
             Some(_) => format!("1 - {}{sel} / {budget}", series::ERROR_RATIO_CALENDAR),
             None => format!("1 - {}{sel} / {budget}", series::error_ratio(plan.period)),
         },
         &ids,
-    );
-    if slo.calendar().is_some() {
-        fast.push(budget_rule);
-    } else {
-        slow.push(budget_rule);
-    }
+    ));
+    let resume = Count::BOTH
+        .into_iter()
+        .map(|c| totals::resume(&plan, c, &sel, &ids))
+        .collect();
     let mut alerts: Vec<Rule> = plan
         .tiers
         .iter()
-        .map(|t| alerts::alert(svc, slo, &plan, t, opts))
+        .map(|t| alerts::alert(svc, slo, t, opts))
         .collect();
     if let Some(absent) = &plan.absent {
         alerts.push(alerts::absent(svc, slo, absent, opts));
@@ -167,88 +155,16 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
         interval,
         rules,
     };
-    let mut groups = vec![group(GroupKind::Fast, plan.fast_interval, fast)];
-    if !slow.is_empty() {
-        groups.push(group(GroupKind::Long, plan.slow_interval, slow));
-    }
+    let mut groups = vec![
+        group(GroupKind::Fast, plan.interval, fast),
+        group(GroupKind::Resume, CHECKPOINT_EVERY, resume),
+    ];
     // Alerts last: where groups run in sequence (promtool, rulers that chain groups) they
     // read the windows recorded in the same round.
     if !alerts.is_empty() {
-        groups.push(group(GroupKind::Alerts, plan.fast_interval, alerts));
+        groups.push(group(GroupKind::Alerts, plan.interval, alerts));
     }
     groups
-}
-
-/// The calendar period's id at evaluation time (UTC): months and quarters counted from
-/// year 0, ISO weeks from Monday 1970-01-05.
-pub fn calendar_id(calendar: Calendar) -> &'static str {
-    match calendar {
-        Calendar::Month => "year() * 12 + month() - 1",
-        Calendar::Quarter => "year() * 4 + floor((month() - 1) / 3)",
-        Calendar::Week => "floor((vector(time()) - 345600) / 604800)",
-    }
-}
-
-/// Seconds from evaluation time to the period's end (UTC). `time() % 86400` is the time
-/// into the day; `days_in_month(t)` of a later timestamp gives the next months' lengths.
-fn calendar_remaining(calendar: Calendar) -> String {
-    let next_month =
-        "(time() - (day_of_month() - 1) * 86400 - time() % 86400 + days_in_month() * 86400)";
-    match calendar {
-        Calendar::Week => "(7 - (day_of_week() + 6) % 7) * 86400 - time() % 86400".into(),
-        Calendar::Month => "(days_in_month() - day_of_month() + 1) * 86400 - time() % 86400".into(),
-        // To the next month, then the quarter's months after it (two after its first
-        // month, one after its second).
-        Calendar::Quarter => format!(
-            "{next_month} - time()\n+ (month() % 3 != bool 0) * days_in_month({next_month}) * 86400\n+ (month() % 3 == bool 1) * days_in_month({next_month} + days_in_month({next_month}) * 86400) * 86400"
-        ),
-    }
-}
-
-/// The period-to-date sums of a calendar SLO: each evaluation adds the base samples to the
-/// previous sums while the period is the same, and starts again at the period's first
-/// evaluation. The previous values are read over the last hour, so a restart of Prometheus
-/// within an hour keeps the period's sums. Rules in a group run in order: the id is
-/// recorded after the sums, so the sums read the previous evaluation's id.
-fn calendar_rules(
-    plan: &Plan,
-    calendar: Calendar,
-    sel: &str,
-    ids: &BTreeMap<String, String>,
-) -> Vec<Rule> {
-    let id = calendar_id(calendar);
-    let sum = |name: &str, base: String| {
-        record(
-            name.into(),
-            format!(
-                "{base}{sel}\n+\n(\n  last_over_time({name}{sel}[1h])\n  and on()\n  (last_over_time({period}{sel}[1h]) == on() ({id}))\n)\nor\n{base}{sel}",
-                period = series::CALENDAR_PERIOD
-            ),
-            ids,
-        )
-    };
-    vec![
-        sum(series::EVENTS_CALENDAR, series::events(plan.base)),
-        sum(
-            series::ERROR_EVENTS_CALENDAR,
-            series::error_events(plan.base),
-        ),
-        record(series::CALENDAR_PERIOD.into(), id.to_string(), ids),
-        record(
-            series::ERROR_RATIO_CALENDAR.into(),
-            format!(
-                "{}{sel}\n/\n({}{sel} > 0)",
-                series::ERROR_EVENTS_CALENDAR,
-                series::EVENTS_CALENDAR
-            ),
-            ids,
-        ),
-        record(
-            series::CALENDAR_REMAINING.into(),
-            calendar_remaining(calendar),
-            ids,
-        ),
-    ]
 }
 
 /// The labels of `slo:info`: what the SLO is, for tables and links.

@@ -275,9 +275,7 @@ pub fn detail(
         Some(s) => (now - millis(s)).max(period_start),
         None => period_start,
     };
-    let step = ((now - from) / 240)
-        .max(millis(plan.fast_interval))
-        .max(1000);
+    let step = ((now - from) / 240).max(millis(plan.interval)).max(1000);
     let sel = names::selector(&svc.name, &slo.name);
     let budget = slo.objective.budget_decimal().to_f64();
     let range = |q: &str| app.client.query_range(q, from, now, step, &mut |_, _| {});

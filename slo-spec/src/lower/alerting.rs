@@ -60,7 +60,15 @@ pub(crate) struct TierSpec {
     pub labels: Labels,
     pub annotations: Labels,
     pub for_: Option<Window>,
-    pub windows: Option<(Vec<WindowPair>, Span)>,
+    /// The pairs with where their long and short windows were written, and the list.
+    pub windows: Option<(Vec<WrittenPair>, Span)>,
+}
+
+/// A window pair as written, with the positions of its windows.
+pub(crate) struct WrittenPair {
+    pub pair: WindowPair,
+    pub long: Span,
+    pub short: Span,
 }
 
 /// Field names of one alerting dialect.
@@ -214,7 +222,7 @@ fn read_tier(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<TierSp
 /// Fields of one window pair.
 pub(crate) const WINDOW_FIELDS: &[&str] = &["long", "short", "burn_rate"];
 
-fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WindowPair>> {
+fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WrittenPair>> {
     let items = reader::list(cx, node, what)?;
     if items.is_empty() {
         cx.report(
@@ -236,11 +244,11 @@ fn window_pairs(cx: &mut Cx, node: &Node, what: &str) -> Option<Vec<WindowPair>>
     ok.then_some(out)
 }
 
-fn window_pair(cx: &mut Cx, item: &Node, what: &str) -> Option<WindowPair> {
+fn window_pair(cx: &mut Cx, item: &Node, what: &str) -> Option<WrittenPair> {
     let f = fields(cx, item, what, WINDOW_FIELDS)?;
     let mut window = |key: &str| {
         let node = f.require(cx, key, what)?;
-        reader::duration(cx, node, &format!("{what}.{key}"), WINDOW_BOUNDS)
+        reader::duration(cx, node, &format!("{what}.{key}"), WINDOW_BOUNDS).map(|w| (w, node.span))
     };
     let (long, short) = (window("long"), window("short"));
     let burn = f.require(cx, "burn_rate", what).and_then(|n| {
@@ -256,7 +264,7 @@ fn window_pair(cx: &mut Cx, item: &Node, what: &str) -> Option<WindowPair> {
         }
         burn
     });
-    let (long, short, burn_rate) = (long?, short?, burn?);
+    let ((long, long_span), (short, short_span), burn_rate) = (long?, short?, burn?);
     if short.duration >= long.duration {
         cx.report(
             f.span,
@@ -269,27 +277,55 @@ fn window_pair(cx: &mut Cx, item: &Node, what: &str) -> Option<WindowPair> {
         );
         return None;
     }
-    Some(WindowPair {
-        long: long.duration,
-        short: short.duration,
-        burn_rate,
+    Some(WrittenPair {
+        pair: WindowPair {
+            long: long.duration,
+            short: short.duration,
+            burn_rate,
+        },
+        long: long_span,
+        short: short_span,
     })
 }
 
 /// Windows must fit the period, and a tier must be able to fire before the whole budget
-/// is gone.
+/// is gone. A window below the floor of the scrape interval is raised (W007 says so).
 pub(crate) fn check_windows(
     cx: &mut Cx,
     alerting: &AlertingSpec,
     defaults: &AlertingSpec,
     period: &Window,
+    scrape: &Window,
 ) {
+    let floor = policy::floor(scrape.duration);
     for tier in Tier::ALL {
         let (own, def) = (alerting.tier(tier), defaults.tier(tier));
         let Some((pairs, span)) = own.windows.as_ref().or(def.windows.as_ref()) else {
             continue;
         };
-        for pair in pairs {
+        for written in pairs {
+            let pair = &written.pair;
+            let low = [(pair.short, written.short), (pair.long, written.long)]
+                .into_iter()
+                .find(|(w, _)| *w < floor);
+            if let Some((low, at)) = low {
+                cx.report(
+                    at,
+                    Code::WindowBelowFloor,
+                    format!(
+                        "window {} is shorter than {} (four scrapes at the {} scrape_interval): raised to {}",
+                        format_duration(low),
+                        format_duration(floor),
+                        scrape.text,
+                        format_duration(floor)
+                    ),
+                    format!(
+                        "`rate` over fewer than four scrapes sees one sample or none; write windows of at least {}, or set `scrape_interval` to how often Prometheus really scrapes these series",
+                        format_duration(floor)
+                    ),
+                );
+            }
+            let pair = raised(pair, floor);
             let consumed =
                 pair.burn_rate.to_f64() * pair.long.as_secs_f64() / period.duration.as_secs_f64();
             if pair.long > period.duration {
@@ -321,6 +357,15 @@ pub(crate) fn check_windows(
     }
 }
 
+/// A written window pair with both windows at least `floor`.
+fn raised(pair: &WindowPair, floor: Duration) -> WindowPair {
+    WindowPair {
+        long: pair.long.max(floor),
+        short: pair.short.max(floor),
+        burn_rate: pair.burn_rate,
+    }
+}
+
 /// The model's alerting of one SLO: its values win over the file's defaults, key by key
 /// for labels and annotations; tiers without windows get the default policy for `period`.
 pub(crate) fn resolve(
@@ -328,8 +373,10 @@ pub(crate) fn resolve(
     own: &AlertingSpec,
     service: &str,
     slo: &str,
-    period: Duration,
+    period: &Window,
+    scrape: &Window,
 ) -> Alerting {
+    let floor = policy::floor(scrape.duration);
     fn merged(a: &Labels, b: &Labels) -> Labels {
         let mut out = a.clone();
         out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -346,8 +393,8 @@ pub(crate) fn resolve(
                 .windows
                 .as_ref()
                 .or(d.windows.as_ref())
-                .map(|(w, _)| w.clone())
-                .unwrap_or_else(|| policy::default_pairs(tier, period)),
+                .map(|(w, _)| w.iter().map(|p| raised(&p.pair, floor)).collect())
+                .unwrap_or_else(|| policy::default_pairs(tier, period.duration, scrape.duration)),
         }
     };
     Alerting {

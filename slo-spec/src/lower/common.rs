@@ -19,6 +19,26 @@ pub(crate) const PERIOD_BOUNDS: DurationBounds = DurationBounds {
     unit: "d",
 };
 
+/// A scrape interval: Prometheus accepts anything, but below a second nothing scrapes, and
+/// above ten minutes a series goes stale between scrapes (the 5m lookback).
+pub(crate) const SCRAPE_BOUNDS: DurationBounds = DurationBounds {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(600),
+    unit: "s",
+};
+
+pub(crate) fn default_scrape_interval() -> Window {
+    Window {
+        duration: Duration::from_secs(60),
+        text: DEFAULT_SCRAPE_INTERVAL_TEXT.into(),
+    }
+}
+
+/// `scrape_interval` (file level or per SLO).
+pub(crate) fn scrape_interval(cx: &mut Cx, node: &Node, what: &str) -> Option<Window> {
+    reader::duration(cx, node, what, SCRAPE_BOUNDS)
+}
+
 pub(crate) fn default_period() -> Window {
     Window {
         duration: Duration::from_secs(30 * 86400),
@@ -350,6 +370,8 @@ pub(crate) struct SloParts {
     pub description: Option<String>,
     pub objective: Option<Objective>,
     pub period: Option<Window>,
+    /// The formats without one pass [`default_scrape_interval`].
+    pub scrape_interval: Option<Window>,
     pub labels: Labels,
     pub group_by: Option<Vec<String>>,
     pub sli: Option<Sli>,
@@ -369,14 +391,16 @@ pub(crate) fn finish_slo(
     let (name, span) = parts.name?;
     let own = parts.alerting?;
     let period = parts.period?;
-    alerting::check_windows(cx, &own, defaults, &period);
-    let alerting = alerting::resolve(defaults, &own, service, &name, period.duration);
+    let scrape = parts.scrape_interval?;
+    alerting::check_windows(cx, &own, defaults, &period, &scrape);
+    let alerting = alerting::resolve(defaults, &own, service, &name, &period, &scrape);
     Some(Slo {
         span,
         name,
         description: parts.description?,
         objective: parts.objective?,
         period,
+        scrape_interval: scrape,
         labels: parts.labels,
         group_by: parts.group_by?,
         sli: parts.sli?,

@@ -300,6 +300,8 @@ pub(crate) fn lower(
         name,
         description,
         period: period(cx, &spec),
+        // OpenSLO says nothing of scraping: Prometheus's default.
+        scrape_interval: Some(common::default_scrape_interval()),
         objective: objective(cx, &spec),
         labels: Labels::new(),
         group_by,
@@ -773,6 +775,7 @@ pub(crate) fn lower_alpha(
             name: name.as_ref().map(|(n, s)| (format!("{n}-{i}"), *s)),
             description: description.clone(),
             period: period.clone(),
+            scrape_interval: Some(common::default_scrape_interval()),
             objective: Some(objective),
             labels: Labels::new(),
             group_by: Some(group_by),

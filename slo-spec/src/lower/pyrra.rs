@@ -113,6 +113,8 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         period: spec
             .require(cx, "window", "spec")
             .and_then(|n| common::period(cx, n, "spec.window")),
+        // Pyrra has no scrape interval: Prometheus's default.
+        scrape_interval: Some(common::default_scrape_interval()),
         labels,
         group_by,
         sli,

@@ -175,6 +175,8 @@ fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {
         },
         // Sloth SLOs are 30-day SLOs.
         period: Some(common::default_period()),
+        // Sloth has no scrape interval: Prometheus's default.
+        scrape_interval: Some(common::default_scrape_interval()),
     })
 }
 

@@ -11,13 +11,21 @@ use crate::yaml::Node;
 use std::time::Duration;
 
 pub(crate) const TOP_FIELDS: &[&str] = &[
-    "version", "service", "owner", "labels", "period", "alerting", "slos",
+    "version",
+    "service",
+    "owner",
+    "labels",
+    "period",
+    "scrape_interval",
+    "alerting",
+    "slos",
 ];
 pub(crate) const SLO_FIELDS: &[&str] = &[
     "name",
     "description",
     "objective",
     "period",
+    "scrape_interval",
     "group_by",
     "labels",
     "sli",
@@ -101,6 +109,10 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         .get("period")
         .and_then(|n| common::period(cx, n, "period"))
         .unwrap_or_else(common::default_period);
+    let scrape = top
+        .get("scrape_interval")
+        .and_then(|n| common::scrape_interval(cx, n, "scrape_interval"))
+        .unwrap_or_else(common::default_scrape_interval);
     let defaults = top
         .get("alerting")
         .and_then(|n| alerting::read(cx, n, "alerting", &DEFAULT_ALERTING))
@@ -118,7 +130,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
                 );
             }
             for item in items {
-                let Some(parts) = slo(cx, item, &period) else {
+                let Some(parts) = slo(cx, item, &period, &scrape) else {
                     continue;
                 };
                 if let Some(slo) = common::finish_slo(cx, parts, &defaults, service_name) {
@@ -131,7 +143,12 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
     common::finish_service(cx, Format::V1, service, owner, labels, slos)
 }
 
-fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
+fn slo(
+    cx: &mut Cx,
+    node: &Node,
+    default_period: &Window,
+    default_scrape: &Window,
+) -> Option<SloParts> {
     let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
     // A faulty `group_by` is reported here; the queries are then checked against none.
     let group_by = common::group_by(cx, f.get("group_by"));
@@ -150,6 +167,10 @@ fn slo(cx: &mut Cx, node: &Node, default_period: &Window) -> Option<SloParts> {
         period: match f.get("period") {
             Some(n) => common::period(cx, n, "period"),
             None => Some(default_period.clone()),
+        },
+        scrape_interval: match f.get("scrape_interval") {
+            Some(n) => common::scrape_interval(cx, n, "scrape_interval"),
+            None => Some(default_scrape.clone()),
         },
         labels: f
             .get("labels")

@@ -43,7 +43,7 @@ fn a_burst_against_slowed_aggregation_pages_and_resolves() {
         .find(|t| t.tier == slo_spec::Tier::Page)
         .unwrap();
     let burn = 1.0 / slo.objective.budget_decimal().to_f64();
-    let detection = page.detection(burn).unwrap().as_secs_f64();
+    let detection = plan.detection(page, burn).unwrap().as_secs_f64();
     let stale = f.max_age.as_secs_f64() + 1.0;
     let expected = (stale + detection + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
     println!(
@@ -57,7 +57,10 @@ fn a_burst_against_slowed_aggregation_pages_and_resolves() {
         &stack,
         || {
             let r = stack
-                .query(&format!("slo:sli_events:rate5s{sel} > 0"))
+                .query(&format!(
+                    "{}{sel} > 0",
+                    slo_gen::names::series::events(plan.base)
+                ))
                 .ok()?;
             (!r.is_empty()).then_some(())
         },

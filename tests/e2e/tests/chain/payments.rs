@@ -38,7 +38,7 @@ pub fn run(engine: Engine) {
         .find(|t| t.tier == slo_spec::Tier::Page)
         .unwrap();
     let burn = ERROR_RATE / webhooks.objective.budget_decimal().to_f64();
-    let detection = page.detection(burn).unwrap().as_secs_f64();
+    let detection = plan.detection(page, burn).unwrap().as_secs_f64();
     let base = plan.base.as_secs_f64();
     let expected = (detection + base + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
     println!(
@@ -53,7 +53,10 @@ pub fn run(engine: Engine) {
         &stack,
         || {
             let r = stack
-                .query(&format!("slo:sli_events:rate5s{sel} > 0"))
+                .query(&format!(
+                    "{}{sel} > 0",
+                    slo_gen::names::series::events(plan.base)
+                ))
                 .ok()?;
             (!r.is_empty()).then_some(())
         },

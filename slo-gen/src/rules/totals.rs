@@ -1,0 +1,282 @@
+//! Running totals and the windows read from them: what makes every window cost the same
+//! few samples whatever its length, and what carries the counts over gaps.
+//!
+//! Each evaluation adds the base rate times the time since the previous one to a total
+//! (`slo:sli_events:total`). Reading the previous total and time through probes a
+//! lookback apart finds them across a gap of up to an hour (a restart); after a longer
+//! gap the resume group says where to continue (a five-minute or daily checkpoint). A
+//! total starts from zero only where none was kept for longer than any window (a sparse
+//! marker says so at the cost of a sample or two). Adding time-since-last rather than the interval keeps
+//! the totals whole on an engine that reads its own writes late (vmalert on
+//! VictoriaMetrics's default `-search.latencyOffset=30s`): each addition covers what the
+//! previous one it saw did not.
+//!
+//! A window is the total now less the total at the window's start: the one at or just
+//! before it, or within a gap the five-minute checkpoint before it, or, where the totals
+//! resumed inside the window, the resume point when that is lower (a total written just
+//! before a gap and not carried over).
+
+use super::{record, Rule};
+use crate::names::series::{self, Count};
+use slo_eval::plan::{CHECKPOINT_EVERY, CHECKPOINT_LOOKBACK, DAY, GAP_PROBES, LOOKBACK};
+use slo_eval::Plan;
+use slo_spec::names::format_duration;
+use slo_spec::Calendar;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+type Labels = BTreeMap<String, String>;
+
+/// `name{sel} offset o`, `offset o+5m`, ... up to an hour back, most recent first: the
+/// latest sample at or before `o`, if there is one within the hour.
+fn probes(name: &str, sel: &str, offset: Duration, indent: &str) -> String {
+    (0..GAP_PROBES)
+        .map(|k| {
+            let at = offset + LOOKBACK * k;
+            if at.is_zero() {
+                format!("{name}{sel}")
+            } else {
+                format!("{name}{sel} offset {}", format_duration(at))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}or "))
+}
+
+/// The totals, the time they were added to, and their checkpoints, in the order the rules
+/// must run (each total reads the previous time).
+pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
+    let interval = plan.interval.as_secs();
+    let mut rules: Vec<Rule> = Count::BOTH
+        .into_iter()
+        .map(|c| {
+            let total = series::total(c);
+            record(
+                total.clone(),
+                format!(
+                    "(\n  {}\n  or {}\n)\n+\n{}{sel} * scalar(time() - min({} or vector(time() - {interval})))",
+                    probes(&total, sel, Duration::ZERO, "  "),
+                    previous(plan, c, sel),
+                    series::rate(c, plan.base),
+                    probes(series::TOTALS_TIME, sel, Duration::ZERO, ""),
+                ),
+                ids,
+            )
+        })
+        .collect();
+    let (seen, total) = (series::TOTALS_SEEN, series::total(Count::Events));
+    rules.push(record(
+        seen.into(),
+        format!(
+            "(0 * {total}{sel} unless last_over_time({seen}{sel}[{}]))\nor\n(0 * {total}{sel} + 1 unless last_over_time({seen}{sel}[{}]))",
+            format_duration(plan.daily_lookback * 2),
+            format_duration(plan.daily_lookback),
+        ),
+        ids,
+    ));
+    rules.push(record(
+        series::TOTALS_TIME.into(),
+        "vector(time())".into(),
+        ids,
+    ));
+    for every in [CHECKPOINT_EVERY, DAY] {
+        for c in Count::BOTH {
+            rules.push(record(
+                series::checkpoint(c, every),
+                format!(
+                    "{}{sel} and on() (vector(time()) % {} < {interval})",
+                    series::total(c),
+                    every.as_secs()
+                ),
+                ids,
+            ));
+        }
+    }
+    rules
+}
+
+/// Where a total not found within the probes' reach continues: where the resume group
+/// says (after a longer gap), or zero where no total was kept for longer than any window.
+fn previous(plan: &Plan, c: Count, sel: &str) -> String {
+    format!(
+        "last_over_time({}{sel}[{}])\n  or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
+        series::resume(c),
+        format_duration(LOOKBACK * GAP_PROBES),
+        series::rate(c, plan.base),
+        series::TOTALS_SEEN,
+        format_duration(plan.daily_lookback * 2),
+    )
+}
+
+/// The resume group's rule for one total: where it continues when no total is found
+/// within the probes' reach (an hour: read here over a range, which costs what it costs
+/// only every five minutes): the latest checkpoint, for the groups that have a base rate
+/// now. Nothing while the total is there.
+pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
+    let rate = format!("{}{sel}", series::rate(c, plan.base));
+    record(
+        series::resume(c),
+        format!(
+            "(\n  (\n    last_over_time({}{sel}[{}])\n    or last_over_time({}{sel}[{}])\n  )\n  and {rate}\n)\nunless\nlast_over_time({}{sel}[{}])",
+            series::checkpoint(c, CHECKPOINT_EVERY),
+            format_duration(CHECKPOINT_LOOKBACK),
+            series::checkpoint(c, DAY),
+            format_duration(plan.daily_lookback),
+            series::total(c),
+            format_duration(LOOKBACK * GAP_PROBES),
+        ),
+        ids,
+    )
+}
+
+/// The total at the start of `window`: the one at or within a lookback before it, or in a
+/// gap the five-minute checkpoint up to an hour before it; the lowest resume point inside
+/// the window when that is lower, and zero where the totals started inside it.
+fn total_before(c: Count, window: Duration, sel: &str) -> String {
+    let w = format_duration(window);
+    format!(
+        "min without (slo_resume) (\n    {total}{sel} offset {w}\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n    or label_replace(0 * (min_over_time({seen}{sel}[{w}]) == 0), \"slo_resume\", \"0\", \"\", \"\")\n  )",
+        total = series::total(c),
+        checkpoint = series::checkpoint(c, CHECKPOINT_EVERY),
+        reach = format_duration(LOOKBACK * GAP_PROBES),
+        resume = series::resume(c),
+        seen = series::TOTALS_SEEN,
+    )
+}
+
+/// The rules of one window: events and bad events over it, and their ratio. The base
+/// window's events are its rates times its length; longer ones come from the totals.
+pub fn window(plan: &Plan, w: Duration, sel: &str, ids: &Labels) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = Count::BOTH
+        .into_iter()
+        .map(|c| {
+            let expr = if w == plan.base {
+                format!("{}{sel} * {}", series::rate(c, plan.base), w.as_secs())
+            } else {
+                format!("{}{sel}\n-\n{}", series::total(c), total_before(c, w, sel))
+            };
+            record(series::increase(c, w), expr, ids)
+        })
+        .collect();
+    let (e, t) = if w == plan.base {
+        (
+            series::rate(Count::Errors, w),
+            series::rate(Count::Events, w),
+        )
+    } else {
+        (
+            series::increase(Count::Errors, w),
+            series::increase(Count::Events, w),
+        )
+    };
+    rules.push(record(
+        series::error_ratio(w),
+        format!("{e}{sel}\n/\n({t}{sel} > 0)"),
+        ids,
+    ));
+    rules
+}
+
+/// The calendar period's id at evaluation time (UTC): months and quarters counted from
+/// year 0, ISO weeks from Monday 1970-01-05.
+pub fn calendar_id(calendar: Calendar) -> &'static str {
+    match calendar {
+        Calendar::Month => "year() * 12 + month() - 1",
+        Calendar::Quarter => "year() * 4 + floor((month() - 1) / 3)",
+        Calendar::Week => "floor((vector(time()) - 345600) / 604800)",
+    }
+}
+
+/// Seconds from evaluation time to the period's end (UTC). `time() % 86400` is the time
+/// into the day; `days_in_month(t)` of a later timestamp gives the next months' lengths.
+fn calendar_remaining(calendar: Calendar) -> String {
+    let next_month =
+        "(time() - (day_of_month() - 1) * 86400 - time() % 86400 + days_in_month() * 86400)";
+    match calendar {
+        Calendar::Week => "(7 - (day_of_week() + 6) % 7) * 86400 - time() % 86400".into(),
+        Calendar::Month => "(days_in_month() - day_of_month() + 1) * 86400 - time() % 86400".into(),
+        // To the next month, then the quarter's months after it (two after its first
+        // month, one after its second).
+        Calendar::Quarter => format!(
+            "{next_month} - time()\n+ (month() % 3 != bool 0) * days_in_month({next_month}) * 86400\n+ (month() % 3 == bool 1) * days_in_month({next_month} + days_in_month({next_month}) * 86400) * 86400"
+        ),
+    }
+}
+
+/// The rules that mark where a calendar period starts, run before the totals: at the
+/// first evaluation of a period (none recorded for it yet) each total as it stood before
+/// this evaluation, and the period's id. Written once per period, so reading them back
+/// over a whole period costs a sample or two, and a gap of any length keeps them.
+pub fn calendar_starts(plan: &Plan, calendar: Calendar, sel: &str, ids: &Labels) -> Vec<Rule> {
+    let id = calendar_id(calendar);
+    let lookback = format_duration(plan.daily_lookback);
+    let started = format!(
+        "last_over_time({}{sel}[{lookback}]) == scalar({id})",
+        series::CALENDAR_START_PERIOD
+    );
+    let mut rules: Vec<Rule> = Count::BOTH
+        .into_iter()
+        .map(|c| {
+            record(
+                series::calendar_start(c),
+                format!(
+                    "(\n  {}\n  or {}\n)\nunless\n{started}",
+                    probes(&series::total(c), sel, Duration::ZERO, "  "),
+                    previous(plan, c, sel),
+                ),
+                ids,
+            )
+        })
+        .collect();
+    rules.push(record(
+        series::CALENDAR_START_PERIOD.into(),
+        format!(
+            "0 * {}{sel} + scalar({id})\nunless\n{started}",
+            series::calendar_start(Count::Events)
+        ),
+        ids,
+    ));
+    rules
+}
+
+/// The period-to-date events (the totals less the period's start), the ratio, the id
+/// and the time left; run after the totals.
+pub fn calendar(plan: &Plan, calendar: Calendar, sel: &str, ids: &Labels) -> Vec<Rule> {
+    let id = calendar_id(calendar);
+    let lookback = format_duration(plan.daily_lookback);
+    let mut rules: Vec<Rule> = Count::BOTH
+        .into_iter()
+        .map(|c| {
+            let name = match c {
+                Count::Events => series::EVENTS_CALENDAR,
+                Count::Errors => series::ERROR_EVENTS_CALENDAR,
+            };
+            record(
+                name.into(),
+                format!(
+                    "clamp_min({total}{sel} - last_over_time({start}{sel}[{lookback}]), 0)\nand\nlast_over_time({period}{sel}[{lookback}]) == scalar({id})",
+                    total = series::total(c),
+                    start = series::calendar_start(c),
+                    period = series::CALENDAR_START_PERIOD,
+                ),
+                ids,
+            )
+        })
+        .collect();
+    rules.push(record(series::CALENDAR_PERIOD.into(), id.to_string(), ids));
+    rules.push(record(
+        series::ERROR_RATIO_CALENDAR.into(),
+        format!(
+            "{}{sel}\n/\n({}{sel} > 0)",
+            series::ERROR_EVENTS_CALENDAR,
+            series::EVENTS_CALENDAR
+        ),
+        ids,
+    ));
+    rules.push(record(
+        series::CALENDAR_REMAINING.into(),
+        calendar_remaining(calendar),
+        ids,
+    ));
+    rules
+}
