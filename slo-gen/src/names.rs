@@ -151,11 +151,13 @@ pub mod series {
     pub fn total(c: Count) -> String {
         format!("slo:{}:total", c.metric())
     }
-    /// When the totals were last added to: how long the next addition covers.
+    /// When the totals were last added to, and how long this evaluation's addition
+    /// covers (the time since then).
     pub const TOTALS_TIME: &str = "slo:sli_totals:timestamp";
+    pub const TOTALS_INTERVAL: &str = "slo:sli_totals:interval_seconds";
     /// 0 where the totals started from zero, then 1 once per the plan's `daily_lookback`:
     /// totals with none of it over twice that were never kept (or not for longer than any
-    /// window) and start from zero; a window with a 0 inside it counts from zero.
+    /// window) and start from zero.
     pub const TOTALS_SEEN: &str = "slo:sli_totals:seen";
     /// The total, copied every five minutes (`5m`) or once a day (`1d`): where it
     /// continues after a gap longer than the probes reach.
@@ -166,7 +168,8 @@ pub mod series {
             format_duration(every)
         )
     }
-    /// Where a total continues after such a gap (written only then, and at its start).
+    /// Where a total continued after such a gap, or 0 where it started (written only
+    /// then): windows with one inside them start from it.
     pub fn resume(c: Count) -> String {
         format!("slo:{}:total_resume", c.metric())
     }

@@ -1,8 +1,14 @@
 //! Proving the alerts with the real `promtool`: [`suite`] writes each SLO's unit tests;
-//! [`run`] runs `promtool test rules` on them, one SLO per invocation so the report says
-//! which SLO failed, SLOs in parallel.
+//! [`run`] runs `promtool test rules` on them, one test file per invocation, in parallel,
+//! and reports per SLO.
 
+mod absent;
+mod behaviour;
+mod calendar;
+mod file;
 pub mod suite;
+
+pub use file::round_secs;
 
 use crate::rules::Options;
 use slo_spec::Service;
@@ -55,37 +61,44 @@ pub fn run(
         let path = path.to_path_buf();
         move |source| PromtoolError::Io { path, source }
     };
+    let mut slos = Vec::new();
     let mut jobs = Vec::new();
     for svc in services {
         for slo in &svc.slos {
             let suite = suite::suite(svc, slo, opts);
             let d = dir.join(&svc.name).join(&slo.name);
             std::fs::create_dir_all(&d).map_err(io(&d))?;
-            std::fs::write(d.join("rules.yaml"), &suite.rules).map_err(io(&d))?;
-            let mut files = Vec::new();
+            for (name, text) in &suite.rules {
+                std::fs::write(d.join(name), text).map_err(io(&d))?;
+            }
             for (name, text) in &suite.tests {
                 std::fs::write(d.join(name), text).map_err(io(&d))?;
-                files.push(name.clone());
+                jobs.push((slos.len(), d.clone(), name.clone()));
             }
-            jobs.push((svc.name.clone(), slo.name.clone(), d, files, suite.summary));
+            slos.push((svc.name.clone(), slo.name.clone(), d, suite.summary));
         }
     }
-    let queue = Mutex::new(jobs.into_iter().enumerate().collect::<Vec<_>>());
-    let results = Mutex::new(Vec::new());
+    // Longest files first keep both cores busy to the end.
+    jobs.sort_by_key(|(_, d, name)| {
+        std::cmp::Reverse(
+            std::fs::metadata(d.join(name))
+                .map(|m| m.len())
+                .unwrap_or(0),
+        )
+    });
+    let queue = Mutex::new(jobs);
+    let results: Mutex<Vec<(usize, String, bool, String)>> = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let Some((i, (service, slo, d, files, summary))) =
-                    queue.lock().expect("queue").pop()
-                else {
+                let Some((i, d, file)) = queue.lock().expect("queue").pop() else {
                     break;
                 };
                 let out = Command::new(promtool)
-                    .args(["test", "rules"])
-                    .args(&files)
+                    .args(["test", "rules", &file])
                     .current_dir(&d)
                     .output();
                 let (passed, output) = match out {
@@ -96,21 +109,32 @@ pub fn run(
                     ),
                     Err(e) => (false, format!("could not run promtool: {e}")),
                 };
-                results.lock().expect("results").push((
-                    i,
-                    Outcome {
-                        service,
-                        slo,
-                        passed,
-                        output,
-                        summary,
-                        dir: d,
-                    },
-                ));
+                results
+                    .lock()
+                    .expect("results")
+                    .push((i, file, passed, output));
             });
         }
     });
     let mut results = results.into_inner().expect("results");
-    results.sort_by_key(|(i, _)| *i);
-    Ok(results.into_iter().map(|(_, o)| o).collect())
+    results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(slos
+        .into_iter()
+        .enumerate()
+        .map(|(i, (service, slo, dir, summary))| {
+            let mine: Vec<_> = results.iter().filter(|r| r.0 == i).collect();
+            Outcome {
+                service,
+                slo,
+                passed: mine.iter().all(|r| r.2),
+                output: mine
+                    .iter()
+                    .filter(|r| !r.2)
+                    .map(|r| format!("{}:\n{}", r.1, r.3))
+                    .collect(),
+                summary,
+                dir,
+            }
+        })
+        .collect())
 }

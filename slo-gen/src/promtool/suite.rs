@@ -1,38 +1,36 @@
-//! Promtool unit tests for the generated alerts (the suite of one SLO): for each tier an input burning just
-//! above its threshold fires within the detection time the policy maths predicts (and not
-//! long before), just below it never fires, a steady burn of 0.5 never alerts, and zero
-//! traffic gives no ratio and no alert.
+//! Promtool unit tests for the generated alerts (the suite of one SLO): for each tier an
+//! input burning just above its threshold fires within the detection time the policy
+//! maths predicts (and not long before), just below it never fires, a steady burn of 0.5
+//! never alerts, and zero traffic gives no ratio and no alert; the missing-data alert
+//! ([`super::absent`]), calendar periods ([`super::calendar`]), and the alert behaviour at
+//! the spec's own scrape interval from raw counters ([`super::behaviour`]).
 //!
-//! The tests feed the two recorded base series of an SLO directly (the rule file under test
-//! is the SLO's generated groups without the two rules that read raw metrics), so they
-//! exercise every window, guard, threshold and alert exactly as generated, for any SLI.
+//! The threshold tests feed the two recorded base series of an SLO directly (their rule
+//! file is the SLO's generated groups without the rules that read raw metrics), so they
+//! exercise every total, window, guard, threshold and alert exactly as generated, for any
+//! SLI.
 
+use super::file::{
+    alerts_count, checkpoints, num, repeat, round_secs, steps, Check, Scenario, TestFile,
+};
+use super::{absent, behaviour, calendar};
 use crate::names::{self, series};
-use crate::rules::emit::{self, scalar};
+use crate::rules::emit;
 use crate::rules::{self, Group, Options, Rule};
-use slo_eval::{AbsentPlan, Plan, TierPlan};
+use slo_eval::{Plan, TierPlan};
 use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
-use slo_spec::{Calendar, Service, Slo};
-use std::fmt::Write;
+use slo_spec::{Service, Slo};
 use std::time::Duration;
 
-/// One scenario: base series values and the checks made on them.
-struct Scenario {
-    name: String,
-    errors: String,
-    events: String,
-    /// Values of the SLI's input-series count, per group label set (`""` for one
-    /// aggregate); empty: present throughout.
-    inputs: Vec<(String, String)>,
-    checks: Vec<Check>,
-}
-
-struct Check {
-    expr: String,
-    at: Duration,
-    /// `None` expects no series at all.
-    value: Option<f64>,
+/// A scenario of the base series: bad and all events per second, and the SLI's input
+/// count per group label set (`""` for one aggregate; empty: present throughout).
+pub(super) struct BaseScenario {
+    pub name: String,
+    pub errors: String,
+    pub events: String,
+    pub inputs: Vec<(String, String)>,
+    pub checks: Vec<Check>,
 }
 
 /// What a generated suite covers, for the report.
@@ -46,44 +44,17 @@ pub struct Summary {
     pub unreachable: Vec<String>,
 }
 
-/// The rule file and test file of one SLO.
+/// The rule files and test files of one SLO.
 pub struct Suite {
-    pub rules: String,
-    /// Test files by name; each has its own evaluation interval.
+    /// Rule files by name.
+    pub rules: Vec<(String, String)>,
+    /// Test files by name.
     pub tests: Vec<(String, String)>,
     pub summary: Summary,
 }
 
-fn steps(d: Duration, step: Duration) -> u64 {
-    d.as_secs().div_ceil(step.as_secs().max(1))
-}
-
-/// `v` repeated over `n` steps after the first sample, in promtool's expanding notation.
-fn repeat(v: f64, n: u64) -> String {
-    format!("{}x{n}", num(v))
-}
-
-fn num(v: f64) -> String {
-    let s = format!("{v:?}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
-
-fn alerts_count(alert: &str, svc: &str, slo: &str, tier: Option<&str>) -> String {
-    let tier = tier
-        .map(|t| format!(",{}=\"{t}\"", names::TIER_LABEL))
-        .unwrap_or_default();
-    format!(
-        "count({}{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{svc}\",slo=\"{slo}\"{tier}}})",
-        series::ALERTS
-    )
-}
-
-/// One promtool test file: rules are evaluated every `step`.
-struct TestFile {
-    name: String,
-    step: Duration,
-    scenarios: Vec<Scenario>,
-}
+/// The base-series rule file: the SLO's groups without the rules that read raw series.
+pub(super) const BASE_RULES: &str = "rules.yaml";
 
 pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
     let plan = slo_eval::plan(slo);
@@ -102,78 +73,76 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
         .collect();
     let mut rules_text = String::new();
     emit::groups(&mut rules_text, 0, &groups);
-
-    let (files, summary) = test_files(svc, slo, &plan);
-    let sel = names::selector(&svc.name, &slo.name);
-    let mut tests = Vec::new();
-    for f in &files {
-        let mut t = String::new();
-        t.push_str("rule_files:\n  - rules.yaml\n");
-        let _ = writeln!(t, "evaluation_interval: {}", format_duration(f.step));
-        // Records first, then the windows built from them, then the alerts reading both.
-        t.push_str("group_eval_order:\n");
-        for g in &groups {
-            let _ = writeln!(t, "  - {}", scalar(&g.name));
-        }
-        t.push_str("tests:\n");
-        for s in &f.scenarios {
-            let _ = writeln!(t, "  - name: {}", scalar(&s.name));
-            let _ = writeln!(t, "    interval: {}", format_duration(f.step));
-            t.push_str("    input_series:\n");
-            let _ = writeln!(
-                t,
-                "      - series: {}",
-                scalar(&format!("{}{sel}", series::error_events(plan.base)))
-            );
-            let _ = writeln!(t, "        values: {}", scalar(&s.errors));
-            let _ = writeln!(
-                t,
-                "      - series: {}",
-                scalar(&format!("{}{sel}", series::events(plan.base)))
-            );
-            let _ = writeln!(t, "        values: {}", scalar(&s.events));
-            if plan.absent.is_some() {
-                let last = s.checks.iter().map(|c| c.at).max().unwrap_or_default();
-                let present = vec![(String::new(), repeat(1.0, steps(last, f.step) + 1))];
-                let inputs = if s.inputs.is_empty() {
-                    &present
-                } else {
-                    &s.inputs
-                };
-                for (group, values) in inputs {
-                    let inner = sel.trim_end_matches('}');
-                    let _ = writeln!(
-                        t,
-                        "      - series: {}",
-                        scalar(&format!("{}{inner}{group}}}", series::INPUTS))
-                    );
-                    let _ = writeln!(t, "        values: {}", scalar(values));
-                }
-            }
-            t.push_str("    promql_expr_test:\n");
-            for c in &s.checks {
-                let _ = writeln!(t, "      - expr: {}", scalar(&c.expr));
-                let _ = writeln!(t, "        eval_time: {}", format_duration(c.at));
-                match c.value {
-                    Some(v) => {
-                        let _ = writeln!(t, "        exp_samples:\n          - labels: \"{{}}\"\n            value: {}", num(v));
-                    }
-                    None => t.push_str("        exp_samples: []\n"),
-                }
-            }
-        }
-        tests.push((f.name.clone(), t));
+    let order: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    let (mut files, mut summary) = test_files(svc, slo, &plan, &order);
+    let mut rules = vec![(BASE_RULES.to_string(), rules_text)];
+    if let Some(b) = behaviour::suite(svc, slo, &plan, opts, &mut summary) {
+        rules.push(b.rules);
+        files.push(b.file);
     }
     Suite {
-        rules: rules_text,
-        tests,
+        rules,
+        tests: files.iter().map(|f| (f.name.clone(), f.write())).collect(),
         summary,
+    }
+}
+
+/// A test file of base-series scenarios, evaluated and fed every `step`.
+fn base_file(
+    name: String,
+    step: Duration,
+    scenarios: Vec<BaseScenario>,
+    plan: &Plan,
+    sel: &str,
+    groups: &[String],
+) -> TestFile {
+    let scenarios = scenarios
+        .into_iter()
+        .map(|s| {
+            let mut series = vec![
+                (
+                    format!("{}{sel}", series::error_events(plan.base)),
+                    s.errors,
+                ),
+                (format!("{}{sel}", series::events(plan.base)), s.events),
+            ];
+            if plan.absent.is_some() {
+                let last = s.checks.iter().map(|c| c.at).max().unwrap_or_default();
+                let inputs = if s.inputs.is_empty() {
+                    vec![(String::new(), repeat(1.0, steps(last, step) + 1))]
+                } else {
+                    s.inputs
+                };
+                let inner = sel.trim_end_matches('}');
+                for (group, values) in inputs {
+                    series.push((format!("{}{inner}{group}}}", series::INPUTS), values));
+                }
+            }
+            Scenario {
+                name: s.name,
+                series,
+                checks: s.checks,
+            }
+        })
+        .collect();
+    TestFile {
+        name,
+        rules: BASE_RULES,
+        step,
+        input_interval: step,
+        groups: groups.to_vec(),
+        scenarios,
     }
 }
 
 /// Scenarios checked against one tier (or, with `tier: None`, against the recording
 /// rules alone), evaluated every `step`.
-fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary) {
+fn test_files(
+    svc: &Service,
+    slo: &Slo,
+    plan: &Plan,
+    groups: &[String],
+) -> (Vec<TestFile>, Summary) {
     let budget = slo.objective.budget_decimal().to_f64();
     let alert = &slo.alerting.name;
     let (sname, oname) = (&svc.name, &slo.name);
@@ -201,9 +170,10 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
             Some(t) => (t.tier.as_str(), t.pairs.as_slice()),
             None => ("recording", &[][..]),
         };
-        // Half the tier's shortest window: every window holds at least two samples.
+        // Half the tier's shortest window, so every window holds at least two samples,
+        // and no more than the totals' probes reach.
         let shortest = pairs.iter().map(|p| p.short).min().unwrap_or(plan.base);
-        let step = Duration::from_secs((shortest.as_secs() / 2).max(1));
+        let step = Duration::from_secs((shortest.as_secs() / 2).clamp(1, 3600));
         let tier_longest = pairs
             .iter()
             .map(|p| p.long)
@@ -262,7 +232,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 summary
                     .detections
                     .push((tname.into(), format!("{burn_text}x"), expected));
-                scenarios.push(Scenario {
+                scenarios.push(BaseScenario {
                     name: format!(
                         "{tname} fires within {} at {burn_text}x burn (1.1 x {})",
                         format_duration(round_secs(expected)),
@@ -284,7 +254,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 .map(|p| p.burn_rate.to_f64())
                 .fold(f64::INFINITY, f64::min);
             let n = steps(tier_longest * 3 / 2, step);
-            scenarios.push(Scenario {
+            scenarios.push(BaseScenario {
                 name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
                 errors: repeat(rate * budget * lowest * 0.9, n),
                 events: repeat(rate, n),
@@ -299,7 +269,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                     .map(|p| p.burn_rate.to_f64())
                     .fold(0.0, f64::max);
                 let burn = (1.0 / budget).min(highest * 2.0);
-                scenarios.push(Scenario {
+                scenarios.push(BaseScenario {
                     name: format!("{tname} stays silent below min_events {min}"),
                     errors: repeat(low_rate * budget * burn, n),
                     events: repeat(low_rate, n),
@@ -319,7 +289,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 });
             }
         }
-        scenarios.push(Scenario {
+        scenarios.push(BaseScenario {
             name: format!("{tname}: a steady 0.5 burn never alerts"),
             errors: repeat(rate * budget * 0.5, n),
             events: repeat(rate, n),
@@ -338,7 +308,7 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
                 value: None,
             });
         }
-        scenarios.push(Scenario {
+        scenarios.push(BaseScenario {
             name: format!("{tname}: zero traffic gives no ratio and no alert"),
             errors: repeat(0.0, n),
             events: repeat(0.0, n),
@@ -347,267 +317,23 @@ fn test_files(svc: &Service, slo: &Slo, plan: &Plan) -> (Vec<TestFile>, Summary)
         });
         summary.scenarios += scenarios.len();
         summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
-        files.push(TestFile {
-            name: format!("{tname}.yaml"),
+        files.push(base_file(
+            format!("{tname}.yaml"),
             step,
             scenarios,
-        });
-    }
-    if let Some(absent) = &plan.absent {
-        files.push(absent_file(svc, slo, absent, &mut summary));
-    }
-    if let Some(calendar) = slo.calendar() {
-        files.push(calendar_file(
-            svc,
-            slo,
-            calendar,
-            plan.interval,
-            &mut summary,
+            plan,
+            &sel,
+            groups,
         ));
     }
+    if let Some(absent) = &plan.absent {
+        let (name, step, scenarios) = absent::file(svc, slo, absent, &mut summary);
+        files.push(base_file(name, step, scenarios, plan, &sel, groups));
+    }
+    if let Some(calendar) = slo.calendar() {
+        let (name, step, scenarios) =
+            calendar::file(svc, slo, calendar, plan.interval, &mut summary);
+        files.push(base_file(name, step, scenarios, plan, &sel, groups));
+    }
     (files, summary)
-}
-
-/// A calendar SLO over its period boundaries from 1970-01-01 (promtool's time 0, a
-/// Thursday): January's 31 days, February's 28 and March for a month; the Monday of
-/// 1970-01-05 for a week; the 90 days of the first quarter for a quarter. Each period
-/// has its own error share; at its last hour the period-to-date events and ratio are those
-/// of the whole period, exactly; at the next period's first evaluation they start again;
-/// the time left in the period is exact at the checked hours.
-fn calendar_file(
-    svc: &Service,
-    slo: &Slo,
-    calendar: Calendar,
-    interval: Duration,
-    summary: &mut Summary,
-) -> TestFile {
-    const HOUR: u64 = 3600;
-    // (hours, error events per second) per period; 12.5 events per second throughout.
-    // Powers of two keep every sum exact.
-    type Periods = Vec<(u64, f64)>;
-    type Remaining = Vec<(u64, u64)>;
-    let (periods, remaining): (Periods, Remaining) = match calendar {
-        Calendar::Month => (
-            vec![(744, 0.125), (672, 0.25), (48, 0.0625)],
-            vec![(0, 31 * 24), (744, 28 * 24), (1415, 1), (1416, 31 * 24)],
-        ),
-        Calendar::Week => (
-            vec![(96, 0.125), (168, 0.25), (48, 0.0625)],
-            vec![(0, 96), (96, 168), (263, 1)],
-        ),
-        Calendar::Quarter => (
-            vec![(2160, 0.125), (48, 0.25)],
-            vec![
-                (0, 90 * 24),
-                (744, 59 * 24),
-                (1416, 31 * 24),
-                (2160, 91 * 24),
-            ],
-        ),
-    };
-    let events_rate = 12.5;
-    let budget = slo.objective.budget_decimal().to_f64();
-    let sel = names::selector(&svc.name, &slo.name);
-    let at = |h: u64| Duration::from_secs(h * HOUR);
-    let sum = |name: &str| format!("sum({name}{sel})");
-    let mut checks = Vec::new();
-    let mut start = 0;
-    for (i, &(hours, bad)) in periods.iter().enumerate() {
-        let last = start + hours - 1;
-        // Each evaluation adds an hour of events; the very first adds the rules' own
-        // interval (no evaluation before it says how long it covers).
-        let seconds = if i == 0 {
-            (hours - 1) * HOUR + interval.as_secs()
-        } else {
-            hours * HOUR
-        };
-        let all_sum = (seconds as f64) * events_rate;
-        let ratio = bad / events_rate;
-        checks.push(Check {
-            expr: sum(series::EVENTS_CALENDAR),
-            at: at(last),
-            value: Some(all_sum),
-        });
-        checks.push(Check {
-            expr: sum(series::ERROR_RATIO_CALENDAR),
-            at: at(last),
-            value: Some(ratio),
-        });
-        checks.push(Check {
-            expr: sum(series::BUDGET_REMAINING),
-            at: at(last),
-            value: Some(1.0 - ratio / budget),
-        });
-        if i > 0 {
-            // The first evaluation of a period holds its first hour alone.
-            checks.push(Check {
-                expr: sum(series::EVENTS_CALENDAR),
-                at: at(start),
-                value: Some(events_rate * HOUR as f64),
-            });
-        }
-        start += hours;
-    }
-    for (h, left_hours) in remaining {
-        checks.push(Check {
-            expr: sum(series::CALENDAR_REMAINING),
-            at: at(h),
-            value: Some((left_hours * HOUR) as f64),
-        });
-    }
-    // `vxN` is N+1 samples.
-    let errors: Vec<String> = periods
-        .iter()
-        .map(|&(hours, bad)| repeat(bad, hours - 1))
-        .collect();
-    let errors = errors.join(" ");
-    let total: u64 = periods.iter().map(|p| p.0).sum();
-    summary.scenarios += 1;
-    summary.checks += checks.len();
-    TestFile {
-        name: "calendar.yaml".into(),
-        step: Duration::from_secs(HOUR),
-        scenarios: vec![Scenario {
-            name: format!(
-                "{}: period-to-date sums reset at each period's start, exact",
-                calendar.as_str()
-            ),
-            errors,
-            events: repeat(events_rate, total - 1),
-            inputs: Vec::new(),
-            checks,
-        }],
-    }
-}
-
-/// The missing-data alert: present inputs (even at zero traffic) keep it silent; inputs
-/// that vanish fire it after `for` and not before; inputs that return resolve it. A
-/// grouped SLO loses one group while the other stays: only the lost one fires.
-fn absent_file(svc: &Service, slo: &Slo, absent: &AbsentPlan, summary: &mut Summary) -> TestFile {
-    let step = Duration::from_secs((absent.for_.as_secs() / 6).max(1));
-    let at = |n: u64| Duration::from_secs(n * step.as_secs());
-    let alert = names::absent_alert(&slo.alerting.name);
-    let count = format!(
-        "count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",service=\"{}\",slo=\"{}\",{}=\"{}\"}})",
-        svc.name,
-        slo.name,
-        names::TIER_LABEL,
-        names::ABSENT_TIER
-    );
-    let fr = steps(absent.for_, step);
-    // Present for `warm` steps, then a staleness marker, then nothing for `gone` steps,
-    // then present again.
-    let warm = fr + 4;
-    let gone = fr + 6;
-    let vanish = warm + 1;
-    let n = vanish + gone + fr + 4;
-    let vanishing = format!("1x{warm} stale _x{gone} 1x{}", n - vanish - gone);
-    let present = repeat(1.0, n);
-    let groups: Vec<String> = if slo.group_by.is_empty() {
-        vec![String::new()]
-    } else {
-        ["a", "b"]
-            .iter()
-            .map(|v| {
-                slo.group_by
-                    .iter()
-                    .map(|g| format!(",{g}=\"{v}\""))
-                    .collect::<String>()
-            })
-            .collect()
-    };
-    let lost = groups.last().cloned().unwrap_or_default();
-    let mut inputs: Vec<(String, String)> = groups
-        .iter()
-        .map(|g| {
-            (
-                g.clone(),
-                if *g == lost {
-                    vanishing.clone()
-                } else {
-                    present.clone()
-                },
-            )
-        })
-        .collect();
-    let mut checks = vec![
-        Check {
-            expr: count.clone(),
-            at: at(vanish - 1),
-            value: None,
-        },
-        Check {
-            expr: count.clone(),
-            at: at(vanish + fr - 2),
-            value: None,
-        },
-        Check {
-            expr: count.clone(),
-            at: at(vanish + fr + 2),
-            value: Some(1.0),
-        },
-        Check {
-            expr: count.clone(),
-            at: at(vanish + gone + fr.min(3) + 1),
-            value: None,
-        },
-    ];
-    if !slo.group_by.is_empty() {
-        // Only the lost group fires, and names it.
-        let sel = lost.trim_start_matches(',');
-        checks.push(Check {
-            expr: format!("count(ALERTS{{alertname=\"{alert}\",alertstate=\"firing\",{sel}}})"),
-            at: at(vanish + fr + 2),
-            value: Some(1.0),
-        });
-    }
-    let vanish_name = if slo.group_by.is_empty() {
-        "absent: inputs vanish, fire after `for`, resolve on return".to_string()
-    } else {
-        "absent: one group's inputs vanish, only it fires, resolves on return".to_string()
-    };
-    let scenarios = vec![
-        Scenario {
-            name: "absent: inputs present at zero traffic stay silent".into(),
-            errors: repeat(0.0, n),
-            events: repeat(0.0, n),
-            inputs: groups
-                .iter()
-                .map(|g| (g.clone(), present.clone()))
-                .collect(),
-            checks: checkpoints(n)
-                .map(|k| Check {
-                    expr: count.clone(),
-                    at: at(k),
-                    value: None,
-                })
-                .collect(),
-        },
-        Scenario {
-            name: vanish_name,
-            errors: repeat(0.0, n),
-            events: repeat(1.0, n),
-            inputs: std::mem::take(&mut inputs),
-            checks,
-        },
-    ];
-    summary.scenarios += scenarios.len();
-    summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
-    summary
-        .detections
-        .push((names::ABSENT_TIER.into(), "no data".into(), absent.for_));
-    TestFile {
-        name: "absent.yaml".into(),
-        step,
-        scenarios,
-    }
-}
-
-pub fn round_secs(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs_f64().round() as u64)
-}
-
-/// Eight evenly spaced step numbers up to `n`.
-fn checkpoints(n: u64) -> impl Iterator<Item = u64> {
-    (1..=8u64).map(move |i| (n * i / 8).max(1))
 }

@@ -43,27 +43,37 @@ fn probes(name: &str, sel: &str, offset: Duration, indent: &str) -> String {
         .join(&format!("\n{indent}or "))
 }
 
-/// The totals, the time they were added to, and their checkpoints, in the order the rules
-/// must run (each total reads the previous time).
+/// The time since the last evaluation, the totals, the marker of where they started, the
+/// time, and the checkpoints, in the order the rules must run. A total that is not a
+/// number (a NaN from a query) is not recorded, so the next evaluation carries on from the
+/// last good one.
 pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
     let interval = plan.interval.as_secs();
-    let mut rules: Vec<Rule> = Count::BOTH
-        .into_iter()
-        .map(|c| {
-            let total = series::total(c);
-            record(
-                total.clone(),
-                format!(
-                    "(\n  {}\n  or {}\n)\n+\n{}{sel} * scalar(time() - min({} or vector(time() - {interval})))",
-                    probes(&total, sel, Duration::ZERO, "  "),
-                    previous(plan, c, sel),
-                    series::rate(c, plan.base),
-                    probes(series::TOTALS_TIME, sel, Duration::ZERO, ""),
-                ),
-                ids,
-            )
-        })
-        .collect();
+    let mut rules = vec![
+        record(
+            series::TOTALS_INTERVAL.into(),
+            format!(
+                "time() - min(\n  {}\n  or vector(time() - {interval})\n)",
+                probes(series::TOTALS_TIME, sel, Duration::ZERO, "  "),
+            ),
+            ids,
+        ),
+        record(series::TOTALS_TIME.into(), "vector(time())".into(), ids),
+    ];
+    rules.extend(Count::BOTH.into_iter().map(|c| {
+        let total = series::total(c);
+        record(
+            total.clone(),
+            format!(
+                "(\n  (\n    {}\n    or {}\n  )\n  +\n  {}{sel} * scalar(max({}{sel} or vector({interval})))\n)\n>= 0",
+                probes(&total, sel, Duration::ZERO, "    "),
+                previous(plan, c, sel),
+                series::rate(c, plan.base),
+                series::TOTALS_INTERVAL,
+            ),
+            ids,
+        )
+    }));
     let (seen, total) = (series::TOTALS_SEEN, series::total(Count::Events));
     rules.push(record(
         seen.into(),
@@ -72,11 +82,6 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
             format_duration(plan.daily_lookback * 2),
             format_duration(plan.daily_lookback),
         ),
-        ids,
-    ));
-    rules.push(record(
-        series::TOTALS_TIME.into(),
-        "vector(time())".into(),
         ids,
     ));
     for every in [CHECKPOINT_EVERY, DAY] {
@@ -99,7 +104,7 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
 /// says (after a longer gap), or zero where no total was kept for longer than any window.
 fn previous(plan: &Plan, c: Count, sel: &str) -> String {
     format!(
-        "last_over_time({}{sel}[{}])\n  or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
+        "last_over_time({}{sel}[{}])\n    or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
         series::resume(c),
         format_duration(LOOKBACK * GAP_PROBES),
         series::rate(c, plan.base),
@@ -111,19 +116,23 @@ fn previous(plan: &Plan, c: Count, sel: &str) -> String {
 /// The resume group's rule for one total: where it continues when no total is found
 /// within the probes' reach (an hour: read here over a range, which costs what it costs
 /// only every five minutes): the latest checkpoint, for the groups that have a base rate
-/// now. Nothing while the total is there.
+/// now; and zero where the totals started from zero since the last round. Windows start
+/// from the lowest of these inside them, so this is also how a window of totals younger
+/// than it counts from their start.
 pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
     let rate = format!("{}{sel}", series::rate(c, plan.base));
     record(
         series::resume(c),
         format!(
-            "(\n  (\n    last_over_time({}{sel}[{}])\n    or last_over_time({}{sel}[{}])\n  )\n  and {rate}\n)\nunless\nlast_over_time({}{sel}[{}])",
+            "(\n  (\n    last_over_time({}{sel}[{}])\n    or last_over_time({}{sel}[{}])\n  )\n  and {rate}\n)\nunless\nlast_over_time({}{sel}[{}])\nor\n0 * (min_over_time({}{sel}[{}]) == 0)",
             series::checkpoint(c, CHECKPOINT_EVERY),
             format_duration(CHECKPOINT_LOOKBACK),
             series::checkpoint(c, DAY),
             format_duration(plan.daily_lookback),
             series::total(c),
             format_duration(LOOKBACK * GAP_PROBES),
+            series::TOTALS_SEEN,
+            format_duration(CHECKPOINT_EVERY * 2),
         ),
         ids,
     )
@@ -131,16 +140,15 @@ pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
 
 /// The total at the start of `window`: the one at or within a lookback before it, or in a
 /// gap the five-minute checkpoint up to an hour before it; the lowest resume point inside
-/// the window when that is lower, and zero where the totals started inside it.
+/// the window when that is lower (zero where the totals started inside it).
 fn total_before(c: Count, window: Duration, sel: &str) -> String {
     let w = format_duration(window);
     format!(
-        "min without (slo_resume) (\n    {total}{sel} offset {w}\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n    or label_replace(0 * (min_over_time({seen}{sel}[{w}]) == 0), \"slo_resume\", \"0\", \"\", \"\")\n  )",
+        "min without (slo_resume) (\n    {total}{sel} offset {w}\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n  )",
         total = series::total(c),
         checkpoint = series::checkpoint(c, CHECKPOINT_EVERY),
         reach = format_duration(LOOKBACK * GAP_PROBES),
         resume = series::resume(c),
-        seen = series::TOTALS_SEEN,
     )
 }
 
