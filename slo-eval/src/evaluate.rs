@@ -14,7 +14,7 @@
 //! while the SLI has no input series (per group: while a group seen within the lookback
 //! has none). Absent data is absent, never zero.
 
-use crate::plan::{Plan, GAP_PROBES, LOOKBACK};
+use crate::plan::{Plan, REACH};
 use crate::samples::{Cursor, Millis, Samples};
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
@@ -239,7 +239,7 @@ impl Totals {
     /// evaluation (`first`: the rules' interval, for the very first).
     fn step(&mut self, t: Millis, base: Option<(f64, f64)>, dt: Millis) {
         let Some((bad, all)) = base else { return };
-        let reach = millis(LOOKBACK) * GAP_PROBES as Millis;
+        let reach = millis(REACH);
         let (prev_bad, prev_all) = match self.points.last() {
             None => (0.0, 0.0),
             Some(&(at, b, a)) if t - at <= reach || self.resumable => (b, a),

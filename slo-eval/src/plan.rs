@@ -13,13 +13,10 @@ use std::time::Duration;
 /// No rule group runs more often than the scrape interval, nor less often than this.
 pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
 
-/// Prometheus's (and vmalert's default) lookback: a plain selector finds the last sample
-/// up to this far back. The totals and windows probe this far apart.
-pub const LOOKBACK: Duration = Duration::from_secs(300);
-
-/// Probes of [`LOOKBACK`] each: a total carries on exactly over a gap up to an hour
-/// (a Prometheus restart, an upgrade) and a window's start is found inside one.
-pub const GAP_PROBES: u32 = 12;
+/// How far back a total looks for the previous one: it carries on exactly over a gap up
+/// to an hour (a Prometheus restart, an upgrade), and a window's start is found inside
+/// one (from the five-minute checkpoints).
+pub const REACH: Duration = Duration::from_secs(3600);
 
 /// How often the rules copy the totals into a checkpoint (and once a day into a daily
 /// one), and how often the resume group runs: where totals continue after a gap longer

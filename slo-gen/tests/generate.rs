@@ -269,19 +269,29 @@ fn test_command_passes_and_catches_a_broken_threshold() {
     }
     assert!(stdout.contains("detects page 15.84x in 56m33s"), "{stdout}");
 
-    // Break the page threshold in the rules under test: promtool must now fail.
-    let rules = d.join("suites/checkout/availability/rules.yaml");
-    let text = std::fs::read_to_string(&rules).unwrap();
-    std::fs::write(&rules, text.replace("> 14.4", "> 144")).unwrap();
-    let out = std::process::Command::new("promtool")
-        .args(["test", "rules", "page.yaml"])
-        .current_dir(d.join("suites/checkout/availability"))
-        .output()
-        .unwrap();
-    assert!(
-        !out.status.success(),
-        "a broken threshold must fail the generated tests"
-    );
+    // Break the page threshold in every rule file under test: promtool must now fail,
+    // on the thresholds' tests and on the tests from scraped counters alike.
+    let suite = d.join("suites/checkout/availability");
+    for entry in std::fs::read_dir(&suite).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("rules")
+        {
+            let text = std::fs::read_to_string(&path).unwrap();
+            std::fs::write(&path, text.replace("> 14.4", "> 144")).unwrap();
+        }
+    }
+    for file in ["page.yaml", "outage.yaml"] {
+        let out = std::process::Command::new("promtool")
+            .args(["test", "rules", file])
+            .current_dir(&suite)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "a broken threshold must fail {file}");
+    }
 
     let (code, _, stderr) = run(d, &["test", "--promtool", "/nonexistent/promtool"]);
     assert_eq!(code, 2);

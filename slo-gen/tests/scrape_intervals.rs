@@ -2,7 +2,7 @@
 //! to 2m, from raw counters scraped at that interval, through the real promtool: a full
 //! outage pages within what the fastest page pair is designed for plus five scrapes and a
 //! minute and stays firing; a 20x burn pages within that pair's long window plus five
-//! scrapes; half the budget never pages or tickets (the generated `scraped.yaml` of each
+//! scrapes; half the budget never pages or tickets (the generated `outage.yaml` and `steady.yaml` of each
 //! SLO, see `slo_gen::promtool`). Also: no raw range below four scrapes, no group more
 //! often than the scrape (30s at most).
 
@@ -99,12 +99,18 @@ fn every_period_at_every_scrape_interval_pages_on_outages_and_not_on_half_the_bu
             let suite = slo_gen::promtool::suite::suite(&svc, slo, &Default::default());
             let d = dir.path().join(format!("{}-{}", svc.name, slo.name));
             std::fs::create_dir_all(&d).unwrap();
+            let behaviour = [
+                "rules-scraped.yaml",
+                "rules-outage.yaml",
+                "steady.yaml",
+                "outage.yaml",
+            ];
             for (name, text) in suite.rules.iter().chain(&suite.tests) {
-                if name.contains("scraped") {
+                if behaviour.contains(&name.as_str()) {
                     std::fs::write(d.join(name), text).unwrap();
                 }
             }
-            assert!(d.join("scraped.yaml").exists(), "{}", slo.name);
+            assert!(d.join("outage.yaml").exists(), "{}", slo.name);
             let outage = suite
                 .summary
                 .detections
@@ -128,7 +134,7 @@ fn every_period_at_every_scrape_interval_pages_on_outages_and_not_on_half_the_bu
                     break;
                 };
                 let out = Command::new("promtool")
-                    .args(["test", "rules", "scraped.yaml"])
+                    .args(["test", "rules", "outage.yaml", "steady.yaml"])
                     .current_dir(&d)
                     .output()
                     .expect("promtool must be installed (scripts/test installs it)");

@@ -11,6 +11,9 @@
 //! The rules under test are the SLO's own, with its SLI swapped for two test counters
 //! (`slo_test_events_total`, `slo_test_errors_total`): everything after the raw read
 //! (rates over four scrapes, totals, windows, alerts) is exactly what `generate` writes.
+//! The burns (`outage.yaml`) run against the page tier cut down to that fastest pair, so
+//! a slower pair with less history behind it cannot fire for it: the alert with all its
+//! pairs fires no later. Half the budget (`steady.yaml`) runs against every pair.
 
 use super::file::{steps, Check, Scenario, TestFile};
 use super::suite::Summary;
@@ -22,12 +25,11 @@ use std::time::Duration;
 
 const EVENTS: &str = "slo_test_events_total";
 const ERRORS: &str = "slo_test_errors_total";
-pub(super) const RULES: &str = "rules-scraped.yaml";
 
-/// The rule file and the test file.
+/// The rule files and the test files.
 pub(super) struct Behaviour {
-    pub rules: (String, String),
-    pub file: TestFile,
+    pub rules: Vec<(String, String)>,
+    pub files: Vec<TestFile>,
 }
 
 /// The SLO with its SLI reading the test counters.
@@ -70,8 +72,16 @@ pub(super) fn suite(
     }
     let test_slo = scraped(slo);
     let groups = rules::slo_groups(svc, &test_slo, opts);
-    let mut rules_text = String::new();
-    emit::groups(&mut rules_text, 0, &groups);
+    let order: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
+    let text = |groups: &[rules::Group]| {
+        let mut t = String::new();
+        emit::groups(&mut t, 0, groups);
+        t
+    };
+    let mut out = Behaviour {
+        rules: vec![("rules-scraped.yaml".into(), text(&groups))],
+        files: Vec::new(),
+    };
 
     let budget = slo.objective.budget_decimal().to_f64();
     let (s, step) = (plan.scrape, plan.interval);
@@ -122,6 +132,10 @@ pub(super) fn suite(
             .map(|pr| (pr, p.for_.unwrap_or_default()))
     });
     if let Some((pair, for_)) = &pair {
+        let mut fastest = test_slo.clone();
+        fastest.alerting.page.windows = vec![pair.clone()];
+        let groups = rules::slo_groups(svc, &fastest, opts);
+        out.rules.push(("rules-outage.yaml".into(), text(&groups)));
         let threshold = pair.burn_rate.to_f64();
         let warm = steps(pair.long, s);
         let t0 = s * warm as u32;
@@ -204,6 +218,14 @@ pub(super) fn suite(
                 .detections
                 .push(("page".into(), "20x".into(), deadline));
         }
+        out.files.push(TestFile {
+            name: "outage.yaml".into(),
+            rules: "rules-outage.yaml".into(),
+            step,
+            input_interval: s,
+            groups: order.clone(),
+            scenarios: std::mem::take(&mut scenarios),
+        });
     }
 
     // Half the budget, from the start, over the fastest long window and then some: steady
@@ -236,19 +258,19 @@ pub(super) fn suite(
         checks,
     });
 
-    summary.scenarios += scenarios.len();
-    summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
-    Some(Behaviour {
-        rules: (RULES.to_string(), rules_text),
-        file: TestFile {
-            name: "scraped.yaml".into(),
-            rules: RULES,
-            step,
-            input_interval: s,
-            groups: groups.iter().map(|g| g.name.clone()).collect(),
-            scenarios,
-        },
-    })
+    out.files.push(TestFile {
+        name: "steady.yaml".into(),
+        rules: "rules-scraped.yaml".into(),
+        step,
+        input_interval: s,
+        groups: order,
+        scenarios,
+    });
+    for f in &out.files {
+        summary.scenarios += f.scenarios.len();
+        summary.checks += f.scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
+    }
+    Some(out)
 }
 
 fn fmt(d: Duration) -> String {

@@ -17,7 +17,6 @@ pub(super) fn file(
     svc: &Service,
     slo: &Slo,
     calendar: Calendar,
-    interval: Duration,
     summary: &mut Summary,
 ) -> (String, Duration, Vec<BaseScenario>) {
     const HOUR: u64 = 3600;
@@ -53,13 +52,8 @@ pub(super) fn file(
     let mut start = 0;
     for (i, &(hours, bad)) in periods.iter().enumerate() {
         let last = start + hours - 1;
-        // Each evaluation adds an hour of events; the very first adds the rules' own
-        // interval (no evaluation before it says how long it covers).
-        let seconds = if i == 0 {
-            (hours - 1) * HOUR + interval.as_secs()
-        } else {
-            hours * HOUR
-        };
+        // Each evaluation (the rules run hourly here) adds an hour of events.
+        let seconds = hours * HOUR;
         let all_sum = (seconds as f64) * events_rate;
         let ratio = bad / events_rate;
         checks.push(Check {

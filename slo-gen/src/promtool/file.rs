@@ -26,7 +26,7 @@ pub(super) struct Check {
 pub(super) struct TestFile {
     pub name: String,
     /// The rule file under test.
-    pub rules: &'static str,
+    pub rules: String,
     /// How often promtool evaluates the rules.
     pub step: Duration,
     /// How far apart the input samples are.

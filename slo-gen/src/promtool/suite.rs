@@ -53,32 +53,50 @@ pub struct Suite {
     pub summary: Summary,
 }
 
-/// The base-series rule file: the SLO's groups without the rules that read raw series.
-pub(super) const BASE_RULES: &str = "rules.yaml";
+/// The base-series rule file evaluated every `step`: the SLO's groups as they would be
+/// generated to run at that interval, without the rules that read raw series.
+fn base_rules(step: Duration) -> String {
+    format!("rules-{}.yaml", format_duration(step))
+}
 
 pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
     let plan = slo_eval::plan(slo);
-    let groups: Vec<Group> = rules::slo_groups(svc, slo, opts)
+    let order: Vec<String> = rules::slo_groups(svc, slo, opts)
+        .iter()
+        .map(|g| g.name.clone())
+        .collect();
+    let (mut files, mut summary) = test_files(svc, slo, &plan, &order);
+    let mut steps: Vec<Duration> = files.iter().map(|f| f.step).collect();
+    steps.sort();
+    steps.dedup();
+    let mut rules: Vec<(String, String)> = steps
         .into_iter()
-        .map(|mut g| {
-            // The rules that read raw series are replaced by input series.
-            g.rules.retain(|r| {
-                !matches!(r, Rule::Record { record, .. }
-                    if *record == series::error_events(plan.base)
-                        || *record == series::events(plan.base)
-                        || record == series::INPUTS)
-            });
-            g
+        .map(|step| {
+            let at_step = Plan {
+                interval: step,
+                ..plan.clone()
+            };
+            let groups: Vec<Group> = rules::plan_groups(svc, slo, &at_step, opts)
+                .into_iter()
+                .map(|mut g| {
+                    // The rules that read raw series are replaced by input series.
+                    g.rules.retain(|r| {
+                        !matches!(r, Rule::Record { record, .. }
+                            if *record == series::error_events(plan.base)
+                                || *record == series::events(plan.base)
+                                || record == series::INPUTS)
+                    });
+                    g
+                })
+                .collect();
+            let mut text = String::new();
+            emit::groups(&mut text, 0, &groups);
+            (base_rules(step), text)
         })
         .collect();
-    let mut rules_text = String::new();
-    emit::groups(&mut rules_text, 0, &groups);
-    let order: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
-    let (mut files, mut summary) = test_files(svc, slo, &plan, &order);
-    let mut rules = vec![(BASE_RULES.to_string(), rules_text)];
     if let Some(b) = behaviour::suite(svc, slo, &plan, opts, &mut summary) {
-        rules.push(b.rules);
-        files.push(b.file);
+        rules.extend(b.rules);
+        files.extend(b.files);
     }
     Suite {
         rules,
@@ -127,7 +145,7 @@ fn base_file(
         .collect();
     TestFile {
         name,
-        rules: BASE_RULES,
+        rules: base_rules(step),
         step,
         input_interval: step,
         groups: groups.to_vec(),
@@ -331,8 +349,7 @@ fn test_files(
         files.push(base_file(name, step, scenarios, plan, &sel, groups));
     }
     if let Some(calendar) = slo.calendar() {
-        let (name, step, scenarios) =
-            calendar::file(svc, slo, calendar, plan.interval, &mut summary);
+        let (name, step, scenarios) = calendar::file(svc, slo, calendar, &mut summary);
         files.push(base_file(name, step, scenarios, plan, &sel, groups));
     }
     (files, summary)

@@ -77,7 +77,13 @@ pub fn service_groups(svc: &Service, opts: &Options) -> Vec<Group> {
 /// The groups of one SLO: base series and short windows (fast), long windows and the
 /// budget (long), and the alerts, which run after both.
 pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
-    let plan = slo_eval::plan(slo);
+    plan_groups(svc, slo, &slo_eval::plan(slo), opts)
+}
+
+/// The groups of one SLO for a plan (the SLO's own, or one evaluated at another interval,
+/// as the promtool suites do).
+pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Options) -> Vec<Group> {
+    let plan = plan.clone();
     let sel = names::selector(&svc.name, &slo.name);
     let ids: BTreeMap<String, String> = [("service", &svc.name), ("slo", &slo.name)]
         .into_iter()

@@ -18,7 +18,7 @@
 
 use super::{record, Rule};
 use crate::names::series::{self, Count};
-use slo_eval::plan::{CHECKPOINT_EVERY, CHECKPOINT_LOOKBACK, DAY, GAP_PROBES, LOOKBACK};
+use slo_eval::plan::{CHECKPOINT_EVERY, CHECKPOINT_LOOKBACK, DAY, REACH};
 use slo_eval::Plan;
 use slo_spec::names::format_duration;
 use slo_spec::Calendar;
@@ -27,20 +27,11 @@ use std::time::Duration;
 
 type Labels = BTreeMap<String, String>;
 
-/// `name{sel} offset o`, `offset o+5m`, ... up to an hour back, most recent first: the
-/// latest sample at or before `o`, if there is one within the hour.
-fn probes(name: &str, sel: &str, offset: Duration, indent: &str) -> String {
-    (0..GAP_PROBES)
-        .map(|k| {
-            let at = offset + LOOKBACK * k;
-            if at.is_zero() {
-                format!("{name}{sel}")
-            } else {
-                format!("{name}{sel} offset {}", format_duration(at))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(&format!("\n{indent}or "))
+/// The latest sample of `name` within the last hour: how far a total reaches back over a
+/// gap (a restart, an upgrade) and carries on exactly. A range, not a plain selector, so a
+/// staleness marker (written when a group's series vanish for a while) is skipped.
+fn latest(name: &str, sel: &str) -> String {
+    format!("last_over_time({name}{sel}[{}])", format_duration(REACH))
 }
 
 /// The time since the last evaluation, the totals, the marker of where they started, the
@@ -52,9 +43,11 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
     let mut rules = vec![
         record(
             series::TOTALS_INTERVAL.into(),
+            // The last evaluation seen within the lookback (5m): across a longer gap the
+            // first addition covers one interval, as the base rate then sees little.
             format!(
-                "time() - min(\n  {}\n  or vector(time() - {interval})\n)",
-                probes(series::TOTALS_TIME, sel, Duration::ZERO, "  "),
+                "time() - min({}{sel} or vector(time() - {interval}))",
+                series::TOTALS_TIME,
             ),
             ids,
         ),
@@ -66,7 +59,7 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
             total.clone(),
             format!(
                 "(\n  (\n    {}\n    or {}\n  )\n  +\n  {}{sel} * scalar(max({}{sel} or vector({interval})))\n)\n>= 0",
-                probes(&total, sel, Duration::ZERO, "    "),
+                latest(&total, sel),
                 previous(plan, c, sel),
                 series::rate(c, plan.base),
                 series::TOTALS_INTERVAL,
@@ -75,6 +68,20 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
         )
     }));
     let (seen, total) = (series::TOTALS_SEEN, series::total(Count::Events));
+    // Where the totals just started from zero (nothing seen for long), a resume point of
+    // 0 at this evaluation: windows reaching back before it count from it. The resume
+    // group writes the other resume points; the two never meet (see `previous`).
+    for c in Count::BOTH {
+        rules.push(record(
+            series::resume(c),
+            format!(
+                "0 * {}{sel} unless last_over_time({seen}{sel}[{}])",
+                series::rate(c, plan.base),
+                format_duration(plan.daily_lookback * 2),
+            ),
+            ids,
+        ));
+    }
     rules.push(record(
         seen.into(),
         format!(
@@ -100,13 +107,15 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
     rules
 }
 
-/// Where a total not found within the probes' reach continues: where the resume group
-/// says (after a longer gap), or zero where no total was kept for longer than any window.
+/// Where a total not found within its reach continues: where the resume group says (after
+/// a longer gap: it needs a checkpoint within the daily lookback, so the totals were kept
+/// then and `slo:sli_totals:seen` lies within twice that: never where the next branch
+/// applies), or zero where no total was kept for longer than any window.
 fn previous(plan: &Plan, c: Count, sel: &str) -> String {
     format!(
         "last_over_time({}{sel}[{}])\n    or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
         series::resume(c),
-        format_duration(LOOKBACK * GAP_PROBES),
+        format_duration(REACH),
         series::rate(c, plan.base),
         series::TOTALS_SEEN,
         format_duration(plan.daily_lookback * 2),
@@ -116,38 +125,36 @@ fn previous(plan: &Plan, c: Count, sel: &str) -> String {
 /// The resume group's rule for one total: where it continues when no total is found
 /// within the probes' reach (an hour: read here over a range, which costs what it costs
 /// only every five minutes): the latest checkpoint, for the groups that have a base rate
-/// now; and zero where the totals started from zero since the last round. Windows start
-/// from the lowest of these inside them, so this is also how a window of totals younger
-/// than it counts from their start.
+/// now. Windows start from the lowest resume point inside them.
 pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
     let rate = format!("{}{sel}", series::rate(c, plan.base));
     record(
         series::resume(c),
         format!(
-            "(\n  (\n    last_over_time({}{sel}[{}])\n    or last_over_time({}{sel}[{}])\n  )\n  and {rate}\n)\nunless\nlast_over_time({}{sel}[{}])\nor\n0 * (min_over_time({}{sel}[{}]) == 0)",
+            "(\n  (\n    last_over_time({}{sel}[{}])\n    or last_over_time({}{sel}[{}])\n  )\n  and {rate}\n)\nunless\nlast_over_time({}{sel}[{}])",
             series::checkpoint(c, CHECKPOINT_EVERY),
             format_duration(CHECKPOINT_LOOKBACK),
             series::checkpoint(c, DAY),
             format_duration(plan.daily_lookback),
             series::total(c),
-            format_duration(LOOKBACK * GAP_PROBES),
-            series::TOTALS_SEEN,
-            format_duration(CHECKPOINT_EVERY * 2),
+            format_duration(REACH),
         ),
         ids,
     )
 }
 
-/// The total at the start of `window`: the one at or within a lookback before it, or in a
-/// gap the five-minute checkpoint up to an hour before it; the lowest resume point inside
+/// The total at the start of `window`: the last one within five minutes before it (a
+/// range, so a staleness marker is skipped), or in a gap the five-minute checkpoint up to
+/// an hour before it; the lowest resume point inside
 /// the window when that is lower (zero where the totals started inside it).
 fn total_before(c: Count, window: Duration, sel: &str) -> String {
     let w = format_duration(window);
     format!(
-        "min without (slo_resume) (\n    {total}{sel} offset {w}\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n  )",
+        "min without (slo_resume) (\n    last_over_time({total}{sel}[{lookback}] offset {w})\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n  )",
         total = series::total(c),
+        lookback = format_duration(CHECKPOINT_EVERY),
         checkpoint = series::checkpoint(c, CHECKPOINT_EVERY),
-        reach = format_duration(LOOKBACK * GAP_PROBES),
+        reach = format_duration(REACH),
         resume = series::resume(c),
     )
 }
@@ -229,7 +236,7 @@ pub fn calendar_starts(plan: &Plan, calendar: Calendar, sel: &str, ids: &Labels)
                 series::calendar_start(c),
                 format!(
                     "(\n  {}\n  or {}\n)\nunless\n{started}",
-                    probes(&series::total(c), sel, Duration::ZERO, "  "),
+                    latest(&series::total(c), sel),
                     previous(plan, c, sel),
                 ),
                 ids,
