@@ -27,6 +27,11 @@ use std::time::Duration;
 
 type Labels = BTreeMap<String, String>;
 
+/// Tells the two kinds of resume point apart, so two rules never record the same series:
+/// `start` where the totals start from zero (the fast group), `checkpoint` where they
+/// continue after a long gap (the resume group). Readers drop it.
+const RESUME_LABEL: &str = "slo_resume";
+
 /// The latest sample of `name` within the last hour: how far a total reaches back over a
 /// gap (a restart, an upgrade) and carries on exactly. A range, not a plain selector, so a
 /// staleness marker (written when a group's series vanish for a while) is skipped.
@@ -71,6 +76,8 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
     // Where the totals just started from zero (nothing seen for long), a resume point of
     // 0 at this evaluation: windows reaching back before it count from it. The resume
     // group writes the other resume points; the two never meet (see `previous`).
+    let mut start = ids.clone();
+    start.insert(RESUME_LABEL.into(), "start".into());
     for c in Count::BOTH {
         rules.push(record(
             series::resume(c),
@@ -79,7 +86,7 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
                 series::rate(c, plan.base),
                 format_duration(plan.daily_lookback * 2),
             ),
-            ids,
+            &start,
         ));
     }
     rules.push(record(
@@ -113,7 +120,7 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
 /// applies), or zero where no total was kept for longer than any window.
 fn previous(plan: &Plan, c: Count, sel: &str) -> String {
     format!(
-        "last_over_time({}{sel}[{}])\n    or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
+        "max without ({RESUME_LABEL}) (last_over_time({}{sel}[{}]))\n    or (0 * {}{sel} unless last_over_time({}{sel}[{}]))",
         series::resume(c),
         format_duration(REACH),
         series::rate(c, plan.base),
@@ -128,6 +135,8 @@ fn previous(plan: &Plan, c: Count, sel: &str) -> String {
 /// now. Windows start from the lowest resume point inside them.
 pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
     let rate = format!("{}{sel}", series::rate(c, plan.base));
+    let mut labels = ids.clone();
+    labels.insert(RESUME_LABEL.into(), "checkpoint".into());
     record(
         series::resume(c),
         format!(
@@ -139,7 +148,7 @@ pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
             series::total(c),
             format_duration(REACH),
         ),
-        ids,
+        &labels,
     )
 }
 
@@ -150,7 +159,7 @@ pub fn resume(plan: &Plan, c: Count, sel: &str, ids: &Labels) -> Rule {
 fn total_before(c: Count, window: Duration, sel: &str) -> String {
     let w = format_duration(window);
     format!(
-        "min without (slo_resume) (\n    last_over_time({total}{sel}[{lookback}] offset {w})\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or label_replace(min_over_time({resume}{sel}[{w}]), \"slo_resume\", \"1\", \"\", \"\")\n  )",
+        "min without ({RESUME_LABEL}) (\n    last_over_time({total}{sel}[{lookback}] offset {w})\n    or last_over_time({checkpoint}{sel}[{reach}] offset {w})\n    or min_over_time({resume}{sel}[{w}])\n  )",
         total = series::total(c),
         lookback = format_duration(CHECKPOINT_EVERY),
         checkpoint = series::checkpoint(c, CHECKPOINT_EVERY),
