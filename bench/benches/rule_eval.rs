@@ -23,6 +23,9 @@
 //!
 //! `BENCH_PERIOD=7d` (or `30d`) gives every SLO that period instead of its own.
 
+#[path = "rule_eval/totals.rs"]
+mod totals;
+
 use serde_json::Value;
 use slo_eval::Plan;
 use slo_gen::rules::emit;
@@ -479,6 +482,8 @@ struct Set {
     groups: Vec<Group>,
     base: Vec<Group>,
     base_interval: Duration,
+    /// Running totals over the base series, written offline after they are backfilled.
+    totals: bool,
 }
 
 fn ours(services: &[Service]) -> Set {
@@ -508,6 +513,7 @@ fn ours(services: &[Service]) -> Set {
         groups,
         base,
         base_interval: Duration::from_secs(30),
+        totals: true,
     }
 }
 
@@ -638,6 +644,7 @@ fn sloth(services: &[Service]) -> Set {
         groups,
         base,
         base_interval: minute,
+        totals: false,
     }
 }
 
@@ -683,6 +690,7 @@ fn pyrra(services: &[Service]) -> Set {
         groups,
         base: Vec::new(),
         base_interval: Duration::from_secs(30),
+        totals: false,
     }
 }
 
@@ -775,6 +783,13 @@ fn measure(
         for block in std::fs::read_dir(&rec).unwrap() {
             let block = block.unwrap().path();
             std::fs::rename(&block, tsdb.join(block.file_name().unwrap())).unwrap();
+        }
+        if set.totals {
+            let prom = e2e::Backfilled::start(&work, &tsdb).unwrap();
+            let step = set.base_interval.as_secs() as i64;
+            let files = totals::write(&prom.url, &work, (start, end), step);
+            drop(prom);
+            backfill(&files, &tsdb);
         }
     }
     let backfilled = t.elapsed().as_secs_f64();

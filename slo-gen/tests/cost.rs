@@ -61,7 +61,7 @@ fn rule_size_figures() {
     for entry in std::fs::read_dir(root.join("rules")).unwrap() {
         let path = entry.unwrap().path();
         ours.extend(costs(&path, |g| {
-            g.trim_end_matches("-long")
+            g.trim_end_matches("-resume")
                 .trim_end_matches("-alerts")
                 .to_string()
         }));
@@ -120,4 +120,104 @@ fn rule_size_figures() {
         ours_raw * 4.0 < sloth_raw,
         "ours {ours_raw} vs Sloth {sloth_raw}"
     );
+}
+
+/// Samples the rules of one SLO read per hour in steady state, counted from its rules:
+/// per evaluation, one per instant selector and range ÷ spacing per range selector, where a
+/// raw series is spaced by the scrape interval and a recorded one by its group's interval,
+/// or by the period of its sparse writes (checkpoints, markers). Resume points exist only
+/// after a gap and are not read in steady state. One series per selector.
+fn samples_per_hour(groups: &[slo_gen::rules::Group], scrape: Duration) -> f64 {
+    use slo_gen::names::series;
+    use slo_gen::rules::Rule;
+    let day = Duration::from_secs(86_400);
+    let mut spacing: std::collections::BTreeMap<String, Option<Duration>> = Default::default();
+    for g in groups {
+        for r in &g.rules {
+            if let Rule::Record { record, .. } = r {
+                let sparse = if record.contains("_checkpoint") {
+                    let every = record.rsplit("checkpoint").next().unwrap();
+                    Some(promql_parser::util::parse_duration(every).unwrap())
+                } else if record == series::TOTALS_SEEN {
+                    Some(day * 29)
+                } else if record.ends_with("_resume") {
+                    None
+                } else if record.contains("calendar_start") {
+                    Some(day * 28)
+                } else {
+                    Some(g.interval)
+                };
+                spacing.entry(record.clone()).or_insert(sparse);
+            }
+        }
+    }
+    let mut total = 0.0;
+    for g in groups {
+        let per_hour = 3600.0 / g.interval.as_secs_f64();
+        for r in &g.rules {
+            let (Rule::Record { expr, .. } | Rule::Alert { expr, .. }) = r;
+            let parsed = parser::parse(expr).unwrap_or_else(|e| panic!("{e}: {expr}"));
+            for s in slo_spec::selectors(&parsed) {
+                let every = match spacing.get(&s.name) {
+                    Some(Some(d)) => *d,
+                    Some(None) => continue,
+                    None if s.name.contains(':') || s.name.is_empty() => continue,
+                    None => scrape,
+                };
+                let read = match s.range {
+                    Some(range) => (range.as_secs_f64() / every.as_secs_f64()).ceil().max(1.0),
+                    None => 1.0,
+                };
+                total += read * per_hour;
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn samples_read_per_slo_and_hour_do_not_grow_with_the_period() {
+    const PERIODS: &[&str] = &["1d", "7d", "28d", "30d", "90d"];
+    for scrape in ["15s", "1m"] {
+        let mut text =
+            format!("version: v1\nservice: cost\nowner: o\nscrape_interval: {scrape}\nslos:\n");
+        for p in PERIODS {
+            text += &format!(
+                "  - name: p{p}\n    description: d\n    objective: 99.9\n    period: {p}\n    sli:\n      ratio:\n        errors: sum(rate(x_total{{code=\"500\"}}[{{{{window}}}}]))\n        total: sum(rate(x_total[{{{{window}}}}]))\n    alerting:\n      annotations: {{runbook_url: https://r.example.com}}\n"
+            );
+        }
+        let checked = slo_spec::check(&[slo_spec::Source {
+            path: "cost.yaml".into(),
+            text,
+        }]);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let svc = &checked.services[0];
+        let figures: Vec<(String, f64)> = svc
+            .slos
+            .iter()
+            .map(|slo| {
+                let groups = slo_gen::rules::slo_groups(svc, slo, &Default::default());
+                let scrape = slo.scrape_interval.duration;
+                (slo.period.text.clone(), samples_per_hour(&groups, scrape))
+            })
+            .collect();
+        let line: Vec<String> = figures
+            .iter()
+            .map(|(p, n)| format!("{p} {:.0}", n))
+            .collect();
+        println!(
+            "cost: samples read per SLO and hour at a {scrape} scrape: {}",
+            line.join(", ")
+        );
+        let (lo, hi) = figures.iter().fold((f64::MAX, 0.0f64), |(lo, hi), (_, n)| {
+            (lo.min(*n), hi.max(*n))
+        });
+        assert!(
+            hi <= 1.5 * lo,
+            "{scrape}: from {lo} to {hi} with the period"
+        );
+        if scrape == "1m" {
+            assert!(hi <= 100_000.0, "{scrape}: {hi} samples per SLO and hour");
+        }
+    }
 }

@@ -156,3 +156,59 @@ fn every_period_at_every_scrape_interval_pages_on_outages_and_not_on_half_the_bu
     let failures = failures.into_inner().unwrap();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The detection table of SPEC.md, from the plan itself (`UPDATE_DOCS=1` rewrites it).
+#[test]
+fn the_detection_table_in_spec_md_is_the_plan() {
+    let mut table = String::from(
+        "| period | scrape | raw range (base) | evaluated every | fastest page pair | full outage pages within | 20x burn pages within |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    let services = services();
+    for p in PERIODS {
+        for scrape in ["15s", "1m"] {
+            let svc = services
+                .iter()
+                .find(|s| s.name == format!("scrape-{scrape}"))
+                .unwrap();
+            let slo = svc.slos.iter().find(|o| o.period.text == *p).unwrap();
+            let plan = slo_eval::plan(slo);
+            let page = &plan.tiers[0];
+            let fast = page
+                .pairs
+                .iter()
+                .max_by(|a, b| a.burn_rate.to_f64().total_cmp(&b.burn_rate.to_f64()))
+                .unwrap();
+            let budget = slo.objective.budget_decimal().to_f64();
+            let at = |burn: f64| {
+                plan.detection(page, burn)
+                    .map(|d| format_duration(Duration::from_secs((d + plan.latency()).as_secs())))
+                    .unwrap_or_else(|| "never".into())
+            };
+            table += &format!(
+                "| {p} | {scrape} | {} | {} | {} / {} at {}x | {} | {} |\n",
+                format_duration(plan.base),
+                format_duration(plan.interval),
+                format_duration(fast.long),
+                format_duration(fast.short),
+                fast.burn_rate.to_f64(),
+                at(1.0 / budget),
+                at(20.0),
+            );
+        }
+    }
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../slo-spec/SPEC.md"));
+    let text = std::fs::read_to_string(path).unwrap();
+    let (begin, end) = ("<!-- detection-table -->\n", "<!-- /detection-table -->");
+    let (head, rest) = text
+        .split_once(begin)
+        .expect("SPEC.md has the detection table markers");
+    let (_, tail) = rest.split_once(end).unwrap();
+    let want = format!("{head}{begin}{table}{end}{tail}");
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
+    assert!(
+        text == want,
+        "SPEC.md's detection table is stale: run `UPDATE_DOCS=1 cargo test -p slo-gen --test scrape_intervals detection_table`"
+    );
+}

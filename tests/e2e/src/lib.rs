@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 pub const SCRAPE: f64 = 1.0;
 pub const EVALUATION: f64 = 1.0;
 pub const GROUP_WAIT: f64 = 1.0;
+/// VictoriaMetrics's default `-search.latencyOffset`: queries (vmalert's among them) see
+/// samples only once they are this old. The stack keeps the default, as users do.
+pub const VM_LATENCY_OFFSET: f64 = 30.0;
 
 /// A child process killed (and reaped) on drop.
 pub struct Proc {
@@ -628,8 +631,7 @@ fn start_victoriametrics(
         d.join(format!("vm-data-{vm_port}")).display()
     ))
     .arg(format!("-httpListenAddr=127.0.0.1:{vm_port}"))
-    // Queries see the newest samples (the default hides the last 30s).
-    .arg("-search.latencyOffset=0s")
+    // The default `-search.latencyOffset` (30s), as users run it: the rules hold with it.
     .arg("-search.disableCache");
     if let Some(ex_port) = scrape {
         std::fs::write(

@@ -40,9 +40,22 @@ pub fn run(engine: Engine) {
     let burn = ERROR_RATE / webhooks.objective.budget_decimal().to_f64();
     let detection = plan.detection(page, burn).unwrap().as_secs_f64();
     let base = plan.base.as_secs_f64();
-    let expected = (detection + base + SCRAPE + 2.0 * EVALUATION + GROUP_WAIT + 2.0).ceil();
+    // On VictoriaMetrics every level of recorded series (rates, totals, windows, ratios)
+    // is read a latency offset after it was written.
+    let hops = match engine {
+        Engine::Prometheus => 0.0,
+        _ => 4.0,
+    };
+    let expected = (detection
+        + base
+        + SCRAPE
+        + 2.0 * EVALUATION
+        + GROUP_WAIT
+        + 2.0
+        + hops * e2e::VM_LATENCY_OFFSET)
+        .ceil();
     println!(
-        "{tag}: deadline {expected}s = detection {detection:.1}s at burn {burn:.0}x + base window {base}s + scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + group wait {GROUP_WAIT}s + 2s delivery"
+        "{tag}: deadline {expected}s = detection {detection:.1}s at burn {burn:.0}x + base window {base}s + scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + group wait {GROUP_WAIT}s + 2s delivery + {hops} x the latency offset"
     );
 
     // Warm up: traffic scraped and recorded, nothing firing.
@@ -82,7 +95,7 @@ pub fn run(engine: Engine) {
     let injected = Instant::now();
     let (arrived, alert) = wait(
         "the page alert at the receiver",
-        Duration::from_secs(90),
+        Duration::from_secs(240),
         &stack,
         || {
             alerts(&stack.notifications.lock().unwrap())
