@@ -47,6 +47,14 @@ struct Cli {
     /// commit syncs share the next one) or `per-batch` (one fsync each, to measure against).
     #[arg(long, value_enum, default_value_t = CommitMode::Group)]
     commit: CommitMode,
+    /// How long requests in flight at SIGTERM may take to finish before the exporter
+    /// gives up on them (unacknowledged) and exits 1.
+    #[arg(long, default_value = "10s", value_parser = parse_timeout)]
+    shutdown_timeout: std::time::Duration,
+}
+
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    slo_spec::names::parse_duration(s).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -108,6 +116,7 @@ fn main() -> ExitCode {
                 CommitMode::Group => commit::Mode::Group,
                 CommitMode::PerBatch => commit::Mode::PerBatch,
             },
+            shutdown_timeout: cli.shutdown_timeout,
         };
         let (_stop_tx, stop) = tokio::sync::watch::channel(false);
         let result = app::run(config, stop).await;

@@ -31,6 +31,8 @@ pub struct AppState {
     pub accounts: Accounts,
     pub faults: Arc<Faults>,
     pub ready: AtomicBool,
+    /// Why the last aggregation run failed, until one succeeds (readiness reports it).
+    pub aggregation_failing: std::sync::Mutex<Option<String>>,
     /// The configured payment providers, as label values.
     pub providers: Vec<&'static str>,
 }
@@ -176,13 +178,41 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
+/// Ready only while it can do its job: started, the store committing, aggregation running.
 async fn readyz(State(s): State<Shared>) -> Response {
-    if s.ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        error(StatusCode::SERVICE_UNAVAILABLE, "starting")
+    if !s.ready.load(Ordering::Relaxed) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "starting");
     }
+    if let Some(down) = s.store.down() {
+        return unavailable(&format!(
+            "the store cannot commit for {:.0}s: {}",
+            down.since.elapsed().as_secs_f64(),
+            down.reason
+        ));
+    }
+    if let Some(reason) = s
+        .aggregation_failing
+        .lock()
+        .expect("aggregation lock")
+        .clone()
+    {
+        return unavailable(&format!("usage aggregation is failing: {reason}"));
+    }
+    (StatusCode::OK, "ready\n").into_response()
 }
+
+/// 503 with `Retry-After`, for a condition that clears by itself.
+fn unavailable(message: &str) -> Response {
+    let mut r = error(StatusCode::SERVICE_UNAVAILABLE, message);
+    r.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+    );
+    r
+}
+
+/// What a refused client should wait: about two of the recovery thread's attempts.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 async fn metrics_handler(State(s): State<Shared>) -> Response {
     let state = s.clone();
@@ -252,6 +282,12 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             }
         }
     }
+    // Known down: refuse without queueing a write that cannot commit.
+    if let Some(down) = s.store.down() {
+        s.metrics
+            .usage(UsageOutcome::StoreError, items.len() as u64);
+        return unavailable(&format!("the store cannot commit ({}); retry", down.reason));
+    }
     match s.ingest.ingest(events).await {
         Ok((accepted, duplicates)) => {
             s.metrics.usage(UsageOutcome::Accepted, accepted);
@@ -274,6 +310,9 @@ async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Res
             s.metrics
                 .usage(UsageOutcome::StoreError, items.len() as u64);
             tracing::error!(error = %e, "usage batch not stored");
+            if e.is_down() {
+                return unavailable("could not store the events; retry");
+            }
             error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "could not store the events; retry",

@@ -33,6 +33,8 @@ pub struct Config {
     pub schedule: Schedule,
     pub otel_metrics: bool,
     pub commit: commit::Mode,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,8 @@ pub enum AppError {
     },
     #[error("the admin listener must be on a loopback address, not {0}")]
     AdminNotLoopback(SocketAddr),
+    #[error("requests still in flight {0:?} after the shutdown signal; their batches were not acknowledged")]
+    DrainTimeout(std::time::Duration),
 }
 
 fn admin_router(faults: Arc<Faults>) -> Router {
@@ -150,6 +154,19 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     for (fault, value) in &config.faults {
         faults.set(*fault, *value);
     }
+    store.attach_faults(faults.clone());
+    let recovery_stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let recovery = {
+        let (store, stop) = (store.clone(), recovery_stop.clone());
+        std::thread::Builder::new()
+            .name("store-recovery".into())
+            .spawn(move || store.recover_forever(&stop))
+            .map_err(|e| {
+                super::store::StoreError::from_message(&format!(
+                    "cannot start the store recovery thread: {e}"
+                ))
+            })?
+    };
     let providers = config.accounts.provider_labels();
     let metrics = if config.otel_metrics {
         Metrics::with_otel()
@@ -167,6 +184,7 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
         accounts: config.accounts.clone(),
         faults: faults.clone(),
         ready: AtomicBool::new(false),
+        aggregation_failing: std::sync::Mutex::new(None),
         providers,
     });
     let listener = bind(config.listen).await?;
@@ -199,15 +217,32 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     )
     .with_graceful_shutdown(shutdown_signal(stop.clone()));
     let server = axum::serve(listener, api::router(state.clone()))
-        .with_graceful_shutdown(shutdown_signal(stop));
-    let (a, b) = tokio::join!(server, admin_server);
-    if let Err(e) = a.and(b) {
-        tracing::error!(error = %e, "server error");
-    }
+        .with_graceful_shutdown(shutdown_signal(stop.clone()));
+    // The drain deadline runs from the signal: a request still in flight then is dropped
+    // unanswered (never acknowledged), and the exit says so.
+    let deadline = async {
+        shutdown_signal(stop).await;
+        tracing::info!(timeout = ?config.shutdown_timeout, "shutting down: no new connections, draining");
+        tokio::time::sleep(config.shutdown_timeout).await;
+    };
+    let drained = tokio::select! {
+        (a, b) = async { tokio::join!(server, admin_server) } => {
+            if let Err(e) = a.and(b) {
+                tracing::error!(error = %e, "server error");
+            }
+            true
+        }
+        () = deadline => false,
+    };
     let _ = jobs_stop_tx.send(true);
     let _ = generator.await;
     for t in tasks {
         let _ = t.await;
+    }
+    recovery_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = recovery.join();
+    if !drained {
+        return Err(AppError::DrainTimeout(config.shutdown_timeout));
     }
     tracing::info!("billing-exporter stopped");
     Ok(())

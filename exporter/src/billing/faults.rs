@@ -33,6 +33,7 @@ closed_set! {
         SyncCrmStall => "sync.crm.stall",
         SyncWarehouseErrorRate => "sync.warehouse.error_rate",
         SyncWarehouseStall => "sync.warehouse.stall",
+        StoreEnospc => "store.enospc",
     }
 }
 
@@ -124,11 +125,16 @@ fn parse_value(fault: Fault, value: &str) -> Result<Value, FaultError> {
                 value: value.into(),
             });
     }
-    match value.parse::<f64>() {
+    let on_off = match value {
+        "on" => Some(1.0),
+        "off" => Some(0.0),
+        _ => None,
+    };
+    match on_off.map_or_else(|| value.parse::<f64>(), Ok) {
         Ok(v) if (0.0..=1.0).contains(&v) => Ok(Value::Rate(v)),
         _ => Err(FaultError::BadValue {
             name: name.into(),
-            expected: "a number from 0 to 1",
+            expected: "a number from 0 to 1 (or on, off)",
             value: value.into(),
         }),
     }
@@ -236,6 +242,14 @@ mod tests {
             parse_assignment("ingest.latency=fast"),
             Err(FaultError::BadValue { .. })
         ));
+        assert_eq!(
+            parse_assignment("store.enospc=on"),
+            Ok((Fault::StoreEnospc, Value::Rate(1.0)))
+        );
+        assert_eq!(
+            parse_assignment("store.enospc=off"),
+            Ok((Fault::StoreEnospc, Value::Rate(0.0)))
+        );
         assert!(matches!(
             parse_assignment("nonsense"),
             Err(FaultError::Syntax(_))

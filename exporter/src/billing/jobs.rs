@@ -82,6 +82,7 @@ fn aggregate(s: &AppState) {
         match s.store.aggregate(AGGREGATION_BATCH) {
             Ok(n) => {
                 aggregation.processed(n, true);
+                *s.aggregation_failing.lock().expect("aggregation lock") = None;
                 if n < AGGREGATION_BATCH || started.elapsed() >= AGGREGATION_BUDGET {
                     aggregation.succeeded();
                     break;
@@ -90,6 +91,7 @@ fn aggregate(s: &AppState) {
             Err(e) => {
                 aggregation.processed(1, false);
                 tracing::error!(error = %e, "usage aggregation failed");
+                *s.aggregation_failing.lock().expect("aggregation lock") = Some(e.to_string());
                 break;
             }
         }

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod commit;
 pub mod credits;
 pub mod faults;
+pub mod handle;
 pub mod ingest;
 pub mod jobs;
 pub mod rating;

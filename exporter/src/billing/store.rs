@@ -5,15 +5,16 @@
 //! would take it past [`MAX_ACCOUNT_QUANTITY`] is refused whole, never wrapped later.
 
 use super::credits::Credit;
+use super::handle::Handle;
 use super::rating::MAX_ACCOUNT_QUANTITY;
-use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 const IDS: TableDefinition<&str, u64> = TableDefinition::new("event_ids");
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("event_log");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Aggregated (visible) usage per account and meter.
 const AGG: TableDefinition<&str, u64> = TableDefinition::new("usage_totals");
 /// Accepted usage per account and meter, aggregated or not: the bound is checked on it.
@@ -27,18 +28,60 @@ const CREDITS: TableDefinition<&str, &[u8]> = TableDefinition::new("sla_credits"
 const SCHEMA: u64 = 2;
 
 #[derive(Clone, Debug, thiserror::Error)]
-#[error("store: {0}")]
-pub struct StoreError(String);
+#[error("store: {message}")]
+pub struct StoreError {
+    message: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Other,
+    /// The disk failed a read or write (full, gone): the store must be reopened.
+    Io,
+    /// Known to be down: nothing was attempted.
+    Down,
+}
 
 impl StoreError {
     pub fn from_message(message: &str) -> Self {
-        StoreError(message.to_string())
+        StoreError {
+            message: message.to_string(),
+            kind: Kind::Other,
+        }
+    }
+    pub(super) fn io(message: &str) -> Self {
+        StoreError {
+            message: message.to_string(),
+            kind: Kind::Io,
+        }
+    }
+    pub(super) fn down(reason: &str) -> Self {
+        StoreError {
+            message: format!("cannot commit ({reason})"),
+            kind: Kind::Down,
+        }
+    }
+    pub fn is_io(&self) -> bool {
+        self.kind == Kind::Io
+    }
+    /// The store was known to be down, so the write was not attempted.
+    pub fn is_down(&self) -> bool {
+        self.kind != Kind::Other
     }
 }
 
 impl<E: Into<redb::Error>> From<E> for StoreError {
     fn from(e: E) -> Self {
-        StoreError(e.into().to_string())
+        let e = e.into();
+        let kind = match e {
+            redb::Error::Io(_) | redb::Error::PreviousIo => Kind::Io,
+            _ => Kind::Other,
+        };
+        StoreError {
+            message: e.to_string(),
+            kind,
+        }
     }
 }
 
@@ -80,7 +123,7 @@ pub struct Event {
 }
 
 pub struct Store {
-    db: Database,
+    handle: Handle,
 }
 
 fn total_key(account: &str, meter: &str) -> String {
@@ -88,17 +131,50 @@ fn total_key(account: &str, meter: &str) -> String {
 }
 
 fn decode(bytes: &[u8]) -> Result<Event, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError(e.to_string()))
+    serde_json::from_slice(bytes).map_err(|e| StoreError::from_message(&e.to_string()))
 }
 
 impl Store {
+    /// Commits, unless the injected full-disk fault is on; an I/O failure takes the store
+    /// down (see [`Handle`]).
+    fn commit(&self, txn: WriteTransaction) -> Result<(), StoreError> {
+        self.watch(
+            self.handle
+                .check_fault()
+                .and_then(|()| txn.commit().map_err(StoreError::from)),
+        )
+    }
+
+    fn watch<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(e) = &r {
+            self.handle.failed(e);
+        }
+        r
+    }
+
+    /// Why the store cannot commit now, if it cannot.
+    pub fn down(&self) -> Option<super::handle::Down> {
+        self.handle.down()
+    }
+
+    /// The faults it consults (`store.enospc`: commits fail as on a full disk).
+    pub fn attach_faults(&self, faults: std::sync::Arc<super::faults::Faults>) {
+        let _ = self.handle.faults.set(faults);
+    }
+
+    /// Reopens the store after a failed commit, on the calling thread, until `stop`.
+    pub fn recover_forever(&self, stop: &std::sync::atomic::AtomicBool) {
+        self.handle
+            .recover_forever(std::time::Duration::from_millis(500), stop);
+    }
+
     /// Opens (or creates) the store with a page cache of `cache_bytes`.
     pub fn open(dir: &Path, cache_bytes: usize) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::from_message(&format!("{}: {e}", dir.display())))?;
         let path = dir.join("billing.redb");
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)?;
+        let handle = Handle::open(path.clone(), cache_bytes)?;
+        let db = handle.get()?;
         let txn = db.begin_write()?;
         {
             let mut meta = txn.open_table(META)?;
@@ -110,7 +186,7 @@ impl Store {
                     meta.insert("schema", SCHEMA)?;
                 }
                 found => {
-                    return Err(StoreError(format!(
+                    return Err(StoreError::from_message(&format!(
                         "{} holds data in layout {} (this build reads {SCHEMA}: whole-unit quantities); keep it for the old build and start this one with a new --data-dir",
                         path.display(),
                         found.unwrap_or(1),
@@ -125,7 +201,8 @@ impl Store {
             txn.open_table(CREDITS)?;
         }
         txn.commit()?;
-        Ok(Store { db })
+        drop(db);
+        Ok(Store { handle })
     }
 
     /// Stores the events not seen before, in one durable transaction. Returns
@@ -142,14 +219,14 @@ impl Store {
     /// refused whole and the others are kept. One result per batch, in order; when the
     /// commit itself fails, every batch gets the error and nothing is stored.
     pub fn ingest_group(&self, batches: &[&[Event]]) -> Vec<BatchResult> {
-        match self.ingest_group_txn(batches) {
+        match self.watch(self.ingest_group_txn(batches)) {
             Ok(results) => results,
             Err(e) => batches.iter().map(|_| Err(e.clone().into())).collect(),
         }
     }
 
     fn ingest_group_txn(&self, batches: &[&[Event]]) -> Result<Vec<BatchResult>, StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.handle.get()?.begin_write()?;
         let mut results = Vec::with_capacity(batches.len());
         {
             let mut ids = txn.open_table(IDS)?;
@@ -204,7 +281,8 @@ impl Store {
                 }
                 for e in &fresh {
                     ids.insert(e.id.as_str(), seq)?;
-                    let bytes = serde_json::to_vec(e).map_err(|e| StoreError(e.to_string()))?;
+                    let bytes = serde_json::to_vec(e)
+                        .map_err(|e| StoreError::from_message(&e.to_string()))?;
                     log.insert(seq, bytes.as_slice())?;
                     seq += 1;
                 }
@@ -217,14 +295,18 @@ impl Store {
             }
             meta.insert("next_seq", seq)?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(results)
     }
 
     /// Folds at most `max` events not yet aggregated into per-account, per-meter totals,
     /// in one transaction. Returns the number of events folded.
     pub fn aggregate(&self, max: u64) -> Result<u64, StoreError> {
-        let txn = self.db.begin_write()?;
+        self.watch(self.aggregate_txn(max))
+    }
+
+    fn aggregate_txn(&self, max: u64) -> Result<u64, StoreError> {
+        let txn = self.handle.get()?.begin_write()?;
         let mut n = 0;
         {
             let log = txn.open_table(LOG)?;
@@ -247,20 +329,20 @@ impl Store {
             }
             for (key, add) in sums {
                 let old = agg.get(key.as_str())?.map(|v| v.value()).unwrap_or(0);
-                let new = old
-                    .checked_add(add)
-                    .ok_or_else(|| StoreError(format!("usage total of {key:?} overflows")))?;
+                let new = old.checked_add(add).ok_or_else(|| {
+                    StoreError::from_message(&format!("usage total of {key:?} overflows"))
+                })?;
                 agg.insert(key.as_str(), new)?;
             }
             meta.insert("agg_cursor", next)?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(n)
     }
 
     /// When the oldest event still waiting for aggregation was received, if any.
     pub fn oldest_pending(&self) -> Result<Option<f64>, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.handle.read()?.begin_read()?;
         let meta = txn.open_table(META)?;
         let cursor = meta.get("agg_cursor")?.map(|v| v.value()).unwrap_or(0);
         let log = txn.open_table(LOG)?;
@@ -273,7 +355,7 @@ impl Store {
 
     /// Aggregated usage of one account, by meter.
     pub fn usage(&self, account: &str) -> Result<BTreeMap<String, u64>, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.handle.read()?.begin_read()?;
         let agg = txn.open_table(AGG)?;
         let prefix = format!("{account}\u{0}");
         let mut out = BTreeMap::new();
@@ -289,7 +371,7 @@ impl Store {
 
     /// Records a webhook event id; false when it was seen before.
     pub fn record_webhook(&self, key: &str) -> Result<bool, StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.handle.get()?.begin_write()?;
         let new = {
             let mut t = txn.open_table(WEBHOOKS)?;
             let seen = t.get(key)?.is_some();
@@ -298,24 +380,25 @@ impl Store {
             }
             !seen
         };
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(new)
     }
 
     pub fn store_invoice(&self, key: &str, invoice: &serde_json::Value) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.handle.get()?.begin_write()?;
         {
             let mut t = txn.open_table(INVOICES)?;
-            let bytes = serde_json::to_vec(invoice).map_err(|e| StoreError(e.to_string()))?;
+            let bytes = serde_json::to_vec(invoice)
+                .map_err(|e| StoreError::from_message(&e.to_string()))?;
             t.insert(key, bytes.as_slice())?;
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(())
     }
 
     /// Records credits not seen before (by key), in one transaction. Returns (added, already).
     pub fn add_credits(&self, credits: &[Credit]) -> Result<(u64, u64), StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.handle.get()?.begin_write()?;
         let (mut added, mut already) = (0, 0);
         {
             let mut t = txn.open_table(CREDITS)?;
@@ -326,12 +409,13 @@ impl Store {
                     continue;
                 }
                 let entry = serde_json::json!({"credit": c, "applied_to": null});
-                let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError(e.to_string()))?;
+                let bytes = serde_json::to_vec(&entry)
+                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
                 t.insert(key.as_str(), bytes.as_slice())?;
                 added += 1;
             }
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok((added, already))
     }
 
@@ -342,7 +426,7 @@ impl Store {
         account: &str,
         invoice: &str,
     ) -> Result<Vec<Credit>, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.handle.read()?.begin_read()?;
         let t = txn.open_table(CREDITS)?;
         let prefix = format!("{account}/");
         let mut out = Vec::new();
@@ -351,11 +435,11 @@ impl Store {
             if !k.value().starts_with(&prefix) {
                 break;
             }
-            let entry: serde_json::Value =
-                serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?;
+            let entry: serde_json::Value = serde_json::from_slice(v.value())
+                .map_err(|e| StoreError::from_message(&e.to_string()))?;
             if entry["applied_to"].is_null() || entry["applied_to"] == invoice {
                 let c: Credit = serde_json::from_value(entry["credit"].clone())
-                    .map_err(|e| StoreError(e.to_string()))?;
+                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
                 out.push(c);
             }
         }
@@ -370,25 +454,27 @@ impl Store {
         invoice: &serde_json::Value,
         credits: &[Credit],
     ) -> Result<(), StoreError> {
-        let txn = self.db.begin_write()?;
+        let txn = self.handle.get()?.begin_write()?;
         {
             let mut t = txn.open_table(INVOICES)?;
-            let bytes = serde_json::to_vec(invoice).map_err(|e| StoreError(e.to_string()))?;
+            let bytes = serde_json::to_vec(invoice)
+                .map_err(|e| StoreError::from_message(&e.to_string()))?;
             t.insert(key, bytes.as_slice())?;
             let mut c = txn.open_table(CREDITS)?;
             for credit in credits {
                 let entry = serde_json::json!({"credit": credit, "applied_to": key});
-                let bytes = serde_json::to_vec(&entry).map_err(|e| StoreError(e.to_string()))?;
+                let bytes = serde_json::to_vec(&entry)
+                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
                 c.insert(credit.key().as_str(), bytes.as_slice())?;
             }
         }
-        txn.commit()?;
+        self.commit(txn)?;
         Ok(())
     }
 
     /// The account's invoices, oldest period first.
     pub fn invoices(&self, account: &str) -> Result<Vec<serde_json::Value>, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.handle.read()?.begin_read()?;
         let t = txn.open_table(INVOICES)?;
         let prefix = format!("{account}/");
         let mut out = Vec::new();
@@ -397,13 +483,16 @@ impl Store {
             if !k.value().starts_with(&prefix) {
                 break;
             }
-            out.push(serde_json::from_slice(v.value()).map_err(|e| StoreError(e.to_string()))?);
+            out.push(
+                serde_json::from_slice(v.value())
+                    .map_err(|e| StoreError::from_message(&e.to_string()))?,
+            );
         }
         Ok(out)
     }
 
     pub fn event_count(&self) -> Result<u64, StoreError> {
-        let txn = self.db.begin_read()?;
+        let txn = self.handle.read()?.begin_read()?;
         Ok(txn.open_table(IDS)?.len()?)
     }
 }

@@ -1,0 +1,156 @@
+//! The store's database handle, and whether it can commit. redb refuses every write after
+//! one failed I/O ("Previous I/O error occurred") until the database is opened again, so a
+//! full disk would keep ingest down after space returns. Here the first I/O failure marks
+//! the store down (readiness and ingest answer 503 without trying) and a recovery thread
+//! drops the handle, opens the file again and proves a commit before marking it up.
+
+use super::faults::{Fault, Faults};
+use super::store::StoreError;
+use redb::Database;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Why the store cannot commit, and since when.
+#[derive(Clone, Debug)]
+pub struct Down {
+    pub reason: String,
+    pub since: Instant,
+}
+
+pub struct Handle {
+    path: PathBuf,
+    cache_bytes: usize,
+    db: RwLock<Option<Arc<Database>>>,
+    down: Mutex<Option<Down>>,
+    changed: Condvar,
+    /// The injected faults; `store.enospc` fails commits as a full disk does.
+    pub faults: std::sync::OnceLock<Arc<Faults>>,
+}
+
+/// What a full disk answers, so the injected fault reads like the real one.
+pub const ENOSPC: &str = "No space left on device (os error 28)";
+
+impl Handle {
+    pub fn open(path: PathBuf, cache_bytes: usize) -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(&path)?;
+        Ok(Handle {
+            path,
+            cache_bytes,
+            db: RwLock::new(Some(Arc::new(db))),
+            down: Mutex::new(None),
+            changed: Condvar::new(),
+            faults: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The database, or why it cannot be used now.
+    pub fn get(&self) -> Result<Arc<Database>, StoreError> {
+        if let Some(d) = self.down() {
+            return Err(StoreError::down(&d.reason));
+        }
+        self.db
+            .read()
+            .expect("store handle lock")
+            .clone()
+            .ok_or_else(|| StoreError::down("the store is being reopened"))
+    }
+
+    /// The database for reading: reads go on while commits cannot.
+    pub fn read(&self) -> Result<Arc<Database>, StoreError> {
+        self.db
+            .read()
+            .expect("store handle lock")
+            .clone()
+            .ok_or_else(|| StoreError::down("the store is being reopened"))
+    }
+
+    /// Why the store cannot commit, while it cannot.
+    pub fn down(&self) -> Option<Down> {
+        self.down.lock().expect("store health lock").clone()
+    }
+
+    /// Called with every error of a write: an I/O failure takes the store down until the
+    /// recovery thread has reopened it.
+    pub fn failed(&self, e: &StoreError) {
+        if !e.is_io() {
+            return;
+        }
+        let mut down = self.down.lock().expect("store health lock");
+        if down.is_none() {
+            tracing::error!(error = %e, "store: a commit failed; ingest refused until the store can commit again");
+            *down = Some(Down {
+                reason: e.to_string(),
+                since: Instant::now(),
+            });
+            self.changed.notify_all();
+        }
+    }
+
+    /// Fails like a full disk while the fault is on.
+    pub fn check_fault(&self) -> Result<(), StoreError> {
+        if self
+            .faults
+            .get()
+            .is_some_and(|f| f.stalled(Fault::StoreEnospc))
+        {
+            return Err(StoreError::io(ENOSPC));
+        }
+        Ok(())
+    }
+
+    /// Blocks until the store is down, then reopens it every `every` until a probe commit
+    /// succeeds; returns when `stop` is set. Run on its own thread.
+    pub fn recover_forever(&self, every: Duration, stop: &AtomicBool) {
+        while !stop.load(Ordering::Relaxed) {
+            {
+                let down = self.down.lock().expect("store health lock");
+                let (down, _) = self
+                    .changed
+                    .wait_timeout_while(down, every, |d| d.is_none())
+                    .expect("store health lock");
+                if down.is_none() {
+                    continue;
+                }
+            }
+            match self.reopen() {
+                Ok(()) => {
+                    let was = self.down.lock().expect("store health lock").take();
+                    let secs = was.map_or(0.0, |d| d.since.elapsed().as_secs_f64());
+                    tracing::info!(down_seconds = secs, "store: reopened and committing again");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "store: still cannot commit; retrying");
+                    std::thread::park_timeout(every);
+                }
+            }
+        }
+    }
+
+    /// Drops the handle (redb opens a file once), opens it again and proves a commit.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut slot = self.db.write().expect("store handle lock");
+        slot.take();
+        let db = Database::builder()
+            .set_cache_size(self.cache_bytes)
+            .create(&self.path)?;
+        self.check_fault()?;
+        let txn = db.begin_write()?;
+        {
+            let mut meta = txn.open_table(super::store::META)?;
+            meta.insert("reopened", now_seconds())?;
+        }
+        txn.commit()?;
+        *slot = Some(Arc::new(db));
+        Ok(())
+    }
+}
+
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
