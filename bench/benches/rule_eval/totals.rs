@@ -73,6 +73,14 @@ pub fn write(prom: &str, dir: &Path, (start, end): (i64, i64), step: i64) -> Vec
             } else {
                 Count::Events
             };
+            // Where the total started from zero, as the fast group marks it.
+            if block_start == start {
+                let resume = series::resume(count);
+                lines.push(format!("# TYPE {resume} unknown"));
+                lines.push(format!(
+                    "{resume}{{{labels},slo_resume=\"start\"}} 0 {start}"
+                ));
+            }
             for (i, every) in [300u64, 86_400].into_iter().enumerate() {
                 let cp = series::checkpoint(count, Duration::from_secs(every));
                 lines.push(format!("# TYPE {cp} unknown"));
