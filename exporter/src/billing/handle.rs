@@ -34,9 +34,7 @@ pub const ENOSPC: &str = "No space left on device (os error 28)";
 
 impl Handle {
     pub fn open(path: PathBuf, cache_bytes: usize) -> Result<Self, StoreError> {
-        let db = Database::builder()
-            .set_cache_size(cache_bytes)
-            .create(&path)?;
+        let db = create(&path, cache_bytes)?;
         Ok(Handle {
             path,
             cache_bytes,
@@ -52,11 +50,7 @@ impl Handle {
         if let Some(d) = self.down() {
             return Err(StoreError::down(&d.reason));
         }
-        self.db
-            .read()
-            .expect("store handle lock")
-            .clone()
-            .ok_or_else(|| StoreError::down("the store is being reopened"))
+        self.read()
     }
 
     /// The database for reading: reads go on while commits cannot.
@@ -134,9 +128,7 @@ impl Handle {
     fn reopen(&self) -> Result<(), StoreError> {
         let mut slot = self.db.write().expect("store handle lock");
         slot.take();
-        let db = Database::builder()
-            .set_cache_size(self.cache_bytes)
-            .create(&self.path)?;
+        let db = create(&self.path, self.cache_bytes)?;
         self.check_fault()?;
         let txn = db.begin_write()?;
         {
@@ -147,6 +139,12 @@ impl Handle {
         *slot = Some(Arc::new(db));
         Ok(())
     }
+}
+
+fn create(path: &std::path::Path, cache_bytes: usize) -> Result<Database, StoreError> {
+    Ok(Database::builder()
+        .set_cache_size(cache_bytes)
+        .create(path)?)
 }
 
 fn now_seconds() -> u64 {
