@@ -110,13 +110,20 @@ impl From<DiagnosticFormat> for slo_spec::render::Format {
 pub struct GenerateArgs {
     #[command(flatten)]
     pub specs: Specs,
-    #[arg(long, default_value = "rules")]
-    pub rules_dir: PathBuf,
-    #[arg(long, default_value = "dashboards")]
-    pub dashboards_dir: PathBuf,
-    /// Where the Alertmanager inhibit rules go (merge them into alertmanager.yml).
-    #[arg(long, default_value = "alertmanager")]
-    pub alertmanager_dir: PathBuf,
+    /// Write `rules/`, `dashboards/` and `alertmanager/` under DIR (default: the current
+    /// directory, the repository's layout).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// The rule files' directory [default: <output>/rules].
+    #[arg(long, value_name = "DIR")]
+    pub rules_dir: Option<PathBuf>,
+    /// The dashboards' directory [default: <output>/dashboards, or beside --rules-dir].
+    #[arg(long, value_name = "DIR")]
+    pub dashboards_dir: Option<PathBuf>,
+    /// Where the Alertmanager inhibit rules go (merge them into alertmanager.yml)
+    /// [default: <output>/alertmanager, or beside --rules-dir].
+    #[arg(long, value_name = "DIR")]
+    pub alertmanager_dir: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = RulesFormatArg::Prometheus)]
     pub format: RulesFormatArg,
     /// Write nothing; exit 1 naming every missing, stale or orphaned file.
@@ -125,6 +132,33 @@ pub struct GenerateArgs {
     /// Grafana base URL for the `dashboard_url` annotation.
     #[arg(long, default_value = "http://localhost:3000")]
     pub grafana_url: String,
+}
+
+impl GenerateArgs {
+    /// The rules, dashboards and Alertmanager directories. A directory not named goes under
+    /// `--output`, or else beside the first one named (so `--rules-dir ../x/rules` never
+    /// writes into the current directory), or else into the current directory.
+    pub fn dirs(&self) -> [PathBuf; 3] {
+        let named = [
+            &self.rules_dir,
+            &self.dashboards_dir,
+            &self.alertmanager_dir,
+        ];
+        let base = self.output.clone().unwrap_or_else(|| {
+            named
+                .iter()
+                .find_map(|d| d.as_ref()?.parent().map(PathBuf::from))
+                .unwrap_or_default()
+        });
+        let pick = |given: &Option<PathBuf>, default: &str| {
+            given.clone().unwrap_or_else(|| base.join(default))
+        };
+        [
+            pick(&self.rules_dir, "rules"),
+            pick(&self.dashboards_dir, "dashboards"),
+            pick(&self.alertmanager_dir, "alertmanager"),
+        ]
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

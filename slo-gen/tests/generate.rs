@@ -202,6 +202,60 @@ fn check_names_every_missing_stale_and_orphaned_file() {
     );
 }
 
+/// Output goes only where the command line points: `--output`, or beside a named
+/// directory; never into the current directory when the user named others.
+#[test]
+fn output_goes_only_where_the_command_line_points() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("elsewhere/alertmanager")).unwrap();
+    let mine = "# this repository's own inhibit rules\n";
+    std::fs::write(d.join("elsewhere/alertmanager/inhibit_rules.yaml"), mine).unwrap();
+    let spec = d.join("slos");
+    let spec = spec.to_str().unwrap();
+    let (code, stdout, stderr) = run(
+        &d.join("elsewhere"),
+        &[
+            "generate",
+            spec,
+            "--rules-dir",
+            "../other/rules",
+            "--dashboards-dir",
+            "../other/dashboards",
+        ],
+    );
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(d.join("elsewhere/alertmanager/inhibit_rules.yaml")).unwrap(),
+        mine,
+        "a file the command line did not imply was overwritten"
+    );
+    assert!(d.join("other/alertmanager/inhibit_rules.yaml").is_file());
+    assert!(d.join("other/rules/checkout.yaml").is_file());
+    assert!(
+        stdout.contains("../other/alertmanager/inhibit_rules.yaml: written"),
+        "{stdout}"
+    );
+
+    let (code, stdout, stderr) = run(d, &["generate", "--output", "out"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    for sub in [
+        "rules/checkout.yaml",
+        "dashboards/checkout.json",
+        "alertmanager/inhibit_rules.yaml",
+    ] {
+        let (ours, repo) = (d.join("out").join(sub), d.join("other").join(sub));
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&repo).unwrap(),
+            "{sub}: --output and the named directories give the same bytes"
+        );
+    }
+    assert!(!d.join("rules").exists() && !d.join("alertmanager").exists());
+    let (code, _, stderr) = run(d, &["generate", "--output", "out", "--check"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn nothing_is_written_when_a_spec_is_invalid() {
     let dir = setup();

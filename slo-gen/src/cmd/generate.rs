@@ -11,10 +11,11 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let opts = Options {
         grafana_url: args.grafana_url.clone(),
     };
+    let [rules, dashboards, alertmanager] = args.dirs();
     let dirs = outputs::Dirs {
-        rules: &args.rules_dir,
-        dashboards: &args.dashboards_dir,
-        alertmanager: &args.alertmanager_dir,
+        rules: &rules,
+        dashboards: &dashboards,
+        alertmanager: &alertmanager,
     };
     let outputs = outputs::outputs(&loaded.checked.services, dirs, args.format.into(), &opts);
     let dirs = dirs.all();

@@ -761,6 +761,42 @@ impl Backfilled {
         )?;
         Ok(Backfilled { url, _proc: proc })
     }
+
+    /// Waits until the server has finished its first compaction pass, which merges
+    /// backfilled two-hour blocks (and overlapping ones) the way months of running would,
+    /// and returns the blocks it then holds. Prometheus triggers compaction once a minute
+    /// and compacts until nothing is left to plan, so a second trigger means the first
+    /// pass is over.
+    pub fn compacted(&self, timeout: Duration) -> Result<u64, String> {
+        let deadline = Instant::now() + timeout;
+        let metric = |text: &str, name: &str| -> Option<f64> {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        };
+        while Instant::now() < deadline {
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(10)))
+                .build()
+                .into();
+            let text = agent
+                .get(&format!("{}/metrics", self.url))
+                .call()
+                .map_err(|e| e.to_string())?
+                .body_mut()
+                .read_to_string()
+                .map_err(|e| e.to_string())?;
+            let triggered = metric(&text, "prometheus_tsdb_compactions_triggered_total");
+            if triggered.is_some_and(|t| t >= 2.0) {
+                let blocks = metric(&text, "prometheus_tsdb_blocks_loaded").unwrap_or(0.0);
+                return Ok(blocks as u64);
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        Err(format!(
+            "{}: no compaction pass within {timeout:?}",
+            self.url
+        ))
+    }
 }
 
 /// Serves `slo-gen serve` for the specs in `slos` against `prometheus`, on a free port of

@@ -30,12 +30,20 @@ pub fn run(engine: Engine) {
     let for_ = plan.for_.as_secs_f64();
     // The next scrape fails and marks the series stale; the next evaluation records no
     // inputs; the alert is pending from the one after, and fires `for` later.
-    let expected = (SCRAPE + 2.0 * EVALUATION + for_ + GROUP_WAIT + 2.0).ceil();
+    // On VictoriaMetrics the stale raw series and the recorded inputs are each seen a
+    // latency offset late.
+    let hops = match engine {
+        Engine::Prometheus => 0.0,
+        _ => 2.0,
+    };
+    let late = hops * e2e::VM_LATENCY_OFFSET;
+    let expected = (SCRAPE + 2.0 * EVALUATION + for_ + GROUP_WAIT + 2.0 + late).ceil();
     println!(
-        "{tag}: absent deadline {expected}s = scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + for {for_}s + group wait {GROUP_WAIT}s + 2s delivery"
+        "{tag}: absent deadline {expected}s = scrape {SCRAPE}s + 2 x evaluation {EVALUATION}s + for {for_}s + group wait {GROUP_WAIT}s + 2s delivery + {hops} x the latency offset"
     );
     let sel = r#"{service="payments",slo="webhook-availability"}"#;
-    wait("recorded inputs", Duration::from_secs(60), &stack, || {
+    let warm_up = Duration::from_secs_f64(60.0 + late);
+    wait("recorded inputs", warm_up, &stack, || {
         let r = stack.query(&format!("slo:sli_inputs:count{sel}")).ok()?;
         (!r.is_empty()).then_some(())
     });
@@ -58,7 +66,7 @@ pub fn run(engine: Engine) {
     let stopped = Instant::now();
     let (arrived, alert) = wait(
         "the absent alert at the receiver",
-        Duration::from_secs(90),
+        Duration::from_secs_f64(90.0 + late),
         &stack,
         || {
             alerts(&stack.notifications.lock().unwrap())

@@ -40,11 +40,11 @@ pub fn run(engine: Engine) {
     let burn = ERROR_RATE / webhooks.objective.budget_decimal().to_f64();
     let detection = plan.detection(page, burn).unwrap().as_secs_f64();
     let base = plan.base.as_secs_f64();
-    // On VictoriaMetrics every level of recorded series (rates, totals, windows, ratios)
-    // is read a latency offset after it was written.
+    // On VictoriaMetrics every level the page reads (the raw counters, then the recorded
+    // rates, totals, windows and ratios) is seen a latency offset after it was written.
     let hops = match engine {
         Engine::Prometheus => 0.0,
-        _ => 4.0,
+        _ => 5.0,
     };
     let expected = (detection
         + base
@@ -62,7 +62,7 @@ pub fn run(engine: Engine) {
     let sel = r#"{service="payments",slo="webhook-availability"}"#;
     wait(
         "recorded webhook traffic",
-        Duration::from_secs(60),
+        Duration::from_secs_f64(60.0 + hops * e2e::VM_LATENCY_OFFSET),
         &stack,
         || {
             let r = stack
@@ -154,7 +154,7 @@ pub fn run(engine: Engine) {
         .collect();
     let total = exprs.len();
     // Recorded series built on recorded series take a round trip each through vmalert's
-    // remote write: give every query up to a minute to have data.
+    // remote write: give every query up to a minute (plus the latency offsets) to have data.
     let dashboard_started = Instant::now();
     let mut empty: Vec<String>;
     loop {
@@ -165,7 +165,10 @@ pub fn run(engine: Engine) {
                 other => Some(format!("{title}: {expr}: {other:?}")),
             })
             .collect();
-        if empty.is_empty() || dashboard_started.elapsed() > Duration::from_secs(60) {
+        if empty.is_empty()
+            || dashboard_started.elapsed()
+                > Duration::from_secs_f64(60.0 + hops * e2e::VM_LATENCY_OFFSET)
+        {
             break;
         }
         std::thread::sleep(Duration::from_secs(1));
@@ -181,7 +184,7 @@ pub fn run(engine: Engine) {
     let removed = Instant::now();
     wait(
         "the resolved notification",
-        Duration::from_secs(150),
+        Duration::from_secs_f64(150.0 + hops * e2e::VM_LATENCY_OFFSET),
         &stack,
         || {
             alerts(&stack.notifications.lock().unwrap())
