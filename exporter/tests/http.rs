@@ -1,6 +1,7 @@
 //! Black-box tests of the billing services through the real binary: idempotency,
 //! durability across `kill -9`, tenant isolation, webhook signatures, bad input,
 //! the exposition format, the cardinality guard, faults and shutdown.
+//! Long: the exporter's HTTP behaviour through the real binary, one test per behaviour, sharing its helpers.
 
 mod common;
 
@@ -159,6 +160,7 @@ fn acknowledged_events_survive_kill_9() {
 /// and once the batches in flight at the kill are replayed too, the usage total is the
 /// sum of every event sent, each counted exactly once.
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn acknowledged_events_survive_kill_9_under_load() {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::{Arc, Mutex};
@@ -623,6 +625,7 @@ fn logs_carry_the_trace_id_of_the_exemplar() {
 /// naming the field, and every account's cost stays exact, to the cent, up to the
 /// per-account bound; past it the batch is refused whole.
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn money_is_exact_and_never_wraps() {
     use exporter::billing::rating::{MAX_ACCOUNT_QUANTITY, MAX_EVENT_QUANTITY};
     let dir = tempfile::tempdir().unwrap();
@@ -710,6 +713,7 @@ fn money_is_exact_and_never_wraps() {
 
 /// Every error answer has a JSON body, the framework's too.
 #[test]
+// Long: a table of bad requests, one request and its expected answer each.
 fn error_bodies_are_json_everywhere() {
     let dir = tempfile::tempdir().unwrap();
     let e = Exporter::start(dir.path(), &[]);

@@ -311,6 +311,7 @@ pub fn evaluate(
     out
 }
 
+// Long: the rules of one group in evaluation order, sharing the per-step state; split, the order would hide.
 fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) -> GroupOutcome {
     let budget = slo.objective.budget_decimal().to_f64();
     let base = millis(plan.base);

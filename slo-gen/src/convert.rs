@@ -328,6 +328,7 @@ fn source(t: &mut String, indent: usize, key: &str, query: &str) {
     let _ = writeln!(t, "{pad}      query: {}", scalar(query));
 }
 
+// Long: one OpenSLO document written top to bottom in its field order.
 fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<String> {
     let id = format!("{}/{}", svc.name, slo.name);
     let mut dropped: Vec<&str> = Vec::new();

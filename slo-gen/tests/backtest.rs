@@ -60,6 +60,7 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn a_week_replays_offline_to_a_stable_json_report() {
     let dir = tempfile::tempdir().unwrap();
     copy_slos(dir.path());
@@ -243,6 +244,7 @@ fn incidents_get_detection_times_and_the_alerts_outside_them() {
 }
 
 #[test]
+// Long: a table of refusals, one command and its message each.
 fn what_it_cannot_honour_is_refused_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -99,6 +99,7 @@ fn every_query_parses_and_reads_only_recorded_series() {
 }
 
 #[test]
+// Long: a checklist of Grafana conventions over every panel, one assertion each.
 fn grafana_conventions() {
     let overview_uid = slo_gen::names::OVERVIEW_UID;
     let mut uids = BTreeSet::new();
@@ -228,6 +229,7 @@ fn long_service_names_get_distinct_short_uids() {
 /// A grouped SLO gets a variable per group label (multi-select, All = `.*`) and every query
 /// of its row filters by it; the overview shows the worst group and the group count.
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn grouped_slos_filter_by_their_group_variables() {
     let files = slo_spec::discover(&[root().join("slos")]).unwrap();
     let (sources, _) = slo_spec::read_sources(&files).unwrap();

@@ -74,6 +74,7 @@ const INPUTS: &[(&str, &str)] = &[
 ];
 
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn one_group_burns_and_pages_alone() {
     let checked = slo_spec::check(&[slo_spec::Source {
         path: "shop.yaml".into(),

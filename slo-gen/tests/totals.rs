@@ -147,6 +147,7 @@ fn check(t: &mut String, expr: &str, at: u64, value: Option<f64>) {
 }
 
 #[test]
+// Long: one scenario read top to bottom; each step starts from the state the last left.
 fn windows_match_the_raw_counters_across_gaps_without_negative_or_doubled_sums() {
     let checked = slo_spec::check(&[slo_spec::Source {
         path: "totals.yaml".into(),

@@ -1,6 +1,7 @@
 //! PromQL checks for spec queries: the window placeholder, syntax (promql-parser), result
 //! type, and the metrics a query reads. Faults are mapped back to a line and column in
 //! the YAML file.
+//! Long: every PromQL check runs the same bounded parse; the bounds and the checks stay together.
 
 use crate::diagnostic::{Code, Span};
 use crate::lower::reader::Cx;

@@ -18,6 +18,7 @@ fn named(svc: &Service, message: String) -> String {
     }
 }
 
+// Long: the cross-file checks in one pass over the indexes they share.
 pub(crate) fn check(services: &[Service], diags: &mut Vec<Diagnostic>) -> Vec<bool> {
     let mut keep = vec![true; services.len()];
     let mut seen: BTreeMap<&str, &Service> = BTreeMap::new();

@@ -1,5 +1,6 @@
 //! One data-driven case per validation rule: a spec and the diagnostics it must produce,
 //! as `line:col CODE message`.
+//! Long: one data-driven case per validation rule, a table by design.
 
 use slo_spec::{check, Source};
 

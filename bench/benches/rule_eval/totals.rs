@@ -16,6 +16,7 @@ const CHUNK: i64 = 3 * 86_400;
 
 /// Writes the totals between `start` and `end` (evaluations every `step` seconds) from the
 /// base rates `prom` serves, as OpenMetrics files of two hours each in `dir`.
+// Long: one pass writing each two-hour file, series by series, in the order OpenMetrics needs.
 pub fn write(prom: &str, dir: &Path, (start, end): (i64, i64), step: i64) -> Vec<PathBuf> {
     // Series (name and labels) -> the rate at each evaluation.
     let mut rates: BTreeMap<(String, String), Vec<(i64, f64)>> = BTreeMap::new();

@@ -231,6 +231,7 @@ async fn metrics_handler(State(s): State<Shared>) -> Response {
         .into_response()
 }
 
+// Long: the request's path in order (auth, limits, validation, store, answer), each refusal beside its check.
 async fn ingest(State(s): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let authorised = bearer(&headers)
         .is_some_and(|t| accounts::ct_eq(t.as_bytes(), s.accounts.ingest_token.as_bytes()));

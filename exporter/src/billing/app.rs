@@ -145,6 +145,7 @@ async fn shutdown_signal(mut stop: watch::Receiver<bool>) {
 }
 
 /// Runs until SIGTERM/SIGINT (or `stop` turns true), then drains in-flight requests.
+// Long: the wiring of every listener, job and thread in start order, and their shutdown in reverse.
 pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppError> {
     if !config.admin.ip().is_loopback() {
         return Err(AppError::AdminNotLoopback(config.admin));

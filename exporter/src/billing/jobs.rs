@@ -102,6 +102,7 @@ fn aggregate(s: &AppState) {
 }
 
 /// Starts every job; they stop when `stop` turns true.
+// Long: every job's thread and schedule in one list.
 pub fn spawn(
     state: Arc<AppState>,
     schedule: Schedule,

@@ -3,6 +3,7 @@
 //! survives `kill -9`; event ids are unique keys, so a replay is never counted twice; and
 //! each account's running total per meter is kept in the same transaction, so a batch that
 //! would take it past [`MAX_ACCOUNT_QUANTITY`] is refused whole, never wrapped later.
+//! Long: every table and transaction of the store in one place, so the durability rules are read together.
 
 use super::credits::Credit;
 use super::handle::Handle;

@@ -47,6 +47,7 @@ pub async fn run(addr: SocketAddr, accounts: Accounts, rps: f64, mut stop: watch
     }
 }
 
+// Long: one match over the generated request kinds, each arm one request.
 fn request(
     client: &reqwest::Client,
     base: &str,

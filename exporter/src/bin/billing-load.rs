@@ -105,6 +105,7 @@ fn peak_rss_mib(pid: u32) -> Option<(f64, f64)> {
 }
 
 #[tokio::main]
+// Long: the load run in order (arguments, accounts, bounded bursts, percentiles), one screen of a script.
 async fn main() -> Result<(), String> {
     let cli = Arc::new(Cli::parse());
     let host = cli

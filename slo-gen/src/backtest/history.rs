@@ -8,6 +8,7 @@
 //! inputs: [{labels, start, values}]}}]}`. Times are RFC 3339 UTC; `values[i]` is the
 //! sample at `start + i * step_seconds`, `null` where there was none, and `"NaN"`,
 //! `"+Inf"`, `"-Inf"` as Prometheus writes them.
+//! Long: fetching, saving and reading the history share one versioned format; split, its checks would drift.
 
 use crate::promapi::{self, ApiError, Client, Series};
 use crate::rules::sli::BaseQueries;

@@ -15,90 +15,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn run(args: &BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
-    let evaluation = match &args.evaluation_interval {
-        None => Evaluation::Groups,
-        Some(text) => Evaluation::Every(
-            slo_spec::names::parse_duration(text)
-                .ok()
-                .filter(|d| d.as_secs() >= 1 && d.as_secs() <= 86_400)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--evaluation-interval `{text}` is not between 1s and 1d (e.g. 30s)"
-                    ))
-                })?,
-        ),
-    };
+    let evaluation = evaluation(args)?;
     let loaded = load_valid(&args.specs.paths, "nothing was replayed", err)?;
     let current = targets(&loaded.checked.services);
     // The baseline's specs, kept alive for the targets that borrow them.
-    let (baseline_name, baseline_loaded, _tmp) = match &args.baseline {
-        None => (None, None, None),
+    let (baseline_loaded, _tmp) = match &args.baseline {
+        None => (None, None),
         Some(spec) => {
-            let (paths, tmp) = baseline_paths(spec, &args.specs.paths)?;
-            let loaded = super::load(&paths)?;
-            slo_spec::render::write(
-                err,
-                slo_spec::render::Format::Human,
-                &loaded.checked.diagnostics,
-                &loaded.texts,
-            )?;
-            if loaded.checked.has_errors() {
-                return Err(Error::Usage(format!(
-                    "the baseline specs ({spec}) have errors; nothing was replayed"
-                )));
-            }
-            (Some(spec.clone()), Some(loaded), tmp)
+            let (loaded, tmp) = load_baseline(spec, &args.specs.paths, err)?;
+            (Some(loaded), tmp)
         }
     };
+    let baseline_name = args.baseline.clone();
     let baseline = baseline_loaded
         .as_ref()
         .map(|l| targets(&l.checked.services));
-
-    let history = match (&args.history, &args.prometheus) {
-        (Some(path), _) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
-            History::from_json(&text)
-                .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?
-        }
-        (None, Some(url)) => {
-            let now = jiff::Timestamp::now().as_millisecond();
-            let from =
-                parse_time(&args.from, now).map_err(|e| Error::Usage(format!("--from: {e}")))?;
-            let to = parse_time(&args.to, now).map_err(|e| Error::Usage(format!("--to: {e}")))?;
-            if to <= from {
-                return Err(Error::Usage(format!(
-                    "--from {} is not before --to {}",
-                    args.from, args.to
-                )));
-            }
-            if to - from > history::MAX_SPAN {
-                return Err(Error::Usage(format!(
-                    "--from {} to --to {} is more than {} days; backtest at most a year and a day",
-                    args.from,
-                    args.to,
-                    history::MAX_SPAN / 86_400_000
-                )));
-            }
-            let client = Client::new(url).map_err(|e| Error::Usage(e.to_string()))?;
-            let mut needs: Vec<_> = current
-                .iter()
-                .chain(baseline.iter().flatten())
-                .map(|t: &Target| t.need(from, to, evaluation))
-                .collect();
-            // The longest warm-up first, so shared queries are fetched once.
-            needs.sort_by_key(|n| n.start);
-            history::fetch(&client, &needs, from, to, &mut |line| {
-                let _ = writeln!(err, "backtest: {line}");
-            })
-            .map_err(|e| Error::Usage(e.to_string()))?
-        }
-        (None, None) => {
-            return Err(Error::Usage(
-                "give --prometheus URL or --history FILE".into(),
-            ))
-        }
-    };
+    let wanted: Vec<&Target> = current.iter().chain(baseline.iter().flatten()).collect();
+    let history = read_history(args, &wanted, evaluation, err)?;
     if let Some(path) = &args.save_history {
         outputs::write_atomic(path, history.to_json().as_bytes())
             .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
@@ -143,6 +76,95 @@ pub fn run(args: &BacktestArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         return Ok(Outcome::Findings);
     }
     Ok(Outcome::Clean)
+}
+
+/// `--evaluation-interval`: the groups' own intervals, or one between 1s and 1d.
+fn evaluation(args: &BacktestArgs) -> std::result::Result<Evaluation, Error> {
+    let Some(text) = &args.evaluation_interval else {
+        return Ok(Evaluation::Groups);
+    };
+    slo_spec::names::parse_duration(text)
+        .ok()
+        .filter(|d| d.as_secs() >= 1 && d.as_secs() <= 86_400)
+        .map(Evaluation::Every)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--evaluation-interval `{text}` is not between 1s and 1d (e.g. 30s)"
+            ))
+        })
+}
+
+/// The baseline's specs (a path or a git revision), which must load without errors.
+fn load_baseline(
+    spec: &str,
+    paths: &[PathBuf],
+    err: &mut dyn Write,
+) -> std::result::Result<(super::Loaded, Option<tempfile::TempDir>), Error> {
+    let (paths, tmp) = baseline_paths(spec, paths)?;
+    let loaded = super::load(&paths)?;
+    slo_spec::render::write(
+        err,
+        slo_spec::render::Format::Human,
+        &loaded.checked.diagnostics,
+        &loaded.texts,
+    )?;
+    if loaded.checked.has_errors() {
+        return Err(Error::Usage(format!(
+            "the baseline specs ({spec}) have errors; nothing was replayed"
+        )));
+    }
+    Ok((loaded, tmp))
+}
+
+/// The history: read from `--history`, or fetched from `--prometheus` for every target.
+fn read_history(
+    args: &BacktestArgs,
+    wanted: &[&Target],
+    evaluation: Evaluation,
+    err: &mut dyn Write,
+) -> std::result::Result<History, Error> {
+    let url = match (&args.history, &args.prometheus) {
+        (Some(path), _) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+            return History::from_json(&text)
+                .map_err(|e| Error::Usage(format!("{}: {e}", path.display())));
+        }
+        (None, Some(url)) => url,
+        (None, None) => {
+            return Err(Error::Usage(
+                "give --prometheus URL or --history FILE".into(),
+            ))
+        }
+    };
+    let now = jiff::Timestamp::now().as_millisecond();
+    let from = parse_time(&args.from, now).map_err(|e| Error::Usage(format!("--from: {e}")))?;
+    let to = parse_time(&args.to, now).map_err(|e| Error::Usage(format!("--to: {e}")))?;
+    if to <= from {
+        return Err(Error::Usage(format!(
+            "--from {} is not before --to {}",
+            args.from, args.to
+        )));
+    }
+    if to - from > history::MAX_SPAN {
+        return Err(Error::Usage(format!(
+            "--from {} to --to {} is more than {} days; backtest at most a year and a day",
+            args.from,
+            args.to,
+            history::MAX_SPAN / 86_400_000
+        )));
+    }
+    let client = Client::new(url).map_err(|e| Error::Usage(e.to_string()))?;
+    let mut needs: Vec<_> = wanted
+        .iter()
+        .map(|t| t.need(from, to, evaluation))
+        .collect();
+    // The longest warm-up first, so shared queries are fetched once.
+    needs.sort_by_key(|n| n.start);
+    history::fetch(&client, &needs, from, to, &mut |line| {
+        let _ = writeln!(err, "backtest: {line}");
+    })
+    .map_err(|e| Error::Usage(e.to_string()))
 }
 
 /// `now`, `-30d` or `now-30d` (relative to `now`), or RFC 3339.

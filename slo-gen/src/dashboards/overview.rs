@@ -40,6 +40,7 @@ pub fn dashboard(services: &[Service]) -> Value {
     )
 }
 
+// Long: one table panel: its queries, transformations and column overrides together.
 fn table(g: &mut Grid) -> Value {
     // A grouped SLO shows its worst group, and how many groups it has.
     let worst_budget = format!("min by (service, slo) ({})", series::BUDGET_REMAINING);

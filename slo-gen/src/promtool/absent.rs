@@ -10,6 +10,7 @@ use std::time::Duration;
 /// The missing-data alert: present inputs (even at zero traffic) keep it silent; inputs
 /// that vanish fire it after `for` and not before; inputs that return resolve it. A
 /// grouped SLO loses one group while the other stays: only the lost one fires.
+// Long: the absent scenarios in the order promtool runs them, each beside its checks.
 pub(super) fn file(
     svc: &Service,
     slo: &Slo,

@@ -60,6 +60,7 @@ fn on_grid(t: Duration, step: Duration) -> Duration {
     step * steps(t, step) as u32
 }
 
+// Long: the behaviour scenarios of one SLO in the order the suite lists them, each beside its checks.
 pub(super) fn suite(
     svc: &Service,
     slo: &Slo,

@@ -13,6 +13,7 @@ use std::time::Duration;
 /// has its own error share; at its last hour the period-to-date events and ratio are those
 /// of the whole period, exactly; at the next period's first evaluation they start again;
 /// the time left in the period is exact at the checked hours.
+// Long: the calendar scenarios in the order promtool runs them, each beside its checks.
 pub(super) fn file(
     svc: &Service,
     slo: &Slo,

@@ -50,6 +50,7 @@ pub fn version(promtool: &str) -> Result<String, PromtoolError> {
 }
 
 /// Writes every SLO's suite under `dir` and runs promtool on each.
+// Long: write, run in parallel and report, in order, sharing the per-SLO summary.
 pub fn run(
     services: &[Service],
     dir: &Path,

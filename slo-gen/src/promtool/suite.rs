@@ -153,6 +153,34 @@ fn base_file(
     }
 }
 
+/// What the scenarios of one tier share: the alert count they check, the step, the
+/// traffic and the tier's longest window.
+struct TierCx<'a> {
+    name: &'a str,
+    count: String,
+    step: Duration,
+    rate: f64,
+    budget: f64,
+    longest: Duration,
+}
+
+impl TierCx<'_> {
+    fn at(&self, n: u64) -> Duration {
+        Duration::from_secs(n * self.step.as_secs())
+    }
+
+    /// No alert of this tier at eight evenly spaced times over `n` steps.
+    fn silent(&self, n: u64) -> Vec<Check> {
+        checkpoints(n)
+            .map(|k| Check {
+                expr: self.count.clone(),
+                at: self.at(k),
+                value: None,
+            })
+            .collect()
+    }
+}
+
 /// Scenarios checked against one tier (or, with `tier: None`, against the recording
 /// rules alone), evaluated every `step`.
 fn test_files(
@@ -161,7 +189,6 @@ fn test_files(
     plan: &Plan,
     groups: &[String],
 ) -> (Vec<TestFile>, Summary) {
-    let budget = slo.objective.budget_decimal().to_f64();
     let alert = &slo.alerting.name;
     let (sname, oname) = (&svc.name, &slo.name);
     let sel = names::selector(sname, oname);
@@ -184,160 +211,39 @@ fn test_files(
         plan.tiers.iter().map(Some).collect()
     };
     for (i, tier) in tiers.into_iter().enumerate() {
-        let (tname, pairs) = match tier {
+        let (name, pairs) = match tier {
             Some(t) => (t.tier.as_str(), t.pairs.as_slice()),
             None => ("recording", &[][..]),
         };
         // Half the tier's shortest window, so every window holds at least two samples,
         // and no more than the totals' probes reach.
         let shortest = pairs.iter().map(|p| p.short).min().unwrap_or(plan.base);
-        let step = Duration::from_secs((shortest.as_secs() / 2).clamp(1, 3600));
-        let tier_longest = pairs
-            .iter()
-            .map(|p| p.long)
-            .max()
-            .unwrap_or(plan.period / 10);
-        let count = match tier {
-            Some(_) => alerts_count(alert, sname, oname, Some(tname)),
-            None => alerts_count(alert, sname, oname, None),
-        };
-        let at = |n: u64| Duration::from_secs(n * step.as_secs());
-        // No alert of this tier at eight evenly spaced times over `n` steps.
-        let silent = |n: u64| -> Vec<Check> {
-            checkpoints(n)
-                .map(|k| Check {
-                    expr: count.clone(),
-                    at: at(k),
-                    value: None,
-                })
-                .collect()
-        };
-        let mut scenarios = Vec::new();
-        if let Some(tier) = tier {
-            for pair in pairs {
-                let burn_text = pair
-                    .burn_rate
-                    .checked_mul(Decimal::parse("1.1").expect("a decimal"))
-                    .map(|d| d.to_string())
-                    .unwrap_or_else(|| num(pair.burn_rate.to_f64() * 1.1));
-                let burn = pair.burn_rate.to_f64() * 1.1;
-                if burn * budget > 1.0 {
-                    summary
-                        .unreachable
-                        .push(format!("{tname} at {}x", pair.burn_rate));
-                    continue;
-                }
-                let Some(expected) = plan.detection(tier, burn) else {
-                    continue;
-                };
-                // Clean history as long as the tier's longest window, so no window is
-                // short of history when the burn starts.
-                let warm = steps(tier_longest, step);
-                let due = steps(expected, step);
-                let total = warm + due + 2;
-                let mut checks = vec![Check {
-                    expr: count.clone(),
-                    at: at(total),
-                    value: Some(1.0),
-                }];
-                if due >= 4 {
-                    checks.push(Check {
-                        expr: count.clone(),
-                        at: at(warm + due - 2),
-                        value: None,
-                    });
-                }
-                summary
-                    .detections
-                    .push((tname.into(), format!("{burn_text}x"), expected));
-                scenarios.push(BaseScenario {
-                    name: format!(
-                        "{tname} fires within {} at {burn_text}x burn (1.1 x {})",
-                        format_duration(round_secs(expected)),
-                        pair.burn_rate
-                    ),
-                    errors: format!(
-                        "{} {}",
-                        repeat(0.0, warm),
-                        repeat(rate * budget * burn, total - warm - 1)
-                    ),
-                    events: repeat(rate, total),
-                    inputs: Vec::new(),
-                    checks,
-                });
-            }
-            // Just below the tier's lowest threshold: never fires.
-            let lowest = pairs
+        let cx = TierCx {
+            name,
+            count: alerts_count(alert, sname, oname, tier.map(|_| name)),
+            step: Duration::from_secs((shortest.as_secs() / 2).clamp(1, 3600)),
+            rate,
+            budget: slo.objective.budget_decimal().to_f64(),
+            longest: pairs
                 .iter()
-                .map(|p| p.burn_rate.to_f64())
-                .fold(f64::INFINITY, f64::min);
-            let n = steps(tier_longest * 3 / 2, step);
-            scenarios.push(BaseScenario {
-                name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
-                errors: repeat(rate * budget * lowest * 0.9, n),
-                events: repeat(rate, n),
-                inputs: Vec::new(),
-                checks: silent(n),
-            });
-            if let Some(min) = slo.alerting.min_events {
-                // Burning far above every threshold on too few events: the guard holds.
-                let low_rate = (min as f64 / 4.0) / tier_longest.as_secs_f64();
-                let highest = pairs
-                    .iter()
-                    .map(|p| p.burn_rate.to_f64())
-                    .fold(0.0, f64::max);
-                let burn = (1.0 / budget).min(highest * 2.0);
-                scenarios.push(BaseScenario {
-                    name: format!("{tname} stays silent below min_events {min}"),
-                    errors: repeat(low_rate * budget * burn, n),
-                    events: repeat(low_rate, n),
-                    inputs: Vec::new(),
-                    checks: silent(n),
-                });
-            }
-        }
-        let n = steps(tier_longest * 6 / 5, step);
-        let mut steady: Vec<Check> = silent(n);
-        if i == 0 {
-            for name in [series::BUDGET_REMAINING, series::CURRENT_BURN_RATE] {
-                steady.push(Check {
-                    expr: format!("round(sum({name}{sel}) * 1000)"),
-                    at: at(n),
-                    value: Some(500.0),
-                });
-            }
-        }
-        scenarios.push(BaseScenario {
-            name: format!("{tname}: a steady 0.5 burn never alerts"),
-            errors: repeat(rate * budget * 0.5, n),
-            events: repeat(rate, n),
-            inputs: Vec::new(),
-            checks: steady,
-        });
-        let mut zero: Vec<Check> = silent(n);
+                .map(|p| p.long)
+                .max()
+                .unwrap_or(plan.period / 10),
+        };
+        let mut scenarios = match tier {
+            Some(tier) => firing(&cx, slo, plan, tier, &mut summary),
+            None => Vec::new(),
+        };
         let windows: Vec<Duration> = match tier {
             Some(_) => pairs.iter().flat_map(|p| [p.long, p.short]).collect(),
             None => plan.windows.clone(),
         };
-        for w in windows {
-            zero.push(Check {
-                expr: format!("{}{sel}", series::error_ratio(w)),
-                at: at(n),
-                value: None,
-            });
-        }
-        scenarios.push(BaseScenario {
-            name: format!("{tname}: zero traffic gives no ratio and no alert"),
-            errors: repeat(0.0, n),
-            events: repeat(0.0, n),
-            inputs: Vec::new(),
-            checks: zero,
-        });
+        scenarios.extend(quiet(&cx, &sel, &windows, i == 0));
         summary.scenarios += scenarios.len();
         summary.checks += scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
         files.push(base_file(
-            format!("{tname}.yaml"),
-            step,
+            format!("{name}.yaml"),
+            cx.step,
             scenarios,
             plan,
             &sel,
@@ -353,4 +259,150 @@ fn test_files(
         files.push(base_file(name, step, scenarios, plan, &sel, groups));
     }
     (files, summary)
+}
+
+/// A burn just above each of the tier's thresholds fires within the detection time (and
+/// not long before); just below the lowest never fires; too few events never fire.
+fn firing(
+    cx: &TierCx,
+    slo: &Slo,
+    plan: &Plan,
+    tier: &TierPlan,
+    summary: &mut Summary,
+) -> Vec<BaseScenario> {
+    let (tname, pairs, budget, rate) = (cx.name, tier.pairs.as_slice(), cx.budget, cx.rate);
+    let mut scenarios: Vec<BaseScenario> = pairs
+        .iter()
+        .filter_map(|pair| fires(cx, plan, tier, pair, summary))
+        .collect();
+    let lowest = pairs
+        .iter()
+        .map(|p| p.burn_rate.to_f64())
+        .fold(f64::INFINITY, f64::min);
+    let n = steps(cx.longest * 3 / 2, cx.step);
+    scenarios.push(BaseScenario {
+        name: format!("{tname} stays silent at 0.9 x {} burn", num(lowest)),
+        errors: repeat(rate * budget * lowest * 0.9, n),
+        events: repeat(rate, n),
+        inputs: Vec::new(),
+        checks: cx.silent(n),
+    });
+    if let Some(min) = slo.alerting.min_events {
+        // Burning far above every threshold on too few events: the guard holds.
+        let low_rate = (min as f64 / 4.0) / cx.longest.as_secs_f64();
+        let highest = pairs
+            .iter()
+            .map(|p| p.burn_rate.to_f64())
+            .fold(0.0, f64::max);
+        let burn = (1.0 / budget).min(highest * 2.0);
+        scenarios.push(BaseScenario {
+            name: format!("{tname} stays silent below min_events {min}"),
+            errors: repeat(low_rate * budget * burn, n),
+            events: repeat(low_rate, n),
+            inputs: Vec::new(),
+            checks: cx.silent(n),
+        });
+    }
+    scenarios
+}
+
+/// A burn of 1.1 x the pair's threshold fires within the detection time (and not long
+/// before); none where the burn would exceed 100% errors.
+fn fires(
+    cx: &TierCx,
+    plan: &Plan,
+    tier: &TierPlan,
+    pair: &slo_spec::WindowPair,
+    summary: &mut Summary,
+) -> Option<BaseScenario> {
+    let (tname, budget, rate) = (cx.name, cx.budget, cx.rate);
+    let burn_text = pair
+        .burn_rate
+        .checked_mul(Decimal::parse("1.1").expect("a decimal"))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| num(pair.burn_rate.to_f64() * 1.1));
+    let burn = pair.burn_rate.to_f64() * 1.1;
+    if burn * budget > 1.0 {
+        summary
+            .unreachable
+            .push(format!("{tname} at {}x", pair.burn_rate));
+        return None;
+    }
+    let expected = plan.detection(tier, burn)?;
+    // Clean history as long as the tier's longest window, so no window is short of
+    // history when the burn starts.
+    let warm = steps(cx.longest, cx.step);
+    let due = steps(expected, cx.step);
+    let total = warm + due + 2;
+    let mut checks = vec![Check {
+        expr: cx.count.clone(),
+        at: cx.at(total),
+        value: Some(1.0),
+    }];
+    if due >= 4 {
+        checks.push(Check {
+            expr: cx.count.clone(),
+            at: cx.at(warm + due - 2),
+            value: None,
+        });
+    }
+    summary
+        .detections
+        .push((tname.into(), format!("{burn_text}x"), expected));
+    Some(BaseScenario {
+        name: format!(
+            "{tname} fires within {} at {burn_text}x burn (1.1 x {})",
+            format_duration(round_secs(expected)),
+            pair.burn_rate
+        ),
+        errors: format!(
+            "{} {}",
+            repeat(0.0, warm),
+            repeat(rate * budget * burn, total - warm - 1)
+        ),
+        events: repeat(rate, total),
+        inputs: Vec::new(),
+        checks,
+    })
+}
+
+/// A steady 0.5 burn never alerts (the first file also checks the budget and burn-rate
+/// series at exactly half); zero traffic gives no ratio in `windows` and no alert.
+fn quiet(cx: &TierCx, sel: &str, windows: &[Duration], first: bool) -> Vec<BaseScenario> {
+    let (tname, budget, rate) = (cx.name, cx.budget, cx.rate);
+    let n = steps(cx.longest * 6 / 5, cx.step);
+    let mut steady: Vec<Check> = cx.silent(n);
+    if first {
+        for name in [series::BUDGET_REMAINING, series::CURRENT_BURN_RATE] {
+            steady.push(Check {
+                expr: format!("round(sum({name}{sel}) * 1000)"),
+                at: cx.at(n),
+                value: Some(500.0),
+            });
+        }
+    }
+    let mut zero: Vec<Check> = cx.silent(n);
+    for w in windows {
+        zero.push(Check {
+            expr: format!("{}{sel}", series::error_ratio(*w)),
+            at: cx.at(n),
+            value: None,
+        });
+    }
+    vec![
+        BaseScenario {
+            name: format!("{tname}: a steady 0.5 burn never alerts"),
+            errors: repeat(rate * budget * 0.5, n),
+            events: repeat(rate, n),
+            inputs: Vec::new(),
+            checks: steady,
+        },
+        BaseScenario {
+            name: format!("{tname}: zero traffic gives no ratio and no alert"),
+            errors: repeat(0.0, n),
+            events: repeat(0.0, n),
+            inputs: Vec::new(),
+            checks: zero,
+        },
+    ]
 }

@@ -208,7 +208,9 @@ pub fn firing_runs(samples: &[(Millis, f64)], step: Millis, end: Millis) -> Vec<
     out
 }
 
-/// Reads everything for one SLO.
+type Group = BTreeMap<String, String>;
+
+/// Reads everything for one SLO: exact counts, firings and the budget curve, per group.
 fn slo_report(
     client: &Client,
     svc: &Service,
@@ -216,111 +218,12 @@ fn slo_report(
     range: &Range,
     progress: &mut dyn FnMut(String),
 ) -> Result<Vec<SloReport>, ApiError> {
-    let plan = slo_eval::plan(slo);
-    let g = &slo.group_by;
-    let secs = range.duration().as_secs_f64();
-    let mut counts: BTreeMap<BTreeMap<String, String>, (Option<f64>, Option<f64>)> =
-        BTreeMap::new();
-    let unit;
-    match &slo.sli {
-        Sli::Ratio(_) | Sli::Latency(_) => {
-            unit = "events";
-            // The SLI's own queries with the range as the window: rates over exactly the
-            // range, times its length.
-            let window = Duration::from_secs(range.duration().as_secs().max(1));
-            let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
-            let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
-            for s in client.query(&events, range.to)? {
-                if let Some(&(_, v)) = s.samples.first() {
-                    counts.entry(s.group(g)).or_default().0 = Some(v * secs);
-                }
-            }
-            for s in client.query(&errors, range.to)? {
-                if let Some(&(_, v)) = s.samples.first() {
-                    counts.entry(s.group(g)).or_default().1 = Some(v * secs);
-                }
-            }
-        }
-        Sli::Freshness(_) | Sli::Raw(_) => {
-            unit = "time slices";
-            let q = sli::base_queries(slo, &plan);
-            let step = millis(plan.interval);
-            let (from, to) = (
-                range.from.div_euclid(step) * step,
-                (range.to - 1).div_euclid(step) * step,
-            );
-            for (i, query) in [&q.events, &q.errors].into_iter().enumerate() {
-                for s in client.query_range(query, from, to, step, &mut |_, _| {})? {
-                    let sum: f64 = s
-                        .samples
-                        .iter()
-                        .map(|p| p.1)
-                        .filter(|v| v.is_finite())
-                        .sum();
-                    let e = counts.entry(s.group(g)).or_default();
-                    if i == 0 {
-                        e.0 = Some(sum);
-                    } else {
-                        e.1 = Some(sum);
-                    }
-                }
-            }
-        }
-    }
-    // Firing alerts, per group, at one-minute resolution.
-    let sel = crate::names::selector(&svc.name, &slo.name);
-    // Firing at each step: present within the step before it. ALERTS is written every
-    // evaluation, so no 5-minute lookback stretches an alert past its last evaluation
-    // where no staleness marker was written. A minute apart over long ranges; finer over
-    // short ones (a thousand steps), at least a second.
-    let step_s = (secs / 1000.0).round().clamp(1.0, 60.0) as i64;
-    let step = step_s * 1000;
-    let alerts_q = firing_query(&sel, (step_s - 1).max(1));
-    let mut firings: BTreeMap<BTreeMap<String, String>, Vec<Firing>> = BTreeMap::new();
-    for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
-        let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {
-            Some("page") => AlertTier::Page,
-            Some("ticket") => AlertTier::Ticket,
-            Some("absent") => AlertTier::Absent,
-            _ => continue,
-        };
-        let list = firings.entry(s.group(g)).or_default();
-        list.extend(
-            firing_runs(&s.samples, step, range.to)
-                .into_iter()
-                .map(|(start, end)| Firing { tier, start, end }),
-        );
-    }
-    // The budget over the range: cumulative sums at about 240 points.
-    let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
-    let (c_events, c_errors) = match &slo.sli {
-        Sli::Ratio(_) | Sli::Latency(_) => {
-            let (_, events) = sli::base_exprs(&slo.sli, chart_step, "", g);
-            let (errors, _) = sli::base_exprs(&slo.sli, chart_step, &format!("({events})"), g);
-            (events, errors)
-        }
-        _ => {
-            let q = sli::base_queries(slo, &plan);
-            (q.events, q.errors)
-        }
-    };
-    let cs = millis(chart_step);
-    let first = range.from + cs;
-    let mut curves: BTreeMap<BTreeMap<String, String>, [BTreeMap<Millis, f64>; 2]> =
-        BTreeMap::new();
-    if first <= range.to {
-        for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
-            for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
-                let m = &mut curves.entry(s.group(g)).or_default()[i];
-                for &(t, v) in &s.samples {
-                    m.insert(t, if v.is_finite() { v } else { 0.0 });
-                }
-            }
-        }
-    }
+    let (counts, unit) = counts(client, slo, range)?;
+    let mut firings = firings(client, svc, slo, range)?;
+    let curves = curves(client, slo, range)?;
     progress(format!("read {}/{}", svc.name, slo.name));
     let budget = slo.objective.budget_decimal().to_f64();
-    let mut keys: Vec<BTreeMap<String, String>> = counts.keys().cloned().collect();
+    let mut keys: Vec<Group> = counts.keys().cloned().collect();
     for k in firings.keys() {
         if !keys.contains(k) {
             keys.push(k.clone());
@@ -365,6 +268,124 @@ fn slo_report(
             r
         })
         .collect())
+}
+
+/// Events and bad events over the range per group, exact, and what they count.
+#[allow(clippy::type_complexity)]
+fn counts(
+    client: &Client,
+    slo: &Slo,
+    range: &Range,
+) -> Result<(BTreeMap<Group, (Option<f64>, Option<f64>)>, &'static str), ApiError> {
+    let g = &slo.group_by;
+    let secs = range.duration().as_secs_f64();
+    let mut counts: BTreeMap<Group, (Option<f64>, Option<f64>)> = BTreeMap::new();
+    if let Sli::Ratio(_) | Sli::Latency(_) = &slo.sli {
+        // The SLI's own queries with the range as the window: rates over exactly the
+        // range, times its length.
+        let window = Duration::from_secs(range.duration().as_secs().max(1));
+        let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
+        let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
+        for (i, query) in [&events, &errors].into_iter().enumerate() {
+            for s in client.query(query, range.to)? {
+                if let Some(&(_, v)) = s.samples.first() {
+                    let e = counts.entry(s.group(g)).or_default();
+                    *(if i == 0 { &mut e.0 } else { &mut e.1 }) = Some(v * secs);
+                }
+            }
+        }
+        return Ok((counts, "events"));
+    }
+    let plan = slo_eval::plan(slo);
+    let q = sli::base_queries(slo, &plan);
+    let step = millis(plan.interval);
+    let (from, to) = (
+        range.from.div_euclid(step) * step,
+        (range.to - 1).div_euclid(step) * step,
+    );
+    for (i, query) in [&q.events, &q.errors].into_iter().enumerate() {
+        for s in client.query_range(query, from, to, step, &mut |_, _| {})? {
+            let sum: f64 = s
+                .samples
+                .iter()
+                .map(|p| p.1)
+                .filter(|v| v.is_finite())
+                .sum();
+            let e = counts.entry(s.group(g)).or_default();
+            *(if i == 0 { &mut e.0 } else { &mut e.1 }) = Some(sum);
+        }
+    }
+    Ok((counts, "time slices"))
+}
+
+/// The firing alerts per group, from `ALERTS`.
+fn firings(
+    client: &Client,
+    svc: &Service,
+    slo: &Slo,
+    range: &Range,
+) -> Result<BTreeMap<Group, Vec<Firing>>, ApiError> {
+    let sel = crate::names::selector(&svc.name, &slo.name);
+    // Firing at each step: present within the step before it. ALERTS is written every
+    // evaluation, so no 5-minute lookback stretches an alert past its last evaluation
+    // where no staleness marker was written. A minute apart over long ranges; finer over
+    // short ones (a thousand steps), at least a second.
+    let secs = range.duration().as_secs_f64();
+    let step_s = (secs / 1000.0).round().clamp(1.0, 60.0) as i64;
+    let step = step_s * 1000;
+    let alerts_q = firing_query(&sel, (step_s - 1).max(1));
+    let mut firings: BTreeMap<Group, Vec<Firing>> = BTreeMap::new();
+    for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
+        let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {
+            Some("page") => AlertTier::Page,
+            Some("ticket") => AlertTier::Ticket,
+            Some("absent") => AlertTier::Absent,
+            _ => continue,
+        };
+        let list = firings.entry(s.group(&slo.group_by)).or_default();
+        list.extend(
+            firing_runs(&s.samples, step, range.to)
+                .into_iter()
+                .map(|(start, end)| Firing { tier, start, end }),
+        );
+    }
+    Ok(firings)
+}
+
+/// Events and bad events per chart step (about 240 over the range), per group.
+fn curves(
+    client: &Client,
+    slo: &Slo,
+    range: &Range,
+) -> Result<BTreeMap<Group, [BTreeMap<Millis, f64>; 2]>, ApiError> {
+    let g = &slo.group_by;
+    let secs = range.duration().as_secs_f64();
+    let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
+    let (c_events, c_errors) = match &slo.sli {
+        Sli::Ratio(_) | Sli::Latency(_) => {
+            let (_, events) = sli::base_exprs(&slo.sli, chart_step, "", g);
+            let (errors, _) = sli::base_exprs(&slo.sli, chart_step, &format!("({events})"), g);
+            (events, errors)
+        }
+        _ => {
+            let q = sli::base_queries(slo, &slo_eval::plan(slo));
+            (q.events, q.errors)
+        }
+    };
+    let cs = millis(chart_step);
+    let first = range.from + cs;
+    let mut curves: BTreeMap<Group, [BTreeMap<Millis, f64>; 2]> = BTreeMap::new();
+    if first <= range.to {
+        for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
+            for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
+                let m = &mut curves.entry(s.group(g)).or_default()[i];
+                for &(t, v) in &s.samples {
+                    m.insert(t, if v.is_finite() { v } else { 0.0 });
+                }
+            }
+        }
+    }
+    Ok(curves)
 }
 
 /// Reads the report of every SLO of `services` over `range`.

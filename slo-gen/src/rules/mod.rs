@@ -82,6 +82,7 @@ pub fn slo_groups(svc: &Service, slo: &Slo, opts: &Options) -> Vec<Group> {
 
 /// The groups of one SLO for a plan (the SLO's own, or one evaluated at another interval,
 /// as the promtool suites do).
+// Long: the rules of an SLO's groups in the order they are written to the file.
 pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Options) -> Vec<Group> {
     let plan = plan.clone();
     let sel = names::selector(&svc.name, &slo.name);

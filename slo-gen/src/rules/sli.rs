@@ -29,6 +29,7 @@ fn on(group_by: &[String]) -> String {
 /// One aggregate falls back to `vector(0)` so zero traffic records 0 events. A grouped SLO
 /// cannot (a label-less 0 matches no group): a group with no series has no events, and a
 /// group with traffic but no bad events gets 0 from its own events series.
+// Long: one match over the SLI kinds, each arm the PromQL of that kind.
 pub fn base_exprs(
     sli: &Sli,
     base: Duration,

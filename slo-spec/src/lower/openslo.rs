@@ -4,6 +4,7 @@
 //! Sloth reads). Several SLO documents of one service become one service. Queries are
 //! Prometheus queries. What has no equivalent here is refused with a position (E021),
 //! never silently dropped.
+//! Long: OpenSLO v1 and v1alpha with their context documents, self-contained so no other format sees them.
 
 use super::alerting::AlertingSpec;
 use super::common::{self, Scale, SloParts};

@@ -40,6 +40,7 @@ fn in_percent_range(d: Decimal, inclusive_100: bool) -> bool {
     above_zero && under_100
 }
 
+// Long: the fields of `sla:` read and checked in the order the spec documents them.
 pub(crate) fn read(cx: &mut Cx, node: &Node, slo_objective: Option<&Objective>) -> Option<Sla> {
     let f: Fields = reader::fields(cx, node, "sla", SLA_FIELDS)?;
     let objective = f

@@ -1,5 +1,6 @@
 //! SLI queries every format writes the same way under its own field names: a ratio of two
 //! window queries (bad or good events over all events) and a raw error-ratio query.
+//! Long: the ratio, latency and raw readers share the group inference and query checks kept private here.
 
 use super::reader::{self, fields, Cx, Fields};
 use crate::diagnostic::Code;
@@ -159,6 +160,7 @@ fn folded(cx: &mut Cx, p: &Part, fold: Fold, declared: bool) {
 /// A ratio SLI from the fields of `f`: exactly one numerator, a total, both window queries
 /// over the same metric family, and its groups: for a grouped v1 SLO both aggregated `by`
 /// exactly the `group_by` labels; for a peer's format, the labels both keep.
+// Long: the fields of a ratio SLI checked in order, each diagnostic beside its check.
 pub(crate) fn ratio(
     cx: &mut Cx,
     f: &Fields,

@@ -2,6 +2,7 @@
 //! Prometheus (1s scrape and evaluation) loading rules generated from a spec set, a real
 //! Alertmanager, and an Alertmanager webhook receiver of our own. Used by the e2e test and
 //! by the `demo` binary. Every process started is stopped on drop, also on failure.
+//! Long: the stack's processes, their configs and waits share the lifecycle types kept here.
 
 pub mod specs;
 
@@ -244,6 +245,7 @@ impl Stack {
 
     /// As [`Stack::start`], on the given engine; `prometheus_url` is then the engine's
     /// Prometheus-compatible query API.
+    // Long: the processes of a stack in start order; each engine's wiring is a few lines of the same sequence.
     pub fn start_on(
         engine: Engine,
         slos: &Path,

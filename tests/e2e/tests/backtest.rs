@@ -119,6 +119,7 @@ fn intervals(report: &Value, t0: i64) -> Vec<Interval> {
 }
 
 #[test]
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn backtest_agrees_with_prometheus_evaluating_the_same_rules() {
     let promtool = tool(&["promtool"], "prometheus").unwrap_or_else(|e| panic!("{e}"));
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("backtest");

@@ -22,6 +22,7 @@ fn ts(text: &str) -> i64 {
 }
 
 #[test]
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     let promtool = tool(&["promtool"], "prometheus").unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();

@@ -115,6 +115,7 @@ fn chromium(url: &str, png: &Path) -> Vec<String> {
 }
 
 #[test]
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn on_call_sees_the_page_and_the_server_survives_prometheus() {
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
     let loaded = slo_gen::load(std::slice::from_ref(&slos)).unwrap();

@@ -12,6 +12,7 @@ fn a_stopped_exporter_raises_the_absent_alert_and_its_return_resolves_it() {
 }
 
 /// The scenario on `engine`.
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 pub fn run(engine: Engine) {
     let tag = engine.tag();
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");

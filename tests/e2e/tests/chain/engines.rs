@@ -141,6 +141,7 @@ const EVALUATION: f64 = 10.0;
 const SLOPE: f64 = 120.0;
 
 #[test]
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn both_engines_record_the_raw_counters_ratio_over_a_day_the_period_and_the_month() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("payments.yaml"), SPEC).unwrap();

@@ -22,6 +22,7 @@ fn firing_page(stack: &Stack, since: Instant, status: &str) -> Option<(Instant, 
 }
 
 #[test]
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn a_burst_against_slowed_aggregation_pages_and_resolves() {
     let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("slos");
     let stack = Stack::start(&slos, 60.0, false).unwrap_or_else(|e| panic!("{e}"));

@@ -14,6 +14,7 @@ fn payments_fault_pages_through_alertmanager_and_resolves() {
 }
 
 /// The scenario on `engine`: the same generated rules, the same deadline.
+// Long: one scenario read top to bottom; its steps share one stack and one clock.
 pub fn run(engine: Engine) {
     let tag = engine.tag();
     let started = Instant::now();
