@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{get, ingest, post, put, wait_until, Exporter};
+use common::{delete, get, ingest, post, put, wait_until, Exporter};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -104,6 +104,22 @@ fn a_store_that_cannot_commit_is_reported_refused_and_recovers_without_a_restart
         (200, r#"{"accepted":0,"duplicates":100}"#.into())
     );
     wait_until("aggregation of both batches", || egress(&e) == 200);
+}
+
+/// Readiness says when aggregation fails, and why, and is 200 again after a run succeeds.
+#[test]
+fn failing_aggregation_makes_readyz_503_until_a_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Exporter::start(dir.path(), &[]);
+    let readyz = || get(&format!("{}/readyz", e.base), None);
+    assert_eq!(readyz().0, 200);
+    let fault = format!("{}/faults/aggregation.error_rate", e.admin);
+    assert_eq!(put(&fault, "1").0, 200);
+    wait_until("/readyz 503 while aggregation fails", || readyz().0 == 503);
+    let (_, why) = readyz();
+    assert!(why.contains("usage aggregation is failing"), "{why}");
+    assert_eq!(delete(&fault).0, 200);
+    wait_until("/readyz 200 once a run succeeds", || readyz().0 == 200);
 }
 
 #[test]

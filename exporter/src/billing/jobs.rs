@@ -70,6 +70,8 @@ fn aggregate(s: &AppState) {
     if s.faults.fails(Fault::AggregationErrorRate) {
         aggregation.processed(1, false);
         tracing::warn!("usage aggregation run failed (injected fault)");
+        *s.aggregation_failing.lock().expect("aggregation lock") =
+            Some("injected fault aggregation.error_rate".into());
         let _ = s.refresh_visibility_lag();
         return;
     }
