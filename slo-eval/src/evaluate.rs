@@ -13,6 +13,7 @@
 //! window, and fires once it has been active for `for`; the missing-data alert is active
 //! while the SLI has no input series (per group: while a group seen within the lookback
 //! has none). Absent data is absent, never zero.
+//! Long: every rule's semantics in one file, read in the order the rule groups evaluate them.
 
 use crate::plan::{Plan, REACH};
 use crate::samples::{Cursor, Millis, Samples};
@@ -106,12 +107,28 @@ pub enum AlertTier {
 }
 
 impl AlertTier {
+    pub const ALL: [AlertTier; 3] = [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent];
+
     /// The `slo_tier` label's value.
     pub fn as_str(self) -> &'static str {
         match self {
             AlertTier::Page => "page",
             AlertTier::Ticket => "ticket",
             AlertTier::Absent => "absent",
+        }
+    }
+
+    /// The tier a `slo_tier` label names, if any.
+    pub fn from_label(label: &str) -> Option<AlertTier> {
+        Self::ALL.into_iter().find(|t| t.as_str() == label)
+    }
+
+    /// How urgent: a page over a ticket over missing data.
+    pub fn severity(self) -> u8 {
+        match self {
+            AlertTier::Page => 3,
+            AlertTier::Ticket => 2,
+            AlertTier::Absent => 1,
         }
     }
 }

@@ -48,17 +48,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Convert(args) => cmd::convert::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
-    match result {
-        Ok(Outcome::Clean) => 0,
-        Ok(Outcome::Findings) => 1,
-        Err(e) => {
-            let code = e.exit_code();
-            if code != 0 {
-                let _ = writeln!(err, "slo-gen: {e}");
-            }
-            code
+    let code = cmd::exit_code(&result);
+    if let Err(e) = &result {
+        if code != 0 {
+            let _ = writeln!(err, "slo-gen: {e}");
         }
     }
+    code
 }
 
 /// Parses arguments and runs; a closed stdout pipe is a normal exit.
@@ -67,7 +63,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::from(cmd::parse_exit_code(&e));
         }
     };
     let stdout = io::stdout();

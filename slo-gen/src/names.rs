@@ -184,7 +184,12 @@ pub mod series {
     pub const CALENDAR_START_PERIOD: &str = "slo:calendar_start:period_id";
     /// The error ratio over a window: a ratio of sums of the two base series.
     pub fn error_ratio(window: Duration) -> String {
-        format!("slo:sli_error:ratio_rate{}", format_duration(window))
+        format!("{ERROR_RATIO_PREFIX}{}", format_duration(window))
+    }
+    const ERROR_RATIO_PREFIX: &str = "slo:sli_error:ratio_rate";
+    /// Every error ratio series: each window's and the calendar period's.
+    pub fn every_error_ratio() -> String {
+        format!("{{__name__=~\"{ERROR_RATIO_PREFIX}.+|{ERROR_RATIO_CALENDAR}\"}}")
     }
     /// Calendar SLOs: the events since the period's start (00:00 UTC on its first day), the
     /// period-to-date error ratio, the period's id and time left.

@@ -41,15 +41,24 @@ pub enum Error {
     Io(#[from] io::Error),
 }
 
-impl Error {
-    /// 1 for faults in the specs, 0 for a closed stdout (`| head` is a normal end), 2 for
-    /// usage and I/O errors.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::InvalidSpecs { .. } => 1,
-            Error::Io(e) if e.kind() == io::ErrorKind::BrokenPipe => 0,
-            _ => 2,
-        }
+/// Every exit code `slo-gen` returns is decided here: 0 clean (also `--help`, `--version`
+/// and a closed stdout: `| head` is a normal end), 1 findings or specs with errors, 2 usage
+/// and I/O errors.
+pub fn exit_code(result: &Result) -> u8 {
+    match result {
+        Ok(Outcome::Clean) => 0,
+        Ok(Outcome::Findings) | Err(Error::InvalidSpecs { .. }) => 1,
+        Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
+        Err(_) => 2,
+    }
+}
+
+/// The exit code of a command line clap refused (2), or of `--help` and `--version` (0).
+pub fn parse_exit_code(e: &clap::Error) -> u8 {
+    if e.use_stderr() {
+        2
+    } else {
+        0
     }
 }
 

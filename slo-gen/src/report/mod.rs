@@ -336,11 +336,12 @@ fn firings(
     let alerts_q = firing_query(&sel, (step_s - 1).max(1));
     let mut firings: BTreeMap<Group, Vec<Firing>> = BTreeMap::new();
     for s in client.query_range(&alerts_q, range.from, range.to - 1, step, &mut |_, _| {})? {
-        let tier = match s.labels.get(crate::names::TIER_LABEL).map(String::as_str) {
-            Some("page") => AlertTier::Page,
-            Some("ticket") => AlertTier::Ticket,
-            Some("absent") => AlertTier::Absent,
-            _ => continue,
+        let Some(tier) = s
+            .labels
+            .get(crate::names::TIER_LABEL)
+            .and_then(|t| AlertTier::from_label(t))
+        else {
+            continue;
         };
         let list = firings.entry(s.group(&slo.group_by)).or_default();
         list.extend(

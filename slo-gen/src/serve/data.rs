@@ -5,7 +5,7 @@
 use super::App;
 use crate::names::{self, series};
 use crate::promapi::{ApiError, Series};
-use slo_eval::{evaluate::millis, Millis};
+use slo_eval::{evaluate::millis, AlertTier, Millis};
 use slo_spec::names::format_duration;
 use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
@@ -62,15 +62,6 @@ pub fn period_ratio(slo: &Slo) -> String {
     }
 }
 
-fn rank(state: &str) -> u8 {
-    match state {
-        "page" => 3,
-        "ticket" => 2,
-        "absent" => 1,
-        _ => 0,
-    }
-}
-
 /// Every SLO and group, worst budget first, in four queries.
 // Long: four queries and the one index joining them; split, the join would be spread out.
 pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
@@ -78,7 +69,7 @@ pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
     let q = |e: &str| app.client.query(e, now);
     let budget = q(series::BUDGET_REMAINING)?;
     let burn = q(series::CURRENT_BURN_RATE)?;
-    let ratios = q("{__name__=~\"slo:sli_error:ratio_rate.+|slo:sli_error:ratio_calendar\"}")?;
+    let ratios = q(&series::every_error_ratio())?;
     let alerts = q(&format!(
         "{}{{alertstate=\"firing\",{}!=\"\"}}",
         series::ALERTS,
@@ -133,15 +124,9 @@ pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
                         let ag = group_of(a, slo);
                         ag == g || ag.is_empty()
                     })
-                    .filter_map(|a| a.labels.get(names::TIER_LABEL))
-                    .map(|t| match t.as_str() {
-                        "page" => "page",
-                        "ticket" => "ticket",
-                        "absent" => "absent",
-                        _ => "none",
-                    })
-                    .max_by_key(|t| rank(t))
-                    .unwrap_or("none");
+                    .filter_map(|a| AlertTier::from_label(a.labels.get(names::TIER_LABEL)?))
+                    .max_by_key(|t| t.severity())
+                    .map_or("none", AlertTier::as_str);
                 rows.push(Row {
                     service: svc.name.clone(),
                     slo: slo.name.clone(),
