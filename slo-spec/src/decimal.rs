@@ -123,6 +123,16 @@ impl Decimal {
         )
     }
 
+    /// The value in hundredths, when it has at most two decimals.
+    pub fn to_hundredths(self) -> Option<i128> {
+        match self.scale {
+            0 => self.units.checked_mul(100),
+            1 => self.units.checked_mul(10),
+            2 => Some(self.units),
+            _ => None,
+        }
+    }
+
     pub fn to_f64(self) -> f64 {
         // Parsing the text gives the float closest to the exact value.
         self.to_string().parse().unwrap_or(f64::NAN)

@@ -6,6 +6,7 @@
 //! panics on bad input; every function returns what it could build together with all
 //! diagnostics.
 
+pub mod credits;
 pub mod decimal;
 pub mod diagnostic;
 pub mod files;

@@ -4,7 +4,7 @@
 //! (a percentage of that invoice's charge, rounded half up), once.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use slo_spec::credits::SlaCredit;
 
 /// One credit as the report states it, and as the store keeps it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -51,33 +51,6 @@ fn err(field: impl Into<String>, message: impl Into<String>) -> CreditError {
     }
 }
 
-/// `10`, `12.5`, `0.25` → hundredths of a percent; more than two decimals, or outside
-/// (0, 100], is refused rather than rounded (credits are money).
-pub fn basis_points(text: &str) -> Option<u32> {
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 {
-        return None;
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let whole: u32 = whole.parse().ok()?;
-    let frac: u32 = format!("{frac:0<2}").parse().ok()?;
-    let bp = whole.checked_mul(100)?.checked_add(frac)?;
-    (bp > 0 && bp <= 10_000).then_some(bp)
-}
-
-#[derive(Deserialize)]
-struct ReportCredit {
-    service: String,
-    slo: String,
-    #[serde(default)]
-    group: BTreeMap<String, String>,
-    from: String,
-    to: String,
-    credit_percent: String,
-}
-
 /// Reads the `credits` of a report; every entry must name a known account.
 pub fn parse(body: &[u8], known: &dyn Fn(&str) -> bool) -> Result<Vec<Credit>, CreditError> {
     let doc: serde_json::Value =
@@ -95,7 +68,7 @@ pub fn parse(body: &[u8], known: &dyn Fn(&str) -> bool) -> Result<Vec<Credit>, C
         .enumerate()
         .map(|(i, v)| {
             let at = format!("credits[{i}]");
-            let c: ReportCredit =
+            let c: SlaCredit =
                 serde_json::from_value(v.clone()).map_err(|e| err(at.clone(), e.to_string()))?;
             let account = c.group.get("account").cloned().ok_or_else(|| {
                 err(
@@ -109,7 +82,7 @@ pub fn parse(body: &[u8], known: &dyn Fn(&str) -> bool) -> Result<Vec<Credit>, C
                     format!("no account `{account}`"),
                 ));
             }
-            let basis_points = basis_points(&c.credit_percent).ok_or_else(|| {
+            let basis_points = c.basis_points().ok_or_else(|| {
                 err(
                     format!("{at}.credit_percent"),
                     format!(
@@ -134,17 +107,6 @@ pub fn parse(body: &[u8], known: &dyn Fn(&str) -> bool) -> Result<Vec<Credit>, C
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentages_are_exact_or_refused() {
-        assert_eq!(basis_points("10"), Some(1000));
-        assert_eq!(basis_points("12.5"), Some(1250));
-        assert_eq!(basis_points("0.25"), Some(25));
-        assert_eq!(basis_points("100"), Some(10_000));
-        for bad in ["0", "100.01", "12.345", "-5", "1e1", "", ".5", "10%", "ten"] {
-            assert_eq!(basis_points(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn cents_round_half_up_and_never_exceed_the_charge() {
@@ -174,15 +136,28 @@ mod tests {
             c[0].key(),
             "acme/usage-api/availability/2026-10-01T00:00:00Z"
         );
+        // A whole entry as the report writes it, with `group` and `credit_percent` given.
+        let entry = |group: &str, percent: &str| {
+            format!(
+                r#"{{"credits": [{{"service": "s", "slo": "x", "group": {group}, "from": "f", "to": "t", "attainment_percent": "99", "sla_objective": "99.9", "tier_below": "99.9", "credit_percent": "{percent}"}}]}}"#
+            )
+        };
+        let without_slo = entry(r#"{"account": "acme"}"#, "10").replace(r#""slo": "x", "#, "");
         for (body, field) in [
-            (&b"{"[..], "body"),
-            (&b"{}"[..], "credits"),
-            (&br#"{"credits": [{"service": "s", "slo": "x", "group": {}, "from": "f", "to": "t", "credit_percent": "10"}]}"#[..], "credits[0].group.account"),
-            (&br#"{"credits": [{"service": "s", "slo": "x", "group": {"account": "other"}, "from": "f", "to": "t", "credit_percent": "10"}]}"#[..], "credits[0].group.account"),
-            (&br#"{"credits": [{"service": "s", "slo": "x", "group": {"account": "acme"}, "from": "f", "to": "t", "credit_percent": "10.125"}]}"#[..], "credits[0].credit_percent"),
-            (&br#"{"credits": [{"service": "s", "group": {"account": "acme"}, "from": "f", "to": "t", "credit_percent": "10"}]}"#[..], "credits[0]"),
+            ("{".to_string(), "body"),
+            ("{}".to_string(), "credits"),
+            (entry("{}", "10"), "credits[0].group.account"),
+            (
+                entry(r#"{"account": "other"}"#, "10"),
+                "credits[0].group.account",
+            ),
+            (
+                entry(r#"{"account": "acme"}"#, "10.125"),
+                "credits[0].credit_percent",
+            ),
+            (without_slo, "credits[0]"),
         ] {
-            assert_eq!(parse(body, &known).unwrap_err().field, field);
+            assert_eq!(parse(body.as_bytes(), &known).unwrap_err().field, field);
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::backtest::history::rfc3339;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::{json, Value};
 use slo_eval::AlertTier;
+use slo_spec::credits::SlaCredit;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -157,22 +158,22 @@ pub fn json(report: &Report) -> String {
         })
         .collect();
     // What an invoicing job reads: one entry per SLO and group owed a credit.
-    let credits: Vec<Value> = report
+    let credits: Vec<SlaCredit> = report
         .slos
         .iter()
         .filter_map(|r| {
             let c = r.credit.as_ref()?;
-            Some(json!({
-                "service": r.service,
-                "slo": r.slo,
-                "group": r.group,
-                "from": rfc3339(report.range.from),
-                "to": rfc3339(report.range.to),
-                "attainment_percent": format!("{:.6}", r.attainment()? * 100.0),
-                "sla_objective": c.sla_objective,
-                "tier_below": c.tier_below.clone()?,
-                "credit_percent": c.credit_percent.clone()?,
-            }))
+            Some(SlaCredit {
+                service: r.service.clone(),
+                slo: r.slo.clone(),
+                group: r.group.clone(),
+                from: rfc3339(report.range.from),
+                to: rfc3339(report.range.to),
+                attainment_percent: format!("{:.6}", r.attainment()? * 100.0),
+                sla_objective: c.sla_objective.clone(),
+                tier_below: c.tier_below.clone()?,
+                credit_percent: c.credit_percent.clone()?,
+            })
         })
         .collect();
     let doc = json!({
