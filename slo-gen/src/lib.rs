@@ -20,6 +20,7 @@ pub mod promtool;
 pub mod report;
 pub mod rules;
 pub mod serve;
+pub mod text;
 
 pub use cli::Cli;
 pub use cmd::{load, Loaded};

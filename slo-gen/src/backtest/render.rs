@@ -5,11 +5,10 @@
 use super::compare::{Change, Scores, TierDiff};
 use super::history::rfc3339;
 use super::{Alert, Backtest, SloResult};
+use crate::text::span;
 use serde_json::{json, Value};
-use slo_eval::{AlertTier, Millis};
-use slo_spec::names::format_duration;
+use slo_eval::AlertTier;
 use std::fmt::Write;
-use std::time::Duration;
 
 /// Everything one run reports.
 pub struct Report<'a> {
@@ -21,18 +20,8 @@ pub struct Report<'a> {
 
 const TIERS: [AlertTier; 3] = [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent];
 
-fn span(ms: Millis) -> String {
-    if ms <= 0 {
-        return "0s".into();
-    }
-    format_duration(Duration::from_secs((ms as u64).div_ceil(1000)))
-}
-
 fn pct(x: Option<f64>) -> String {
-    match x {
-        Some(x) => format!("{:.3}%", x * 100.0),
-        None => "no events".into(),
-    }
+    crate::text::percent(x, 3, "no events")
 }
 
 fn end(a: &Alert) -> String {

@@ -17,7 +17,6 @@ use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
 use slo_eval::{evaluate::millis, AlertTier, Millis};
 use slo_spec::decimal::Decimal;
-use slo_spec::names::format_duration;
 use slo_spec::{Service, Sli, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -406,14 +405,6 @@ pub fn build(
         range: range.clone(),
         slos,
     })
-}
-
-/// `1h30m` for a span of milliseconds.
-pub fn span_text(ms: Millis) -> String {
-    if ms <= 0 {
-        return "0s".into();
-    }
-    format_duration(Duration::from_secs((ms as u64).div_ceil(1000)))
 }
 
 #[cfg(test)]

@@ -2,8 +2,9 @@
 //! (stable, for invoicing jobs: the `credits` list is what they read) and HTML (one
 //! self-contained file with inline charts).
 
-use super::{span_text, svg, Report, SloReport};
+use super::{svg, Report, SloReport};
 use crate::backtest::history::rfc3339;
+use crate::text::span as span_text;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::{json, Value};
 use slo_eval::AlertTier;
@@ -12,8 +13,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|x| format!("{:.3}%", x * 100.0))
-        .unwrap_or_else(|| "no data".into())
+    crate::text::percent(x, 3, "no data")
 }
 
 fn count(x: Option<f64>) -> String {

@@ -34,8 +34,7 @@ fn layout(app: &App, title: &str, body: Markup) -> String {
 }
 
 fn pct(x: Option<f64>, decimals: usize) -> String {
-    x.map(|x| format!("{:.*}%", decimals, x * 100.0))
-        .unwrap_or_else(|| "no data".into())
+    crate::text::percent(x, decimals, "no data")
 }
 
 fn budget_bar(left: Option<f64>) -> Markup {
