@@ -3,8 +3,10 @@
 //! evaluated, never a panic or an unbounded loop: histories span at most a year and a day).
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use slo_gen::backtest::{compare, history::History, replay, targets, Evaluation};
+#[path = "../exercise.rs"]
+#[allow(dead_code)]
+mod exercise;
+
 use std::sync::OnceLock;
 
 fn services() -> &'static Vec<slo_spec::Service> {
@@ -15,16 +17,4 @@ fn services() -> &'static Vec<slo_spec::Service> {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(h) = History::from_json(text) {
-        let t = targets(services());
-        if let Ok(run) = replay(&t, &h, Evaluation::Groups) {
-            let _ = compare::diff(&run, &run);
-        }
-        let _ = h.to_json();
-    }
-    if let Ok(incidents) = compare::parse_incidents(text) {
-        assert!(incidents.iter().all(|i| i.start <= i.end));
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| exercise::backtest(data, services()));
