@@ -51,6 +51,10 @@ struct Cli {
     /// gives up on them (unacknowledged) and exits 1.
     #[arg(long, default_value = "10s", value_parser = parse_timeout)]
     shutdown_timeout: std::time::Duration,
+    /// Once listening, write `{"listen": ADDR, "admin": ADDR}` here: with port 0 in
+    /// `--listen` or `--admin-listen`, the ports the system gave.
+    #[arg(long, value_name = "FILE")]
+    addresses_file: Option<PathBuf>,
 }
 
 fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
                 CommitMode::PerBatch => commit::Mode::PerBatch,
             },
             shutdown_timeout: cli.shutdown_timeout,
+            addresses_file: cli.addresses_file,
         };
         let (_stop_tx, stop) = tokio::sync::watch::channel(false);
         let result = app::run(config, stop).await;

@@ -35,6 +35,8 @@ pub struct Config {
     pub commit: commit::Mode,
     /// How long in-flight requests may take to finish after SIGTERM.
     pub shutdown_timeout: std::time::Duration,
+    /// Where to write the addresses bound (so `--listen 127.0.0.1:0` can be found).
+    pub addresses_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +50,11 @@ pub enum AppError {
     },
     #[error("the admin listener must be on a loopback address, not {0}")]
     AdminNotLoopback(SocketAddr),
+    #[error("cannot write the addresses to {path}: {source}")]
+    AddressesFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("requests still in flight {0:?} after the shutdown signal; their batches were not acknowledged")]
     DrainTimeout(std::time::Duration),
 }
@@ -199,6 +206,17 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
         source,
     })?;
     tracing::info!(listen = %local, admin = %admin_local, data_dir = %config.data_dir.display(), traffic = config.traffic, "billing-exporter started");
+    if let Some(path) = &config.addresses_file {
+        // Written whole (temp file + rename): a reader never sees half of it.
+        let text = format!("{{\"listen\":\"{local}\",\"admin\":\"{admin_local}\"}}\n");
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|source| AppError::AddressesFile {
+                path: path.clone(),
+                source,
+            })?;
+    }
 
     let (jobs_stop_tx, jobs_stop) = watch::channel(false);
     let tasks = jobs::spawn(state.clone(), config.schedule.clone(), jobs_stop.clone());

@@ -1,7 +1,7 @@
-//! Starts the real `billing-exporter` on free loopback ports and talks HTTP to it.
+//! Starts the real `billing-exporter` on loopback port 0 (it reports the ports it got)
+//! and talks HTTP to it.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -10,14 +10,6 @@ pub struct Exporter {
     pub child: Child,
     pub base: String,
     pub admin: String,
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl Exporter {
@@ -40,10 +32,18 @@ impl Exporter {
         env: &[(&str, &str)],
         log: Option<&Path>,
     ) -> Exporter {
-        let (port, admin) = (free_port(), free_port());
+        // Port 0 for both listeners; the exporter writes the ports it got.
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let addresses = std::env::temp_dir().join(format!(
+            "billing-exporter-test-{}-{n}.json",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&addresses);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_billing-exporter"));
-        cmd.args(["--listen", &format!("127.0.0.1:{port}")])
-            .args(["--admin-listen", &format!("127.0.0.1:{admin}")])
+        cmd.args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .arg("--addresses-file")
+            .arg(&addresses)
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
@@ -66,13 +66,24 @@ impl Exporter {
                 cmd.args([flag, value]);
             }
         }
-        let child = cmd.spawn().unwrap();
+        let mut child = cmd.spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let bound: serde_json::Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&addresses) {
+                let _ = std::fs::remove_file(&addresses);
+                break serde_json::from_str(&text).unwrap();
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!("billing-exporter exited before listening: {status}");
+            }
+            assert!(Instant::now() < deadline, "billing-exporter did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        };
         let e = Exporter {
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            admin: format!("http://127.0.0.1:{admin}"),
+            base: format!("http://{}", bound["listen"].as_str().unwrap()),
+            admin: format!("http://{}", bound["admin"].as_str().unwrap()),
         };
-        let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if get(&format!("{}/readyz", e.base), None).0 == 200 {
                 return e;

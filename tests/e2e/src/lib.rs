@@ -91,10 +91,11 @@ pub fn exporter_binary() -> Result<PathBuf, String> {
 /// each arrived.
 pub type Notifications = Arc<Mutex<Vec<(Instant, Value)>>>;
 
-fn receiver(port: u16, echo: bool) -> Notifications {
+fn receiver(echo: bool) -> (Notifications, u16) {
     let got: Notifications = Arc::default();
     let g = got.clone();
-    let listener = TcpListener::bind(("127.0.0.1", port)).expect("receiver port");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).expect("receiver port");
+    let port = listener.local_addr().expect("receiver address").port();
     listener.set_nonblocking(true).expect("nonblocking");
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -127,7 +128,7 @@ fn receiver(port: u16, echo: bool) -> Notifications {
             let _ = axum::serve(listener, app).await;
         });
     });
-    got
+    (got, port)
 }
 
 pub struct Stack {
@@ -291,14 +292,11 @@ impl Stack {
         );
         slo_gen::outputs::write(&outputs, &dirs.all()).map_err(|e| e.to_string())?;
 
-        let (ex_port, admin_port, prom_port, am_port, recv_port) = (
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-            free_port(),
-        );
-        let notifications = receiver(recv_port, echo_notifications);
+        // Our receiver binds port 0; the exporter keeps one port across its restarts and
+        // the third-party servers take theirs on the command line.
+        let (notifications, recv_port) = receiver(echo_notifications);
+        let (ex_port, admin_port, prom_port, am_port) =
+            (free_port(), free_port(), free_port(), free_port());
         let mut procs = Vec::new();
 
         let exporter_args: Vec<String> = [
