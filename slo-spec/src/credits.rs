@@ -43,12 +43,6 @@ pub fn basis_points(text: &str) -> Option<u32> {
     (hundredths > 0 && hundredths <= 10_000).then_some(hundredths as u32)
 }
 
-/// What an invoicing job reads of a report: its `credits` (the rest is for people).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CreditsDocument {
-    pub credits: Vec<SlaCredit>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,7 +208,9 @@ pub async fn run(config: Config, stop: watch::Receiver<bool>) -> Result<(), AppE
     tracing::info!(listen = %local, admin = %admin_local, data_dir = %config.data_dir.display(), traffic = config.traffic, "billing-exporter started");
     if let Some(path) = &config.addresses_file {
         // Written whole (temp file + rename): a reader never sees half of it.
-        let text = format!("{{\"listen\":\"{local}\",\"admin\":\"{admin_local}\"}}\n");
+        let text =
+            serde_json::json!({"listen": local.to_string(), "admin": admin_local.to_string()})
+                .to_string();
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text)
             .and_then(|_| std::fs::rename(&tmp, path))

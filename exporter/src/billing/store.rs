@@ -63,10 +63,15 @@ impl StoreError {
             kind: Kind::Down,
         }
     }
+    /// A stored value that does not encode or decode.
+    fn json(e: serde_json::Error) -> Self {
+        Self::from_message(&e.to_string())
+    }
     pub fn is_io(&self) -> bool {
         self.kind == Kind::Io
     }
-    /// The store was known to be down, so the write was not attempted.
+    /// The store cannot commit now (a failed I/O, or known down so nothing was tried):
+    /// a retry once it recovers may succeed.
     pub fn is_down(&self) -> bool {
         self.kind != Kind::Other
     }
@@ -132,7 +137,7 @@ fn total_key(account: &str, meter: &str) -> String {
 }
 
 fn decode(bytes: &[u8]) -> Result<Event, StoreError> {
-    serde_json::from_slice(bytes).map_err(|e| StoreError::from_message(&e.to_string()))
+    serde_json::from_slice(bytes).map_err(StoreError::json)
 }
 
 impl Store {
@@ -282,8 +287,7 @@ impl Store {
                 }
                 for e in &fresh {
                     ids.insert(e.id.as_str(), seq)?;
-                    let bytes = serde_json::to_vec(e)
-                        .map_err(|e| StoreError::from_message(&e.to_string()))?;
+                    let bytes = serde_json::to_vec(e).map_err(StoreError::json)?;
                     log.insert(seq, bytes.as_slice())?;
                     seq += 1;
                 }
@@ -389,8 +393,7 @@ impl Store {
         let txn = self.handle.get()?.begin_write()?;
         {
             let mut t = txn.open_table(INVOICES)?;
-            let bytes = serde_json::to_vec(invoice)
-                .map_err(|e| StoreError::from_message(&e.to_string()))?;
+            let bytes = serde_json::to_vec(invoice).map_err(StoreError::json)?;
             t.insert(key, bytes.as_slice())?;
         }
         self.commit(txn)?;
@@ -410,8 +413,7 @@ impl Store {
                     continue;
                 }
                 let entry = serde_json::json!({"credit": c, "applied_to": null});
-                let bytes = serde_json::to_vec(&entry)
-                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
+                let bytes = serde_json::to_vec(&entry).map_err(StoreError::json)?;
                 t.insert(key.as_str(), bytes.as_slice())?;
                 added += 1;
             }
@@ -436,11 +438,11 @@ impl Store {
             if !k.value().starts_with(&prefix) {
                 break;
             }
-            let entry: serde_json::Value = serde_json::from_slice(v.value())
-                .map_err(|e| StoreError::from_message(&e.to_string()))?;
+            let entry: serde_json::Value =
+                serde_json::from_slice(v.value()).map_err(StoreError::json)?;
             if entry["applied_to"].is_null() || entry["applied_to"] == invoice {
-                let c: Credit = serde_json::from_value(entry["credit"].clone())
-                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
+                let c: Credit =
+                    serde_json::from_value(entry["credit"].clone()).map_err(StoreError::json)?;
                 out.push(c);
             }
         }
@@ -458,14 +460,12 @@ impl Store {
         let txn = self.handle.get()?.begin_write()?;
         {
             let mut t = txn.open_table(INVOICES)?;
-            let bytes = serde_json::to_vec(invoice)
-                .map_err(|e| StoreError::from_message(&e.to_string()))?;
+            let bytes = serde_json::to_vec(invoice).map_err(StoreError::json)?;
             t.insert(key, bytes.as_slice())?;
             let mut c = txn.open_table(CREDITS)?;
             for credit in credits {
                 let entry = serde_json::json!({"credit": credit, "applied_to": key});
-                let bytes = serde_json::to_vec(&entry)
-                    .map_err(|e| StoreError::from_message(&e.to_string()))?;
+                let bytes = serde_json::to_vec(&entry).map_err(StoreError::json)?;
                 c.insert(credit.key().as_str(), bytes.as_slice())?;
             }
         }
@@ -484,10 +484,7 @@ impl Store {
             if !k.value().starts_with(&prefix) {
                 break;
             }
-            out.push(
-                serde_json::from_slice(v.value())
-                    .map_err(|e| StoreError::from_message(&e.to_string()))?,
-            );
+            out.push(serde_json::from_slice(v.value()).map_err(StoreError::json)?);
         }
         Ok(out)
     }

@@ -46,7 +46,7 @@ pub fn diff(baseline: &Backtest, change: &Backtest) -> Vec<TierDiff> {
     let (from, to) = (change.from, change.to);
     let mut out = Vec::new();
     for name in names {
-        for tier in [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent] {
+        for tier in AlertTier::ALL {
             let of = |m: &BTreeMap<String, SloResult>| -> Vec<Alert> {
                 m.get(name)
                     .map(|s| {

@@ -18,8 +18,6 @@ pub struct Report<'a> {
     pub scores: Option<Scores>,
 }
 
-const TIERS: [AlertTier; 3] = [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent];
-
 fn pct(x: Option<f64>) -> String {
     crate::text::percent(x, 3, "no events")
 }
@@ -47,7 +45,7 @@ pub fn text(r: &Report) -> String {
             pct(s.attainment),
             pct(s.budget_remaining)
         );
-        for tier in TIERS {
+        for tier in AlertTier::ALL {
             let n = s.count(tier);
             if n == 0 && tier == AlertTier::Absent {
                 continue;
