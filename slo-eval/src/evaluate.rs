@@ -98,60 +98,36 @@ pub fn millis(d: Duration) -> Millis {
     d.as_millis().min(i64::MAX as u128) as Millis
 }
 
-/// The alert tiers the rules generate: the two burn-rate tiers and the missing-data one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AlertTier {
-    Page,
-    Ticket,
-    Absent,
-}
-
-impl AlertTier {
-    pub const ALL: [AlertTier; 3] = [AlertTier::Page, AlertTier::Ticket, AlertTier::Absent];
-
-    /// The `slo_tier` label's value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertTier::Page => "page",
-            AlertTier::Ticket => "ticket",
-            AlertTier::Absent => "absent",
-        }
-    }
-
-    /// The tier a `slo_tier` label names, if any.
-    pub fn from_label(label: &str) -> Option<AlertTier> {
-        Self::ALL.into_iter().find(|t| t.as_str() == label)
-    }
-
-    /// How urgent: a page over a ticket over missing data.
-    pub fn severity(self) -> u8 {
-        match self {
-            AlertTier::Page => 3,
-            AlertTier::Ticket => 2,
-            AlertTier::Absent => 1,
-        }
-    }
-}
-
-impl From<Tier> for AlertTier {
-    fn from(t: Tier) -> Self {
-        match t {
-            Tier::Page => AlertTier::Page,
-            Tier::Ticket => AlertTier::Ticket,
-        }
-    }
-}
-
 /// One firing of one alert: from the evaluation it fired at to the one it resolved at.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Firing {
-    pub tier: AlertTier,
+    pub tier: Tier,
     pub start: Millis,
     /// `None`: still firing at the last evaluation.
     pub end: Option<Millis>,
     /// The highest value of the alert's expression while it fired (the burn rate of the
     /// first pair that held); `None` for the missing-data alert.
     pub peak_burn_rate: Option<f64>,
+}
+
+impl Firing {
+    /// How long it fired within `[from, to]` (still firing counts up to `to`).
+    pub fn within(&self, from: Millis, to: Millis) -> Millis {
+        (self.end.unwrap_or(to).min(to) - self.start.max(from)).max(0)
+    }
+
+    /// How many firings of `tier`, and how long they fired within `[from, to]`.
+    pub fn tally<'a>(
+        firings: impl IntoIterator<Item = &'a Firing>,
+        tier: Tier,
+        from: Millis,
+        to: Millis,
+    ) -> (usize, Millis) {
+        firings
+            .into_iter()
+            .filter(|f| f.tier == tier)
+            .fold((0, 0), |(n, t), f| (n + 1, t + f.within(from, to)))
+    }
 }
 
 /// What the rules did for one group of an SLO.
@@ -182,7 +158,7 @@ pub fn error_ratio(g: &GroupHistory, from: Millis, to: Millis) -> Option<(f64, M
 /// The alerts one tier (or the missing-data alert) raised, as a state machine over the
 /// evaluations: inactive, pending for `for`, firing.
 struct AlertState {
-    tier: AlertTier,
+    tier: Tier,
     hold: Millis,
     active_since: Option<Millis>,
     firing: Option<Firing>,
@@ -190,7 +166,7 @@ struct AlertState {
 }
 
 impl AlertState {
-    fn new(tier: AlertTier, hold: Duration) -> AlertState {
+    fn new(tier: Tier, hold: Duration) -> AlertState {
         AlertState {
             tier,
             hold: millis(hold),
@@ -304,7 +280,7 @@ pub fn evaluate(
     if let Some(absent) = &plan.absent {
         if !slo.group_by.is_empty() {
             // `absent(...)` of a grouped SLO: no group has any input series.
-            let mut state = AlertState::new(AlertTier::Absent, absent.for_);
+            let mut state = AlertState::new(Tier::Absent, absent.for_);
             let mut cursors: Vec<Cursor> = vec![Cursor::default(); groups.len()];
             for t in sched.times() {
                 let any = groups
@@ -349,18 +325,13 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
                 .iter()
                 .map(|p| (index(p.long), index(p.short), p.burn_rate.to_f64()))
                 .collect();
-            (
-                AlertState::new(t.tier.into(), t.for_.unwrap_or_default()),
-                pairs,
-            )
+            (AlertState::new(t.tier, t.for_.unwrap_or_default()), pairs)
         })
         .collect();
-    let mut absent = plan.absent.as_ref().map(|a| {
-        (
-            AlertState::new(AlertTier::Absent, a.for_),
-            millis(a.lookback),
-        )
-    });
+    let mut absent = plan
+        .absent
+        .as_ref()
+        .map(|a| (AlertState::new(Tier::Absent, a.for_), millis(a.lookback)));
     let (mut at_errors, mut at_events, mut at_inputs) =
         (Cursor::default(), Cursor::default(), Cursor::default());
     let mut lookback = Cursor::default();
@@ -438,7 +409,7 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
     let period = millis(plan.period);
     let first_page = firings
         .iter()
-        .filter(|f| f.tier == AlertTier::Page && f.start >= sched.from)
+        .filter(|f| f.tier == Tier::Page && f.start >= sched.from)
         .map(|f| f.start)
         .min();
     let budget_consumed_at_first_page = first_page

@@ -8,6 +8,6 @@ pub mod evaluate;
 pub mod plan;
 pub mod samples;
 
-pub use evaluate::{evaluate, warmup, AlertTier, Firing, GroupHistory, GroupOutcome, Schedule};
+pub use evaluate::{evaluate, warmup, Firing, GroupHistory, GroupOutcome, Schedule};
 pub use plan::{plan, AbsentPlan, Plan, TierPlan};
 pub use samples::{Cursor, Millis, Samples};

@@ -142,19 +142,20 @@ pub fn plan(slo: &Slo) -> Plan {
     let period = slo.period.duration;
     let scrape = slo.scrape_interval.duration;
     let a = &slo.alerting;
-    let tiers: Vec<TierPlan> = Tier::ALL
+    let tiers: Vec<TierPlan> = Tier::BURN_RATE
         .into_iter()
         .filter(|_| !a.disabled)
-        .filter(|t| !a.tier(*t).disabled)
-        .map(|tier| TierPlan {
+        .filter_map(|tier| Some((tier, a.tier(tier)?)))
+        .filter(|(_, policy)| !policy.disabled)
+        .map(|(tier, policy)| TierPlan {
             tier,
-            pairs: a.tier(tier).windows.clone(),
-            for_: a.tier(tier).for_.as_ref().map(|w| w.duration),
+            pairs: policy.windows.clone(),
+            for_: policy.for_.as_ref().map(|w| w.duration),
         })
         .collect();
     let base = policy::floor(scrape);
     // Dashboards show the default windows even when alerts are off or overridden.
-    let mut windows: BTreeSet<Duration> = Tier::ALL
+    let mut windows: BTreeSet<Duration> = Tier::BURN_RATE
         .into_iter()
         .flat_map(|t| policy::default_pairs(t, period, scrape))
         .chain(tiers.iter().flat_map(|t| t.pairs.iter().cloned()))

@@ -2,8 +2,9 @@
 //! gaps, missing data per group, windows read from running totals, and attainment. Each case
 //! states a history as rates per evaluation and the firings expected, in minutes.
 
-use slo_eval::{evaluate, plan, AlertTier, GroupHistory, Millis, Samples, Schedule};
+use slo_eval::{evaluate, plan, GroupHistory, Millis, Samples, Schedule};
 use slo_spec::Slo;
+use slo_spec::Tier;
 use std::collections::BTreeMap;
 
 const MIN: Millis = 60_000;
@@ -165,8 +166,8 @@ fn min_events_keeps_a_quiet_service_from_paging() {
     );
     let p = plan(&s);
     let out = evaluate(&s, &p, &[h], &Schedule::of(&p, 0, 300 * MIN));
-    let tiers: Vec<AlertTier> = out[0].firings.iter().map(|f| f.tier).collect();
-    assert_eq!(tiers, vec![AlertTier::Ticket]);
+    let tiers: Vec<Tier> = out[0].firings.iter().map(|f| f.tier).collect();
+    assert_eq!(tiers, vec![Tier::Ticket]);
     // Without the guard the page fires too.
     let s = Slo {
         alerting: slo_spec::Alerting {
@@ -186,7 +187,7 @@ fn min_events_keeps_a_quiet_service_from_paging() {
         )],
         &Schedule::of(&p, 0, 300 * MIN),
     );
-    assert!(out[0].firings.iter().any(|f| f.tier == AlertTier::Page));
+    assert!(out[0].firings.iter().any(|f| f.tier == Tier::Page));
 }
 
 #[test]
@@ -205,7 +206,7 @@ fn missing_data_raises_the_absent_alert_after_for_and_never_a_page() {
     let absent: Vec<_> = out[0]
         .firings
         .iter()
-        .filter(|f| f.tier == AlertTier::Absent)
+        .filter(|f| f.tier == Tier::Absent)
         .map(|f| (f.start / MIN, f.end.map(|e| e / MIN)))
         .collect();
     assert_eq!(absent, vec![(105, Some(130))]);

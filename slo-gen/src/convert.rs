@@ -214,9 +214,9 @@ fn alerting_parts(svc: &Service, slo: &Slo, alert: &str) -> Vec<(&'static str, S
     let mut text = String::new();
     map(&mut text, 6, "annotations", &a.annotations);
     part("annotations", text);
-    for tier in Tier::ALL {
+    for (tier, policy) in Tier::BURN_RATE.into_iter().zip([&a.page, &a.ticket]) {
         let mut tb = String::new();
-        tier_body(&mut tb, a.tier(tier), tier, slo);
+        tier_body(&mut tb, policy, tier, slo);
         if !tb.is_empty() {
             part(tier.as_str(), format!("      {}:\n{tb}", tier.as_str()));
         }

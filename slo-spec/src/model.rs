@@ -327,29 +327,52 @@ pub struct AbsentPolicy {
 }
 
 impl Alerting {
-    pub fn tier(&self, tier: Tier) -> &TierPolicy {
+    /// The policy of a burn-rate tier; `None` for [`Tier::Absent`], which has its own
+    /// [`AbsentPolicy`] and no window pairs.
+    pub fn tier(&self, tier: Tier) -> Option<&TierPolicy> {
         match tier {
-            Tier::Page => &self.page,
-            Tier::Ticket => &self.ticket,
+            Tier::Page => Some(&self.page),
+            Tier::Ticket => Some(&self.ticket),
+            Tier::Absent => None,
         }
     }
 }
 
-/// The two alert tiers of the multi-window policy: the spec's `page` and `ticket`, and
-/// the `slo_tier` label of the generated alerts.
+/// The alerts an SLO's rules raise, as their `slo_tier` label names them: the two tiers of
+/// the multi-window burn-rate policy (the spec's `page` and `ticket`) and the missing-data
+/// alert. Every crate ranks, names and parses tiers through this one type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Tier {
     Page,
     Ticket,
+    Absent,
 }
 
 impl Tier {
-    pub const ALL: [Tier; 2] = [Tier::Page, Tier::Ticket];
+    pub const ALL: [Tier; 3] = [Tier::Page, Tier::Ticket, Tier::Absent];
+    /// The tiers with window pairs and burn-rate thresholds.
+    pub const BURN_RATE: [Tier; 2] = [Tier::Page, Tier::Ticket];
 
+    /// The `slo_tier` label's value (and the spec's key of a burn-rate tier).
     pub fn as_str(self) -> &'static str {
         match self {
             Tier::Page => "page",
             Tier::Ticket => "ticket",
+            Tier::Absent => "absent",
+        }
+    }
+
+    /// The tier a `slo_tier` label names, if any.
+    pub fn from_label(label: &str) -> Option<Tier> {
+        Self::ALL.into_iter().find(|t| t.as_str() == label)
+    }
+
+    /// How urgent: a page over a ticket over missing data.
+    pub fn severity(self) -> u8 {
+        match self {
+            Tier::Page => 3,
+            Tier::Ticket => 2,
+            Tier::Absent => 1,
         }
     }
 }

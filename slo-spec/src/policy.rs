@@ -10,11 +10,13 @@ use std::time::Duration;
 
 /// The default policy of a tier as (long window = period / divisor, burn rate). The short
 /// window is a twelfth of the long one. For 30d these are the workbook's 1h/6h pages and
-/// 1d/3d tickets, spending 2%, 5%, 10% and 10% of the budget when they fire.
+/// 1d/3d tickets, spending 2%, 5%, 10% and 10% of the budget when they fire. The
+/// missing-data alert has no pairs.
 pub fn default_table(tier: Tier) -> &'static [(u64, &'static str)] {
     match tier {
         Tier::Page => &[(720, "14.4"), (120, "6")],
         Tier::Ticket => &[(30, "3"), (10, "1")],
+        Tier::Absent => &[],
     }
 }
 
@@ -115,7 +117,7 @@ mod tests {
         for days in [1, 7, 28, 30, 90, 366] {
             for scrape in [10, 15, 30, 60, 120] {
                 let floor = floor(Duration::from_secs(scrape));
-                for tier in Tier::ALL {
+                for tier in Tier::BURN_RATE {
                     let period = Duration::from_secs(days * 86400);
                     for p in default_pairs(tier, period, Duration::from_secs(scrape)) {
                         assert!(p.short >= floor && p.long >= p.short, "{days}d {scrape}s");

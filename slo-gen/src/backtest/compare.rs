@@ -3,7 +3,8 @@
 
 use super::{Alert, Backtest, SloResult};
 use serde::Deserialize;
-use slo_eval::{AlertTier, Millis};
+use slo_eval::{Firing, Millis};
+use slo_spec::Tier;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How one firing changed between the baseline and the change.
@@ -23,7 +24,7 @@ pub enum Change {
 pub struct TierDiff {
     /// `service/slo {group}`.
     pub slo: String,
-    pub tier: AlertTier,
+    pub tier: Tier,
     pub before: usize,
     pub after: usize,
     pub firing_before: Millis,
@@ -31,7 +32,7 @@ pub struct TierDiff {
     pub changes: Vec<Change>,
 }
 
-fn overlaps(a: &Alert, b: &Alert, to: Millis) -> bool {
+fn overlaps(a: &Firing, b: &Firing, to: Millis) -> bool {
     a.start < b.end.unwrap_or(to + 1) && b.start < a.end.unwrap_or(to + 1)
 }
 
@@ -46,13 +47,13 @@ pub fn diff(baseline: &Backtest, change: &Backtest) -> Vec<TierDiff> {
     let (from, to) = (change.from, change.to);
     let mut out = Vec::new();
     for name in names {
-        for tier in AlertTier::ALL {
+        for tier in Tier::ALL {
             let of = |m: &BTreeMap<String, SloResult>| -> Vec<Alert> {
                 m.get(name)
                     .map(|s| {
                         s.alerts
                             .iter()
-                            .filter(|a| a.tier == tier)
+                            .filter(|a| a.firing.tier == tier)
                             .cloned()
                             .collect()
                     })
@@ -61,9 +62,9 @@ pub fn diff(baseline: &Backtest, change: &Backtest) -> Vec<TierDiff> {
             let (before, after) = (of(&old), of(&new));
             let mut changes = Vec::new();
             for a in &after {
-                match before.iter().find(|b| overlaps(a, b, to)) {
+                match before.iter().find(|b| overlaps(&a.firing, &b.firing, to)) {
                     None => changes.push(Change::Added(a.clone())),
-                    Some(b) if b.start != a.start || b.end != a.end => {
+                    Some(b) if b.firing.start != a.firing.start || b.firing.end != a.firing.end => {
                         changes.push(Change::Moved {
                             before: b.clone(),
                             after: a.clone(),
@@ -73,7 +74,7 @@ pub fn diff(baseline: &Backtest, change: &Backtest) -> Vec<TierDiff> {
                 }
             }
             for b in &before {
-                if !after.iter().any(|a| overlaps(a, b, to)) {
+                if !after.iter().any(|a| overlaps(&a.firing, &b.firing, to)) {
                     changes.push(Change::Removed(b.clone()));
                 }
             }
@@ -99,9 +100,9 @@ pub fn diff(baseline: &Backtest, change: &Backtest) -> Vec<TierDiff> {
 
 /// Whether the change adds a page anywhere.
 pub fn adds_pages(diffs: &[TierDiff]) -> bool {
-    diffs.iter().any(|d| {
-        d.tier == AlertTier::Page && d.changes.iter().any(|c| matches!(c, Change::Added(_)))
-    })
+    diffs
+        .iter()
+        .any(|d| d.tier == Tier::Page && d.changes.iter().any(|c| matches!(c, Change::Added(_))))
 }
 
 /// A known incident of one SLO, from `--incidents FILE`.
@@ -153,7 +154,7 @@ pub struct Detection {
     pub incident: Incident,
     /// Per tier: milliseconds from the incident's start to the first firing overlapping
     /// it (0 when already firing), `None` when missed.
-    pub tiers: Vec<(AlertTier, Option<Millis>)>,
+    pub tiers: Vec<(Tier, Option<Millis>)>,
 }
 
 /// Incidents against alerts: detection per incident and tier, the firings outside any
@@ -168,7 +169,7 @@ pub struct Scores {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TierScore {
-    pub tier: AlertTier,
+    pub tier: Tier,
     pub firings: usize,
     pub in_incidents: usize,
     pub incidents: usize,
@@ -176,11 +177,9 @@ pub struct TierScore {
 }
 
 pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
-    let tiers = [AlertTier::Page, AlertTier::Ticket];
-    let window = |i: &Incident| Alert {
-        alert: String::new(),
-        severity: String::new(),
-        tier: AlertTier::Page,
+    let tiers = [Tier::Page, Tier::Ticket];
+    let window = |i: &Incident| Firing {
+        tier: Tier::Page,
         start: i.start,
         end: Some(i.end),
         peak_burn_rate: None,
@@ -199,8 +198,8 @@ pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
                 .map(|&tier| {
                     let first = of(b, i)
                         .flat_map(|s| &s.alerts)
-                        .filter(|a| a.tier == tier && overlaps(a, &window(i), b.to))
-                        .map(|a| (a.start - i.start).max(0))
+                        .filter(|a| a.firing.tier == tier && overlaps(&a.firing, &window(i), b.to))
+                        .map(|a| (a.firing.start - i.start).max(0))
                         .min();
                     (tier, first)
                 })
@@ -223,10 +222,10 @@ pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
         .collect();
     for s in &b.slos {
         for a in &s.alerts {
-            let inside = incidents
-                .iter()
-                .any(|i| i.service == s.service && i.slo == s.slo && overlaps(a, &window(i), b.to));
-            if let Some(t) = scores.iter_mut().find(|t| t.tier == a.tier) {
+            let inside = incidents.iter().any(|i| {
+                i.service == s.service && i.slo == s.slo && overlaps(&a.firing, &window(i), b.to)
+            });
+            if let Some(t) = scores.iter_mut().find(|t| t.tier == a.firing.tier) {
                 t.firings += 1;
                 t.in_incidents += inside as usize;
             }
@@ -246,14 +245,16 @@ pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
 mod tests {
     use super::*;
 
-    fn alert(tier: AlertTier, start: Millis, end: Option<Millis>) -> Alert {
+    fn alert(tier: Tier, start: Millis, end: Option<Millis>) -> Alert {
         Alert {
             alert: "A".into(),
             severity: tier.as_str().into(),
-            tier,
-            start,
-            end,
-            peak_burn_rate: None,
+            firing: Firing {
+                tier,
+                start,
+                end,
+                peak_burn_rate: None,
+            },
         }
     }
 
@@ -278,14 +279,14 @@ mod tests {
     #[test]
     fn diff_names_added_removed_and_moved_firings() {
         let before = run(vec![
-            alert(AlertTier::Page, 100, Some(200)),
-            alert(AlertTier::Page, 500, Some(600)),
-            alert(AlertTier::Ticket, 100, None),
+            alert(Tier::Page, 100, Some(200)),
+            alert(Tier::Page, 500, Some(600)),
+            alert(Tier::Ticket, 100, None),
         ]);
         let after = run(vec![
-            alert(AlertTier::Page, 90, Some(210)),
-            alert(AlertTier::Page, 800, None),
-            alert(AlertTier::Ticket, 100, None),
+            alert(Tier::Page, 90, Some(210)),
+            alert(Tier::Page, 800, None),
+            alert(Tier::Ticket, 100, None),
         ]);
         let d = diff(&before, &after);
         assert_eq!(d.len(), 1, "the ticket did not change: {d:?}");
@@ -304,16 +305,16 @@ mod tests {
         assert!(adds_pages(&d));
         assert!(!adds_pages(&diff(
             &after,
-            &run(vec![alert(AlertTier::Page, 90, Some(210))])
+            &run(vec![alert(Tier::Page, 90, Some(210))])
         )));
     }
 
     #[test]
     fn incidents_score_detection_precision_and_recall() {
         let b = run(vec![
-            alert(AlertTier::Page, 150, Some(300)),
-            alert(AlertTier::Page, 700, Some(720)),
-            alert(AlertTier::Ticket, 50, None),
+            alert(Tier::Page, 150, Some(300)),
+            alert(Tier::Page, 700, Some(720)),
+            alert(Tier::Ticket, 50, None),
         ]);
         let incidents = vec![
             Incident {
@@ -332,14 +333,14 @@ mod tests {
         let s = score(&b, &incidents);
         assert_eq!(
             s.detections[0].tiers,
-            vec![(AlertTier::Page, Some(50)), (AlertTier::Ticket, Some(0))]
+            vec![(Tier::Page, Some(50)), (Tier::Ticket, Some(0))]
         );
         assert_eq!(
             s.detections[1].tiers,
-            vec![(AlertTier::Page, None), (AlertTier::Ticket, Some(0))]
+            vec![(Tier::Page, None), (Tier::Ticket, Some(0))]
         );
         assert_eq!(s.outside.len(), 1, "the page at 700");
-        assert_eq!(s.outside[0].1.start, 700);
+        assert_eq!(s.outside[0].1.firing.start, 700);
         let page = &s.tiers[0];
         assert_eq!(
             (

@@ -12,7 +12,8 @@ pub mod synthetic;
 use crate::rules::alerts;
 use crate::rules::sli::{base_queries, BaseQueries};
 use history::{History, Need};
-use slo_eval::{evaluate, AlertTier, Millis, Plan, Schedule};
+use slo_eval::{evaluate, Firing, Millis, Plan, Schedule};
+use slo_spec::Tier;
 use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -77,10 +78,7 @@ pub fn targets(services: &[Service]) -> Vec<Target<'_>> {
 pub struct Alert {
     pub alert: String,
     pub severity: String,
-    pub tier: AlertTier,
-    pub start: Millis,
-    pub end: Option<Millis>,
-    pub peak_burn_rate: Option<f64>,
+    pub firing: Firing,
 }
 
 /// One SLO (one group of it) over the backtest.
@@ -98,18 +96,13 @@ pub struct SloResult {
 }
 
 impl SloResult {
-    pub fn count(&self, tier: AlertTier) -> usize {
-        self.alerts.iter().filter(|a| a.tier == tier).count()
+    pub fn count(&self, tier: Tier) -> usize {
+        Firing::tally(self.alerts.iter().map(|a| &a.firing), tier, 0, 0).0
     }
 
     /// Time firing within `[from, to]`.
-    pub fn firing(&self, tier: AlertTier, from: Millis, to: Millis) -> Millis {
-        self.alerts
-            .iter()
-            .filter(|a| a.tier == tier)
-            .map(|a| a.end.unwrap_or(to).min(to) - a.start.max(from))
-            .filter(|d| *d > 0)
-            .sum()
+    pub fn firing(&self, tier: Tier, from: Millis, to: Millis) -> Millis {
+        Firing::tally(self.alerts.iter().map(|a| &a.firing), tier, from, to).1
     }
 
     /// `service/slo` and the group when there is one.
@@ -161,13 +154,10 @@ pub fn replay(
                 alerts: outcome
                     .firings
                     .into_iter()
-                    .map(|f| Alert {
-                        alert: alerts::name(t.slo, f.tier),
-                        severity: alerts::severity(t.slo, f.tier),
-                        tier: f.tier,
-                        start: f.start,
-                        end: f.end,
-                        peak_burn_rate: f.peak_burn_rate,
+                    .map(|firing| Alert {
+                        alert: alerts::name(t.slo, firing.tier),
+                        severity: alerts::severity(t.slo, firing.tier),
+                        firing,
                     })
                     .collect(),
                 attainment: outcome.attainment,

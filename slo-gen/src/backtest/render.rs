@@ -7,7 +7,7 @@ use super::history::rfc3339;
 use super::{Alert, Backtest, SloResult};
 use crate::text::span;
 use serde_json::{json, Value};
-use slo_eval::AlertTier;
+use slo_spec::Tier;
 use std::fmt::Write;
 
 /// Everything one run reports.
@@ -23,11 +23,15 @@ fn pct(x: Option<f64>) -> String {
 }
 
 fn end(a: &Alert) -> String {
-    a.end.map(rfc3339).unwrap_or_else(|| "still firing".into())
+    a.firing
+        .end
+        .map(rfc3339)
+        .unwrap_or_else(|| "still firing".into())
 }
 
 fn peak(a: &Alert) -> String {
-    a.peak_burn_rate
+    a.firing
+        .peak_burn_rate
         .map(|p| format!(", peak {p:.1}x"))
         .unwrap_or_default()
 }
@@ -45,9 +49,9 @@ pub fn text(r: &Report) -> String {
             pct(s.attainment),
             pct(s.budget_remaining)
         );
-        for tier in AlertTier::ALL {
+        for tier in Tier::ALL {
             let n = s.count(tier);
-            if n == 0 && tier == AlertTier::Absent {
+            if n == 0 && tier == Tier::Absent {
                 continue;
             }
             let _ = write!(
@@ -57,17 +61,17 @@ pub fn text(r: &Report) -> String {
                 if n == 1 { "" } else { "s" },
                 span(s.firing(tier, b.from, b.to))
             );
-            if tier == AlertTier::Page {
+            if tier == Tier::Page {
                 if let Some(c) = s.budget_consumed_at_first_page {
                     let _ = write!(o, "; first page with {} of the budget spent", pct(Some(c)));
                 }
             }
             o.push('\n');
-            for a in s.alerts.iter().filter(|a| a.tier == tier) {
+            for a in s.alerts.iter().filter(|a| a.firing.tier == tier) {
                 let _ = writeln!(
                     o,
                     "    {} → {}  {} ({}){}",
-                    rfc3339(a.start),
+                    rfc3339(a.firing.start),
                     end(a),
                     a.alert,
                     a.severity,
@@ -76,8 +80,8 @@ pub fn text(r: &Report) -> String {
             }
         }
     }
-    let pages: usize = b.slos.iter().map(|s| s.count(AlertTier::Page)).sum();
-    let tickets: usize = b.slos.iter().map(|s| s.count(AlertTier::Ticket)).sum();
+    let pages: usize = b.slos.iter().map(|s| s.count(Tier::Page)).sum();
+    let tickets: usize = b.slos.iter().map(|s| s.count(Tier::Ticket)).sum();
     let _ = writeln!(
         o,
         "\n{} SLOs: {pages} pages, {tickets} tickets",
@@ -113,13 +117,13 @@ pub fn text(r: &Report) -> String {
 
 fn change(c: &Change) -> String {
     match c {
-        Change::Added(a) => format!("+ {} → {}", rfc3339(a.start), end(a)),
-        Change::Removed(a) => format!("- {} → {}", rfc3339(a.start), end(a)),
+        Change::Added(a) => format!("+ {} → {}", rfc3339(a.firing.start), end(a)),
+        Change::Removed(a) => format!("- {} → {}", rfc3339(a.firing.start), end(a)),
         Change::Moved { before, after } => format!(
             "~ {} → {} now {} → {}",
-            rfc3339(before.start),
+            rfc3339(before.firing.start),
             end(before),
-            rfc3339(after.start),
+            rfc3339(after.firing.start),
             end(after)
         ),
     }
@@ -163,8 +167,8 @@ fn incidents_text(o: &mut String, s: &Scores) {
         let _ = writeln!(
             o,
             "    {slo} {} {} → {}",
-            a.tier.as_str(),
-            rfc3339(a.start),
+            a.firing.tier.as_str(),
+            rfc3339(a.firing.start),
             end(a)
         );
     }
@@ -174,10 +178,10 @@ fn alert_json(a: &Alert) -> Value {
     json!({
         "alert": a.alert,
         "severity": a.severity,
-        "tier": a.tier.as_str(),
-        "start": rfc3339(a.start),
-        "end": a.end.map(rfc3339),
-        "peak_burn_rate": a.peak_burn_rate,
+        "tier": a.firing.tier.as_str(),
+        "start": rfc3339(a.firing.start),
+        "end": a.firing.end.map(rfc3339),
+        "peak_burn_rate": a.firing.peak_burn_rate,
     })
 }
 
@@ -191,13 +195,13 @@ fn slos_json(b: &Backtest) -> Vec<Value> {
                 "objective": s.objective,
                 "group": s.group,
                 "alerts": s.alerts.iter().map(alert_json).collect::<Vec<_>>(),
-                "pages": s.count(AlertTier::Page),
-                "tickets": s.count(AlertTier::Ticket),
-                "absent": s.count(AlertTier::Absent),
+                "pages": s.count(Tier::Page),
+                "tickets": s.count(Tier::Ticket),
+                "absent": s.count(Tier::Absent),
                 "firing_seconds": {
-                    "page": s.firing(AlertTier::Page, b.from, b.to) as f64 / 1000.0,
-                    "ticket": s.firing(AlertTier::Ticket, b.from, b.to) as f64 / 1000.0,
-                    "absent": s.firing(AlertTier::Absent, b.from, b.to) as f64 / 1000.0,
+                    "page": s.firing(Tier::Page, b.from, b.to) as f64 / 1000.0,
+                    "ticket": s.firing(Tier::Ticket, b.from, b.to) as f64 / 1000.0,
+                    "absent": s.firing(Tier::Absent, b.from, b.to) as f64 / 1000.0,
                 },
                 "budget_consumed_at_first_page": s.budget_consumed_at_first_page,
                 "attainment": s.attainment,
@@ -270,10 +274,10 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(
             o,
             "Against `{name}`: pages {} → {}, tickets {} → {}.\n",
-            total(base, AlertTier::Page),
-            total(b, AlertTier::Page),
-            total(base, AlertTier::Ticket),
-            total(b, AlertTier::Ticket)
+            total(base, Tier::Page),
+            total(b, Tier::Page),
+            total(base, Tier::Ticket),
+            total(b, Tier::Ticket)
         );
         if diffs.is_empty() {
             let _ = writeln!(o, "No alert changes.\n");
@@ -313,10 +317,10 @@ pub fn markdown(r: &Report) -> String {
             s.objective,
             pct(s.attainment),
             pct(s.budget_remaining),
-            s.count(AlertTier::Page),
-            s.count(AlertTier::Ticket),
-            s.count(AlertTier::Absent),
-            span(s.firing(AlertTier::Page, b.from, b.to))
+            s.count(Tier::Page),
+            s.count(Tier::Ticket),
+            s.count(Tier::Absent),
+            span(s.firing(Tier::Page, b.from, b.to))
         );
     }
     if let Some(s) = &r.scores {

@@ -15,8 +15,9 @@ use crate::backtest::history::rfc3339;
 use crate::names::series;
 use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
-use slo_eval::{evaluate::millis, AlertTier, Millis};
+use slo_eval::{evaluate::millis, Firing, Millis};
 use slo_spec::decimal::Decimal;
+use slo_spec::Tier;
 use slo_spec::{Service, Sli, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -64,14 +65,6 @@ impl Range {
     }
 }
 
-/// A firing interval read back from `ALERTS`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Firing {
-    pub tier: AlertTier,
-    pub start: Millis,
-    pub end: Millis,
-}
-
 /// What an SLA says about the range.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Credit {
@@ -117,16 +110,13 @@ impl SloReport {
         self.attainment().map(|a| (1.0 - a) / self.budget)
     }
 
-    pub fn count(&self, tier: AlertTier) -> usize {
-        self.firings.iter().filter(|f| f.tier == tier).count()
+    pub fn count(&self, tier: Tier) -> usize {
+        Firing::tally(&self.firings, tier, 0, 0).0
     }
 
-    pub fn firing(&self, tier: AlertTier) -> Millis {
-        self.firings
-            .iter()
-            .filter(|f| f.tier == tier)
-            .map(|f| f.end - f.start)
-            .sum()
+    /// Time firing within the range (the firings never reach past it).
+    pub fn firing(&self, tier: Tier) -> Millis {
+        Firing::tally(&self.firings, tier, Millis::MIN, Millis::MAX).1
     }
 
     /// The longest time a burn-rate alert (page or ticket, overlapping ones merged) fired.
@@ -134,8 +124,8 @@ impl SloReport {
         let mut spans: Vec<(Millis, Millis)> = self
             .firings
             .iter()
-            .filter(|f| f.tier != AlertTier::Absent)
-            .map(|f| (f.start, f.end))
+            .filter(|f| f.tier != Tier::Absent)
+            .map(|f| (f.start, f.end.unwrap_or(f.start)))
             .collect();
         spans.sort();
         let mut merged: Vec<(Millis, Millis)> = Vec::new();
@@ -338,7 +328,7 @@ fn firings(
         let Some(tier) = s
             .labels
             .get(crate::names::TIER_LABEL)
-            .and_then(|t| AlertTier::from_label(t))
+            .and_then(|t| Tier::from_label(t))
         else {
             continue;
         };
@@ -346,7 +336,12 @@ fn firings(
         list.extend(
             firing_runs(&s.samples, step, range.to)
                 .into_iter()
-                .map(|(start, end)| Firing { tier, start, end }),
+                .map(|(start, end)| Firing {
+                    tier,
+                    start,
+                    end: Some(end),
+                    peak_burn_rate: None,
+                }),
         );
     }
     Ok(firings)

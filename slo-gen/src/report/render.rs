@@ -7,8 +7,8 @@ use crate::backtest::history::rfc3339;
 use crate::text::span as span_text;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::{json, Value};
-use slo_eval::AlertTier;
 use slo_spec::credits::SlaCredit;
+use slo_spec::Tier;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -102,9 +102,9 @@ pub fn markdown(report: &Report, svgs: Option<&[String]>) -> String {
             pct(r.budget_spent()),
             count(r.events),
             count(r.bad),
-            r.count(AlertTier::Page),
-            r.count(AlertTier::Ticket),
-            span_text(r.firing(AlertTier::Page) + r.firing(AlertTier::Ticket)),
+            r.count(Tier::Page),
+            r.count(Tier::Ticket),
+            span_text(r.firing(Tier::Page) + r.firing(Tier::Ticket)),
             longest(r),
             credit_text(r)
         );
@@ -139,15 +139,15 @@ pub fn json(report: &Report) -> String {
                 "attainment": r.attainment(),
                 "met": r.met(),
                 "budget_spent": r.budget_spent(),
-                "pages": r.count(AlertTier::Page),
-                "tickets": r.count(AlertTier::Ticket),
+                "pages": r.count(Tier::Page),
+                "tickets": r.count(Tier::Ticket),
                 "firing_seconds": {
-                    "page": r.firing(AlertTier::Page) as f64 / 1000.0,
-                    "ticket": r.firing(AlertTier::Ticket) as f64 / 1000.0,
-                    "absent": r.firing(AlertTier::Absent) as f64 / 1000.0,
+                    "page": r.firing(Tier::Page) as f64 / 1000.0,
+                    "ticket": r.firing(Tier::Ticket) as f64 / 1000.0,
+                    "absent": r.firing(Tier::Absent) as f64 / 1000.0,
                 },
                 "longest_incident": r.longest_incident().map(|(s, e)| json!({"start": rfc3339(s), "end": rfc3339(e)})),
-                "alerts": r.firings.iter().map(|f| json!({"tier": f.tier.as_str(), "start": rfc3339(f.start), "end": rfc3339(f.end)})).collect::<Vec<_>>(),
+                "alerts": r.firings.iter().map(|f| json!({"tier": f.tier.as_str(), "start": rfc3339(f.start), "end": f.end.map(rfc3339)})).collect::<Vec<_>>(),
                 "sla": r.credit.as_ref().map(|c| json!({
                     "objective": c.sla_objective,
                     "met": c.credit_percent.is_none(),
@@ -211,9 +211,9 @@ pub fn html(report: &Report) -> String {
                             td { (pct(r.budget_spent())) }
                             td { (count(r.events)) }
                             td { (count(r.bad)) }
-                            td { (r.count(AlertTier::Page)) }
-                            td { (r.count(AlertTier::Ticket)) }
-                            td { (span_text(r.firing(AlertTier::Page) + r.firing(AlertTier::Ticket))) }
+                            td { (r.count(Tier::Page)) }
+                            td { (r.count(Tier::Ticket)) }
+                            td { (span_text(r.firing(Tier::Page) + r.firing(Tier::Ticket))) }
                             td { (longest(r)) }
                             td { (credit_text(r)) }
                         }

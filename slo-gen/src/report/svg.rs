@@ -4,7 +4,8 @@
 
 use super::SloReport;
 use maud::{html, Markup, PreEscaped};
-use slo_eval::{AlertTier, Millis};
+use slo_eval::Millis;
+use slo_spec::Tier;
 
 const W: f64 = 720.0;
 const H: f64 = 170.0;
@@ -14,11 +15,11 @@ const LEFT: f64 = 44.0;
 const RIGHT: f64 = 10.0;
 const BAR_Y: f64 = 135.0;
 
-fn colour(t: AlertTier) -> &'static str {
+fn colour(t: Tier) -> &'static str {
     match t {
-        AlertTier::Page => "#d62728",
-        AlertTier::Ticket => "#ff7f0e",
-        AlertTier::Absent => "#7f7f7f",
+        Tier::Page => "#d62728",
+        Tier::Ticket => "#ff7f0e",
+        Tier::Absent => "#7f7f7f",
     }
 }
 
@@ -60,7 +61,7 @@ pub fn chart(r: &SloReport, from: Millis, to: Millis) -> Markup {
             text x=(LEFT - 4.0) y=(BAR_Y + 8.0) text-anchor="end" { "alerts" }
             rect x=(LEFT) y=(BAR_Y) width=(W - LEFT - RIGHT) height="10" fill="#f0f0f0" {}
             @for f in &r.firings {
-                rect x=(format!("{:.1}", x(f.start))) y=(BAR_Y) width=(format!("{:.1}", (x(f.end) - x(f.start)).max(1.0))) height="10" fill=(colour(f.tier)) {
+                rect x=(format!("{:.1}", x(f.start))) y=(BAR_Y) width=(format!("{:.1}", (x(f.end.unwrap_or(f.start)) - x(f.start)).max(1.0))) height="10" fill=(colour(f.tier)) {
                     title { (f.tier.as_str()) }
                 }
             }

@@ -5,9 +5,9 @@
 
 use crate::names::{self, series};
 use crate::rules::{Options, Rule};
-use slo_eval::{AbsentPlan, AlertTier, TierPlan};
+use slo_eval::{AbsentPlan, TierPlan};
 use slo_spec::names::format_duration;
-use slo_spec::{Labels, Service, Slo, Tier};
+use slo_spec::{Labels, Service, Slo, Tier, TierPolicy};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -43,35 +43,31 @@ fn annotations(svc: &Service, slo: &Slo, extra: &Labels, opts: &Options) -> Labe
 
 /// The `severity` label of a tier's alert: the tier's own label, else the tier's name; the
 /// missing-data alert's from its policy.
-pub fn severity(slo: &Slo, tier: AlertTier) -> String {
-    match tier {
-        AlertTier::Page => tier_severity(slo, Tier::Page),
-        AlertTier::Ticket => tier_severity(slo, Tier::Ticket),
-        AlertTier::Absent => slo.alerting.absent.severity.clone(),
+pub fn severity(slo: &Slo, tier: Tier) -> String {
+    match slo.alerting.tier(tier) {
+        None => slo.alerting.absent.severity.clone(),
+        Some(policy) => policy
+            .labels
+            .get("severity")
+            .cloned()
+            .unwrap_or_else(|| tier.as_str().to_string()),
     }
 }
 
-fn tier_severity(slo: &Slo, tier: Tier) -> String {
-    slo.alerting
-        .tier(tier)
-        .labels
-        .get("severity")
-        .cloned()
-        .unwrap_or_else(|| tier.as_str().to_string())
-}
-
 /// The name of a tier's alert.
-pub fn name(slo: &Slo, tier: AlertTier) -> String {
+pub fn name(slo: &Slo, tier: Tier) -> String {
     match tier {
-        AlertTier::Absent => names::absent_alert(&slo.alerting.name),
+        Tier::Absent => names::absent_alert(&slo.alerting.name),
         _ => slo.alerting.name.clone(),
     }
 }
 
 /// The alert of one tier.
 pub fn alert(svc: &Service, slo: &Slo, t: &TierPlan, opts: &Options) -> Rule {
-    let tier = slo.alerting.tier(t.tier);
-    let severity = severity(slo, t.tier.into());
+    // A plan's tiers are burn-rate tiers, which always have a policy.
+    let none = TierPolicy::default();
+    let tier = slo.alerting.tier(t.tier).unwrap_or(&none);
+    let severity = severity(slo, t.tier);
     let labels = labels(svc, slo, &tier.labels, &severity, t.tier.as_str());
     let mut annotations = annotations(svc, slo, &tier.annotations, opts);
     // The spec's summary leads; the burn rate and budget left always follow.
@@ -94,7 +90,7 @@ pub fn absent(svc: &Service, slo: &Slo, plan: &AbsentPlan, opts: &Options) -> Ru
         svc,
         slo,
         &policy.labels,
-        &severity(slo, AlertTier::Absent),
+        &severity(slo, Tier::Absent),
         names::ABSENT_TIER,
     );
     let mut annotations = annotations(svc, slo, &policy.annotations, opts);
@@ -123,7 +119,7 @@ pub fn absent(svc: &Service, slo: &Slo, plan: &AbsentPlan, opts: &Options) -> Ru
         )
     };
     Rule::Alert {
-        alert: name(slo, AlertTier::Absent),
+        alert: name(slo, Tier::Absent),
         expr,
         for_: Some(plan.for_),
         labels,

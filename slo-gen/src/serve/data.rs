@@ -5,8 +5,9 @@
 use super::App;
 use crate::names::{self, series};
 use crate::promapi::{ApiError, Series};
-use slo_eval::{evaluate::millis, AlertTier, Millis};
+use slo_eval::{evaluate::millis, Millis};
 use slo_spec::names::format_duration;
+use slo_spec::Tier;
 use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -124,9 +125,9 @@ pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
                         let ag = group_of(a, slo);
                         ag == g || ag.is_empty()
                     })
-                    .filter_map(|a| AlertTier::from_label(a.labels.get(names::TIER_LABEL)?))
+                    .filter_map(|a| Tier::from_label(a.labels.get(names::TIER_LABEL)?))
                     .max_by_key(|t| t.severity())
-                    .map_or("none", AlertTier::as_str);
+                    .map_or("none", Tier::as_str);
                 rows.push(Row {
                     service: svc.name.clone(),
                     slo: slo.name.clone(),

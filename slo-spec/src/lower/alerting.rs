@@ -39,17 +39,20 @@ pub(crate) struct AbsentSpec {
 pub(crate) const ABSENT_FIELDS: &[&str] = &["for", "severity", "labels", "annotations", "disabled"];
 
 impl AlertingSpec {
-    fn tier(&self, tier: Tier) -> &TierSpec {
+    /// A burn-rate tier's settings; `None` for the missing-data alert (`absent`).
+    fn tier(&self, tier: Tier) -> Option<&TierSpec> {
         match tier {
-            Tier::Page => &self.page,
-            Tier::Ticket => &self.ticket,
+            Tier::Page => Some(&self.page),
+            Tier::Ticket => Some(&self.ticket),
+            Tier::Absent => None,
         }
     }
 
-    fn tier_mut(&mut self, tier: Tier) -> &mut TierSpec {
+    fn tier_mut(&mut self, tier: Tier) -> Option<&mut TierSpec> {
         match tier {
-            Tier::Page => &mut self.page,
-            Tier::Ticket => &mut self.ticket,
+            Tier::Page => Some(&mut self.page),
+            Tier::Ticket => Some(&mut self.ticket),
+            Tier::Absent => None,
         }
     }
 }
@@ -74,7 +77,7 @@ pub(crate) struct WrittenPair {
 /// Field names of one alerting dialect.
 pub(crate) struct Dialect {
     pub fields: &'static [&'static str],
-    /// The key of each tier, in [`Tier::ALL`] order.
+    /// The key of each burn-rate tier, in [`Tier::BURN_RATE`] order.
     pub tiers: [&'static str; 2],
     pub disabled: &'static str,
     pub tier_fields: &'static [&'static str],
@@ -148,13 +151,13 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<
             spec.absent = a;
         }
     }
-    for (tier, key) in Tier::ALL.into_iter().zip(d.tiers) {
+    for (tier, key) in Tier::BURN_RATE.into_iter().zip(d.tiers) {
         let Some(n) = f.get(key).filter(|n| n.value != Value::Null) else {
             continue;
         };
         let what = format!("{what}.{key}");
-        if let Some(t) = read_tier(cx, n, &what, d) {
-            *spec.tier_mut(tier) = t;
+        if let (Some(t), Some(slot)) = (read_tier(cx, n, &what, d), spec.tier_mut(tier)) {
+            *slot = t;
         }
     }
     Some(spec)
@@ -298,8 +301,10 @@ pub(crate) fn check_windows(
     scrape: &Window,
 ) {
     let floor = policy::floor(scrape.duration);
-    for tier in Tier::ALL {
-        let (own, def) = (alerting.tier(tier), defaults.tier(tier));
+    for tier in Tier::BURN_RATE {
+        let (Some(own), Some(def)) = (alerting.tier(tier), defaults.tier(tier)) else {
+            continue;
+        };
         let Some((pairs, span)) = own.windows.as_ref().or(def.windows.as_ref()) else {
             continue;
         };
@@ -382,20 +387,17 @@ pub(crate) fn resolve(
         out.extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
         out
     }
-    let tier = |tier: Tier| {
-        let (d, o) = (defaults.tier(tier), own.tier(tier));
-        TierPolicy {
-            disabled: o.disabled.or(d.disabled).unwrap_or(false),
-            labels: merged(&d.labels, &o.labels),
-            annotations: merged(&d.annotations, &o.annotations),
-            for_: o.for_.clone().or_else(|| d.for_.clone()),
-            windows: o
-                .windows
-                .as_ref()
-                .or(d.windows.as_ref())
-                .map(|(w, _)| w.iter().map(|p| raised(&p.pair, floor)).collect())
-                .unwrap_or_else(|| policy::default_pairs(tier, period.duration, scrape.duration)),
-        }
+    let tier = |tier: Tier, d: &TierSpec, o: &TierSpec| TierPolicy {
+        disabled: o.disabled.or(d.disabled).unwrap_or(false),
+        labels: merged(&d.labels, &o.labels),
+        annotations: merged(&d.annotations, &o.annotations),
+        for_: o.for_.clone().or_else(|| d.for_.clone()),
+        windows: o
+            .windows
+            .as_ref()
+            .or(d.windows.as_ref())
+            .map(|(w, _)| w.iter().map(|p| raised(&p.pair, floor)).collect())
+            .unwrap_or_else(|| policy::default_pairs(tier, period.duration, scrape.duration)),
     };
     Alerting {
         name: own
@@ -407,8 +409,8 @@ pub(crate) fn resolve(
         min_events: own.min_events.or(defaults.min_events),
         labels: merged(&defaults.labels, &own.labels),
         annotations: merged(&defaults.annotations, &own.annotations),
-        page: tier(Tier::Page),
-        ticket: tier(Tier::Ticket),
+        page: tier(Tier::Page, &defaults.page, &own.page),
+        ticket: tier(Tier::Ticket, &defaults.ticket, &own.ticket),
         absent: AbsentPolicy {
             disabled: own
                 .absent
