@@ -2,9 +2,7 @@
 //! the admin listener; the next invoice run puts each credit on the account's invoice as
 //! integer cents, once, and keeps it there as the run rewrites the period's invoice.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use slo_gen::report::{credit, Range, Report, SloReport};
 

@@ -2,9 +2,7 @@
 //! way a full disk does, and leaves redb refusing every later write until it is reopened)
 //! and SIGTERM under load, through the real binary.
 
-mod common;
-
-use common::{delete, get, ingest, post, put, wait_until, Exporter};
+use crate::common::{delete, get, ingest, post, put, wait_until, Exporter};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 

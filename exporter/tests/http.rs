@@ -3,9 +3,7 @@
 //! the exposition format, the cardinality guard, faults and shutdown.
 //! Long: the exporter's HTTP behaviour through the real binary, one test per behaviour, sharing its helpers.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use exporter::billing::api::sign;
 use serde_json::{json, Value};
 

@@ -2,11 +2,9 @@
 //! OTEL_EXPORTER_OTLP_ENDPOINT set, spans of served requests arrive with the service name;
 //! without it nothing is exported and requests do not wait.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Bytes;
 use axum::routing::post;
-use common::*;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
 use std::sync::{Arc, Mutex};

@@ -9,7 +9,7 @@ use std::path::Path;
 const WEEK_END: i64 = 1_793_491_200_000; // 2026-11-01T00:00:00Z
 
 fn copy_slos(dir: &Path) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../slos");
+    let src = crate::support::root().join("slos");
     std::fs::create_dir_all(dir.join("slos")).unwrap();
     for f in std::fs::read_dir(src).unwrap() {
         let f = f.unwrap();

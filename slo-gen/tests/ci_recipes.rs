@@ -8,9 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-}
+use crate::support::root;
 
 fn yaml(path: &str) -> Value {
     let text = std::fs::read_to_string(root().join(path)).unwrap();
@@ -97,6 +95,7 @@ fn pre_commit_hooks_pass_on_clean_specs_and_catch_faults() {
 }
 
 #[test]
+#[ignore = "slow: the whole CI job, promtool suites included (scripts/test runs it)"]
 fn the_github_actions_job_passes_on_clean_specs_and_annotates_faults() {
     let workflow = yaml("ci/github/slos.yml");
     let env: Vec<(String, String)> = workflow["env"]

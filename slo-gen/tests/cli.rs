@@ -1,6 +1,5 @@
 //! The real `slo-gen` binary, run in a temp dir with a scrubbed environment.
 
-use assert_cmd::Command;
 use std::path::Path;
 
 const VALID: &str = r#"version: v1
@@ -18,11 +17,7 @@ slos:
       annotations: {runbook_url: https://runbooks.example.com/checkout}
 "#;
 
-fn slo_gen(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("slo-gen").unwrap();
-    cmd.current_dir(dir).env_clear();
-    cmd
-}
+use crate::support::slo_gen;
 
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
@@ -238,7 +233,7 @@ fn schema_command_prints_the_committed_schema() {
 
 #[test]
 fn the_repository_specs_validate() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let root = crate::support::root();
     let r = run(root, &["validate", "--deny-warnings", "slos"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let services: usize = r

@@ -56,7 +56,7 @@ fn text(d: Duration) -> String {
 
 #[test]
 fn rule_size_figures() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let root = crate::support::root();
     let mut ours = Vec::new();
     for entry in std::fs::read_dir(root.join("rules")).unwrap() {
         let path = entry.unwrap().path();

@@ -3,9 +3,6 @@
 //! event not yet aggregated) pages, while the SLO it replaced (the job's last success)
 //! stays green because the job keeps succeeding while it falls behind.
 
-use std::path::Path;
-use std::process::Command;
-
 /// The SLO as it was before: freshness of the job's last success.
 const LAST_SUCCESS_SPEC: &str = r#"version: v1
 service: usage-aggregation-before
@@ -50,7 +47,7 @@ fn eval_order(rules: &str) -> String {
 
 #[test]
 fn a_burst_against_slowed_aggregation_pages_on_customer_freshness() {
-    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let root = crate::support::root();
     let spec = std::fs::read_to_string(root.join("slos/usage-aggregation.yaml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let now_rules = rules("usage-aggregation.yaml", &spec);
@@ -103,12 +100,6 @@ fn a_burst_against_slowed_aggregation_pages_on_customer_freshness() {
         t += &format!("      - expr: 'slo:sli_error:ratio_rate1h{before}'\n        eval_time: {at}s\n        exp_samples:\n          - labels: 'slo:sli_error:ratio_rate1h{before}'\n            value: 0\n");
     }
     std::fs::write(dir.path().join("tests.yaml"), &t).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", "tests.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("promtool must be installed (scripts/test installs Debian's prometheus)");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}\n--- tests ---\n{t}");
+    let (ok, text) = crate::support::promtool(dir.path(), &["test", "rules", "tests.yaml"]);
+    assert!(ok, "{text}\n--- tests ---\n{t}");
 }

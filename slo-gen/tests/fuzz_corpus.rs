@@ -35,7 +35,7 @@ fn every_load_input_the_fuzzer_kept_still_passes() {
 
 #[test]
 fn every_backtest_input_the_fuzzer_kept_still_passes() {
-    let slos = Path::new(env!("CARGO_MANIFEST_DIR")).join("../slos");
+    let slos = crate::support::root().join("slos");
     let services = slo_gen::load(&[slos]).unwrap().checked.services;
     replay("backtest", |data| exercise::backtest(data, &services));
 }

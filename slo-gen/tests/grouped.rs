@@ -3,8 +3,6 @@
 //! label-less stand-in), `min_events` holds per group; latency and freshness SLIs get
 //! their grouping from the generator.
 
-use std::process::Command;
-
 const SPEC: &str = r#"version: v1
 service: shop
 owner: team-shop
@@ -153,12 +151,6 @@ fn one_group_burns_and_pages_alone() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yaml"), &rules).unwrap();
     std::fs::write(dir.path().join("tests.yaml"), &t).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", "tests.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("promtool must be installed (scripts/test installs Debian's prometheus)");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}\n--- tests ---\n{t}");
+    let (ok, text) = crate::support::promtool(dir.path(), &["test", "rules", "tests.yaml"]);
+    assert!(ok, "{text}\n--- tests ---\n{t}");
 }

@@ -1,8 +1,6 @@
 //! Every SLI kind compiles to rules that read the raw series correctly: steady synthetic
 //! inputs give the error ratio they were built with, evaluated by the real promtool.
 
-use std::process::Command;
-
 const SPEC: &str = r#"version: v1
 service: shop
 owner: team-shop
@@ -125,12 +123,6 @@ fn each_sli_kind_yields_its_error_ratio() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("rules.yaml"), &rules).unwrap();
     std::fs::write(dir.path().join("tests.yaml"), &t).unwrap();
-    let out = Command::new("promtool")
-        .args(["test", "rules", "tests.yaml"])
-        .current_dir(dir.path())
-        .output()
-        .expect("promtool must be installed (scripts/test installs Debian's prometheus)");
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{text}\n--- rules ---\n{rules}");
+    let (ok, text) = crate::support::promtool(dir.path(), &["test", "rules", "tests.yaml"]);
+    assert!(ok, "{text}\n--- rules ---\n{rules}");
 }

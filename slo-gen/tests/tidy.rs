@@ -13,16 +13,14 @@ const DOCS: &[&str] = &["README.md", "ARCHITECTURE.md", "slo-spec/SPEC.md"];
 const MAX_FN_LINES: usize = 80;
 const MAX_FILE_LINES: usize = 450;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use crate::support::root;
 
-fn read(path: &Path) -> String {
+pub fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// Every `.rs` file under `dir`, as paths relative to it, sorted.
-fn rs_files(dir: &Path) -> Vec<PathBuf> {
+pub fn rs_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -117,7 +115,7 @@ fn the_code_map_names_every_source_file_and_fuzz_target() {
 #[test]
 fn every_path_the_docs_name_exists() {
     let root = root();
-    let top: BTreeSet<String> = std::fs::read_dir(&root)
+    let top: BTreeSet<String> = std::fs::read_dir(root)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();

@@ -14,7 +14,6 @@ mod lower;
 pub mod model;
 pub mod names;
 pub mod policy;
-mod promql;
 pub mod render;
 mod repo;
 pub mod schema;
@@ -23,9 +22,9 @@ mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity, Span};
 pub use files::{discover, read_sources, LoadError, Source};
+pub use lower::promql::MAX_QUERY_BYTES;
 pub use lower::{FileCheck, SUPPORTED_VERSIONS};
 pub use model::*;
-pub use promql::MAX_QUERY_BYTES;
 pub use selectors::{family as metric_family, selectors, Selector};
 pub use yaml::MAX_FILE_BYTES;
 

@@ -1,66 +1,10 @@
-//! Accounts, tokens, price plans and payment providers: `--accounts FILE` or the demo set.
+//! Accounts, their tokens and price plans, and payment providers: `--accounts FILE` or the
+//! demo set.
 
-use super::rating::{Meter, MAX_FEE_CENTS};
+use super::rating::Plan;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "kebab-case")]
-pub enum Plan {
-    /// Every unit is billed.
-    #[default]
-    Usage,
-    /// A flat monthly fee in cents, usage included.
-    Subscription { fee_cents: u64 },
-    /// A flat fee in cents including an allowance per meter (in the meter's unit); usage
-    /// beyond it is billed.
-    Hybrid {
-        fee_cents: u64,
-        included: BTreeMap<String, u64>,
-    },
-}
-
-impl Plan {
-    pub fn fee_cents(&self) -> u64 {
-        match self {
-            Plan::Usage => 0,
-            Plan::Subscription { fee_cents } | Plan::Hybrid { fee_cents, .. } => *fee_cents,
-        }
-    }
-
-    /// The part of `quantity` the plan bills.
-    pub fn billable(&self, meter: Meter, quantity: u64) -> u64 {
-        match self {
-            Plan::Usage => quantity,
-            Plan::Subscription { .. } => 0,
-            Plan::Hybrid { included, .. } => {
-                quantity.saturating_sub(included.get(meter.as_str()).copied().unwrap_or(0))
-            }
-        }
-    }
-
-    /// What is wrong with the plan, if anything: a fee over the bound, an allowance for a
-    /// meter that does not exist.
-    fn fault(&self) -> Option<String> {
-        if self.fee_cents() > MAX_FEE_CENTS {
-            return Some(format!(
-                "fee_cents {} is over the limit of {MAX_FEE_CENTS}",
-                self.fee_cents()
-            ));
-        }
-        if let Plan::Hybrid { included, .. } = self {
-            if let Some(name) = included.keys().find(|m| Meter::parse(m).is_none()) {
-                let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.as_str()).collect();
-                return Some(format!(
-                    "unknown meter `{name}` in `included`; meters: {}",
-                    meters.join(", ")
-                ));
-            }
-        }
-        None
-    }
-}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,12 +5,80 @@
 //! drops the handle, opens the file again and proves a commit before marking it up.
 
 use super::faults::{Fault, Faults};
-use super::store::StoreError;
-use redb::Database;
+use redb::{Database, TableDefinition};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
+
+/// The store's own bookkeeping (schema version, last reopen): the table a reopen proves a
+/// commit on.
+pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// What went wrong in the store: whether the disk failed (reopen), the store is known down
+/// (nothing tried), or anything else.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("store: {message}")]
+pub struct StoreError {
+    message: String,
+    kind: Kind,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Other,
+    /// The disk failed a read or write (full, gone): the store must be reopened.
+    Io,
+    /// Known to be down: nothing was attempted.
+    Down,
+}
+
+impl StoreError {
+    pub fn from_message(message: &str) -> Self {
+        StoreError {
+            message: message.to_string(),
+            kind: Kind::Other,
+        }
+    }
+    pub(super) fn io(message: &str) -> Self {
+        StoreError {
+            message: message.to_string(),
+            kind: Kind::Io,
+        }
+    }
+    pub(super) fn down(reason: &str) -> Self {
+        StoreError {
+            message: format!("cannot commit ({reason})"),
+            kind: Kind::Down,
+        }
+    }
+    /// A stored value that does not encode or decode.
+    pub(super) fn json(e: serde_json::Error) -> Self {
+        Self::from_message(&e.to_string())
+    }
+    pub fn is_io(&self) -> bool {
+        self.kind == Kind::Io
+    }
+    /// The store cannot commit now (a failed I/O, or known down so nothing was tried):
+    /// a retry once it recovers may succeed.
+    pub fn is_down(&self) -> bool {
+        self.kind != Kind::Other
+    }
+}
+
+impl<E: Into<redb::Error>> From<E> for StoreError {
+    fn from(e: E) -> Self {
+        let e = e.into();
+        let kind = match e {
+            redb::Error::Io(_) | redb::Error::PreviousIo => Kind::Io,
+            _ => Kind::Other,
+        };
+        StoreError {
+            message: e.to_string(),
+            kind,
+        }
+    }
+}
 
 /// Why the store cannot commit, and since when.
 #[derive(Clone, Debug)]
@@ -132,7 +200,7 @@ impl Handle {
         self.check_fault()?;
         let txn = db.begin_write()?;
         {
-            let mut meta = txn.open_table(super::store::META)?;
+            let mut meta = txn.open_table(META)?;
             meta.insert("reopened", now_seconds())?;
         }
         txn.commit()?;

@@ -1,4 +1,4 @@
-//! Meters, prices and rating: money is exact, end to end.
+//! Meters, prices, plans and rating: money is exact, end to end.
 //!
 //! Quantities are whole numbers of a meter's unit (`u64`), prices exact fractions (so many
 //! cents per so many units), and every amount integer cents computed with checked
@@ -6,9 +6,8 @@
 //! past what the arithmetic holds; a line item that would still not fit is an error,
 //! never a wrapped number.
 
-use super::accounts::Plan;
 use crate::instrument::labels::closed_set;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The largest quantity one usage event may carry (10^15 units: a petabyte of egress).
@@ -29,6 +28,64 @@ closed_set! {
         EgressBytes => "egress_bytes",
         ClassBTransactions => "class_b_transactions",
         ClassCTransactions => "class_c_transactions",
+    }
+}
+
+/// How an account is charged.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Plan {
+    /// Every unit is billed.
+    #[default]
+    Usage,
+    /// A flat monthly fee in cents, usage included.
+    Subscription { fee_cents: u64 },
+    /// A flat fee in cents including an allowance per meter (in the meter's unit); usage
+    /// beyond it is billed.
+    Hybrid {
+        fee_cents: u64,
+        included: BTreeMap<String, u64>,
+    },
+}
+
+impl Plan {
+    pub fn fee_cents(&self) -> u64 {
+        match self {
+            Plan::Usage => 0,
+            Plan::Subscription { fee_cents } | Plan::Hybrid { fee_cents, .. } => *fee_cents,
+        }
+    }
+
+    /// The part of `quantity` the plan bills.
+    pub fn billable(&self, meter: Meter, quantity: u64) -> u64 {
+        match self {
+            Plan::Usage => quantity,
+            Plan::Subscription { .. } => 0,
+            Plan::Hybrid { included, .. } => {
+                quantity.saturating_sub(included.get(meter.as_str()).copied().unwrap_or(0))
+            }
+        }
+    }
+
+    /// What is wrong with the plan, if anything: a fee over the bound, an allowance for a
+    /// meter that does not exist.
+    pub(super) fn fault(&self) -> Option<String> {
+        if self.fee_cents() > MAX_FEE_CENTS {
+            return Some(format!(
+                "fee_cents {} is over the limit of {MAX_FEE_CENTS}",
+                self.fee_cents()
+            ));
+        }
+        if let Plan::Hybrid { included, .. } = self {
+            if let Some(name) = included.keys().find(|m| Meter::parse(m).is_none()) {
+                let meters: Vec<&str> = Meter::ALL.iter().map(|m| m.as_str()).collect();
+                return Some(format!(
+                    "unknown meter `{name}` in `included`; meters: {}",
+                    meters.join(", ")
+                ));
+            }
+        }
+        None
     }
 }
 

@@ -6,7 +6,8 @@
 //! Long: every table and transaction of the store in one place, so the durability rules are read together.
 
 use super::credits::Credit;
-use super::handle::Handle;
+pub use super::handle::StoreError;
+use super::handle::{Handle, META};
 use super::rating::MAX_ACCOUNT_QUANTITY;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -15,7 +16,6 @@ use std::path::Path;
 
 const IDS: TableDefinition<&str, u64> = TableDefinition::new("event_ids");
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("event_log");
-pub(super) const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Aggregated (visible) usage per account and meter.
 const AGG: TableDefinition<&str, u64> = TableDefinition::new("usage_totals");
 /// Accepted usage per account and meter, aggregated or not: the bound is checked on it.
@@ -27,69 +27,6 @@ const CREDITS: TableDefinition<&str, &[u8]> = TableDefinition::new("sla_credits"
 
 /// The layout this build reads and writes. Version 1 (float quantities) is refused.
 const SCHEMA: u64 = 2;
-
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("store: {message}")]
-pub struct StoreError {
-    message: String,
-    kind: Kind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
-    Other,
-    /// The disk failed a read or write (full, gone): the store must be reopened.
-    Io,
-    /// Known to be down: nothing was attempted.
-    Down,
-}
-
-impl StoreError {
-    pub fn from_message(message: &str) -> Self {
-        StoreError {
-            message: message.to_string(),
-            kind: Kind::Other,
-        }
-    }
-    pub(super) fn io(message: &str) -> Self {
-        StoreError {
-            message: message.to_string(),
-            kind: Kind::Io,
-        }
-    }
-    pub(super) fn down(reason: &str) -> Self {
-        StoreError {
-            message: format!("cannot commit ({reason})"),
-            kind: Kind::Down,
-        }
-    }
-    /// A stored value that does not encode or decode.
-    fn json(e: serde_json::Error) -> Self {
-        Self::from_message(&e.to_string())
-    }
-    pub fn is_io(&self) -> bool {
-        self.kind == Kind::Io
-    }
-    /// The store cannot commit now (a failed I/O, or known down so nothing was tried):
-    /// a retry once it recovers may succeed.
-    pub fn is_down(&self) -> bool {
-        self.kind != Kind::Other
-    }
-}
-
-impl<E: Into<redb::Error>> From<E> for StoreError {
-    fn from(e: E) -> Self {
-        let e = e.into();
-        let kind = match e {
-            redb::Error::Io(_) | redb::Error::PreviousIo => Kind::Io,
-            _ => Kind::Other,
-        };
-        StoreError {
-            message: e.to_string(),
-            kind,
-        }
-    }
-}
 
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum IngestError {

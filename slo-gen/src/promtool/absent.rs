@@ -1,7 +1,7 @@
 //! The missing-data alert's tests.
 
 use super::file::{checkpoints, repeat, steps, Check};
-use super::suite::{BaseScenario, Summary};
+use super::file::{BaseScenario, Summary};
 use crate::names;
 use slo_eval::AbsentPlan;
 use slo_spec::{Service, Slo};

@@ -15,8 +15,8 @@
 //! a slower pair with less history behind it cannot fire for it: the alert with all its
 //! pairs fires no later. Half the budget (`steady.yaml`) runs against every pair.
 
+use super::file::Summary;
 use super::file::{steps, Check, Scenario, TestFile};
-use super::suite::Summary;
 use crate::names;
 use crate::rules::{self, emit, Options};
 use slo_eval::Plan;

@@ -2,7 +2,7 @@
 //! real month, week and quarter boundaries, and the time left in the period.
 
 use super::file::{repeat, Check};
-use super::suite::{BaseScenario, Summary};
+use super::file::{BaseScenario, Summary};
 use crate::names::{self, series};
 use slo_spec::{Calendar, Service, Slo};
 use std::time::Duration;

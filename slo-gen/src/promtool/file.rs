@@ -1,11 +1,32 @@
 //! One promtool test file: its scenarios (input series and checks) written as YAML, and
-//! the small notations the suites share.
+//! the types and small notations the suites share.
 
 use crate::names::{self, series};
 use crate::rules::emit::scalar;
 use slo_spec::names::format_duration;
 use std::fmt::Write;
 use std::time::Duration;
+
+/// A scenario of the base series: bad and all events per second, and the SLI's input
+/// count per group label set (`""` for one aggregate; empty: present throughout).
+pub(super) struct BaseScenario {
+    pub name: String,
+    pub errors: String,
+    pub events: String,
+    pub inputs: Vec<(String, String)>,
+    pub checks: Vec<Check>,
+}
+
+/// What a generated suite covers, for the report.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub scenarios: usize,
+    pub checks: usize,
+    /// (tier, burn rate multiple, expected detection) per "fires" scenario.
+    pub detections: Vec<(String, String, Duration)>,
+    /// Tiers that cannot fire because budget × burn rate exceeds 100% errors.
+    pub unreachable: Vec<String>,
+}
 
 /// One scenario: input series and the checks made on them.
 pub(super) struct Scenario {

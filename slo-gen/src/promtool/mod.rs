@@ -11,11 +11,11 @@ pub mod suite;
 pub use file::round_secs;
 
 use crate::rules::Options;
+use file::Summary;
 use slo_spec::Service;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
-use suite::Summary;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromtoolError {

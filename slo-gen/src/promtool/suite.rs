@@ -11,7 +11,8 @@
 //! SLI.
 
 use super::file::{
-    alerts_count, checkpoints, num, repeat, round_secs, steps, Check, Scenario, TestFile,
+    alerts_count, checkpoints, num, repeat, round_secs, steps, BaseScenario, Check, Scenario,
+    Summary, TestFile,
 };
 use super::{absent, behaviour, calendar};
 use crate::names::{self, series};
@@ -22,27 +23,6 @@ use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
 use slo_spec::{Service, Slo};
 use std::time::Duration;
-
-/// A scenario of the base series: bad and all events per second, and the SLI's input
-/// count per group label set (`""` for one aggregate; empty: present throughout).
-pub(super) struct BaseScenario {
-    pub name: String,
-    pub errors: String,
-    pub events: String,
-    pub inputs: Vec<(String, String)>,
-    pub checks: Vec<Check>,
-}
-
-/// What a generated suite covers, for the report.
-#[derive(Debug, Default, Clone)]
-pub struct Summary {
-    pub scenarios: usize,
-    pub checks: usize,
-    /// (tier, burn rate multiple, expected detection) per "fires" scenario.
-    pub detections: Vec<(String, String, Duration)>,
-    /// Tiers that cannot fire because budget × burn rate exceeds 100% errors.
-    pub unreachable: Vec<String>,
-}
 
 /// The rule files and test files of one SLO.
 pub struct Suite {

@@ -1,9 +1,7 @@
 //! What every format's lowering shares: names, labels, objectives and periods as read from
-//! the spanned tree, and the one place where the model's `Slo` and `Service` values are
-//! built. Formats share helpers through this module and [`super::alerting`], never
-//! through each other.
+//! the spanned tree. Formats share helpers through this module, [`super::alerting`] and
+//! [`super::build`], never through each other.
 
-use super::alerting::{self, AlertingSpec};
 use super::reader::{self, Cx, DurationBounds, Fields};
 use crate::diagnostic::{Code, Span};
 use crate::model::*;
@@ -361,88 +359,4 @@ pub(crate) fn group_by(cx: &mut Cx, node: Option<&Node>) -> Option<Vec<String>> 
         }
     }
     ok.then_some(out)
-}
-
-/// The parts of an SLO each format reads in its own words. A part is `None` when it was
-/// missing or faulty (a diagnostic says so); [`finish_slo`] then builds nothing.
-pub(crate) struct SloParts {
-    pub name: Option<(String, Span)>,
-    pub description: Option<String>,
-    pub objective: Option<Objective>,
-    pub period: Option<Window>,
-    /// The formats without one pass [`default_scrape_interval`].
-    pub scrape_interval: Option<Window>,
-    pub labels: Labels,
-    pub group_by: Option<Vec<String>>,
-    pub sli: Option<Sli>,
-    pub alerting: Option<AlertingSpec>,
-    /// `None`: declared but faulty; `Some(None)`: no SLA.
-    pub sla: Option<Option<Sla>>,
-}
-
-/// Builds the model's SLO: checks the alert windows against the period, then resolves the
-/// SLO's alerting over the file's defaults and the default policy.
-pub(crate) fn finish_slo(
-    cx: &mut Cx,
-    parts: SloParts,
-    defaults: &AlertingSpec,
-    service: &str,
-) -> Option<Slo> {
-    let (name, span) = parts.name?;
-    let own = parts.alerting?;
-    let period = parts.period?;
-    let scrape = parts.scrape_interval?;
-    alerting::check_windows(cx, &own, defaults, &period, &scrape);
-    let alerting = alerting::resolve(defaults, &own, service, &name, &period, &scrape);
-    Some(Slo {
-        span,
-        name,
-        description: parts.description?,
-        objective: parts.objective?,
-        period,
-        scrape_interval: scrape,
-        labels: parts.labels,
-        group_by: parts.group_by?,
-        sli: parts.sli?,
-        alerting,
-        sla: parts.sla?,
-    })
-}
-
-/// Adds `slo` unless the service already has an SLO of that name (E010 at the second).
-pub(crate) fn add_slo(cx: &mut Cx, slos: &mut Vec<Slo>, slo: Slo) {
-    if let Some(first) = slos.iter().find(|s| s.name == slo.name) {
-        cx.report(
-            slo.span,
-            Code::DuplicateSlo,
-            format!("SLO `{}` is declared twice in this file", slo.name),
-            format!(
-                "first declared at line {}; rename one of them",
-                first.span.line
-            ),
-        );
-        return;
-    }
-    slos.push(slo);
-}
-
-/// Builds the model's service from its parts.
-pub(crate) fn finish_service(
-    cx: &Cx,
-    format: Format,
-    name: Option<(String, Span)>,
-    owner: Option<String>,
-    labels: Labels,
-    slos: Vec<Slo>,
-) -> Option<Service> {
-    let (name, span) = name?;
-    Some(Service {
-        file: cx.file.to_string(),
-        format,
-        name,
-        span,
-        owner,
-        labels,
-        slos,
-    })
 }

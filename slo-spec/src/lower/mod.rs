@@ -9,8 +9,10 @@
 //! its specs with the catalog at hand.
 
 pub(crate) mod alerting;
+pub(crate) mod build;
 pub(crate) mod common;
 mod openslo;
+pub(crate) mod promql;
 mod pyrra;
 pub(crate) mod reader;
 pub(crate) mod sla;
@@ -210,7 +212,7 @@ pub(crate) fn lower_file(p: &Parsed, catalog: &Catalog) -> FileCheck {
         let clean = cx.diags[errors_before..].iter().all(|d| !d.is_error());
         if let Some(service) = service.filter(|_| clean) {
             merge_into(&mut services, service, &mut |svc, slo| {
-                common::add_slo(&mut cx, &mut svc.slos, slo)
+                build::add_slo(&mut cx, &mut svc.slos, slo)
             });
         }
         cx.doc = None;

@@ -7,14 +7,15 @@
 //! Long: OpenSLO v1 and v1alpha with their context documents, self-contained so no other format sees them.
 
 use super::alerting::AlertingSpec;
-use super::common::{self, Scale, SloParts};
+use super::build::{self, SloParts};
+use super::common::{self, Scale};
+use super::promql;
 use super::reader::{self, fields, Cx, Fields};
 use super::sli::{self, Groups};
 use super::{Catalog, CatalogSli, ContextDoc};
 use crate::decimal::Decimal;
 use crate::diagnostic::{Code, Span};
 use crate::model::*;
-use crate::promql;
 use crate::yaml::{Node, Value};
 use std::collections::BTreeSet;
 
@@ -344,8 +345,8 @@ fn finish(
         owner = Some(o);
     }
     labels.extend(slo_labels);
-    let slo = common::finish_slo(cx, parts, &AlertingSpec::default(), &service_name)?;
-    common::finish_service(cx, format, service, owner, labels, vec![slo])
+    let slo = build::finish_slo(cx, parts, &AlertingSpec::default(), &service_name)?;
+    build::finish_service(cx, format, service, owner, labels, vec![slo])
 }
 
 fn budgeting(cx: &mut Cx, spec: &Fields) {

@@ -4,13 +4,14 @@
 //! `grouping` onto grouped SLOs; what has no equivalent is refused at its position.
 
 use super::alerting::AlertingSpec;
-use super::common::{self, Scale, SloParts};
+use super::build::{self, SloParts};
+use super::common::{self, Scale};
+use super::promql;
 use super::reader::{self, fields, Cx, Fields};
 use super::sli;
 use crate::diagnostic::{Code, Span};
 use crate::model::*;
 use crate::names;
-use crate::promql;
 use crate::yaml::{Key, Node, Value};
 
 const TOP_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec", "status"];
@@ -122,8 +123,8 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         alerting,
     };
     let service_name = service.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();
-    let slo = common::finish_slo(cx, parts, &AlertingSpec::default(), &service_name)?;
-    common::finish_service(cx, Format::Pyrra, service, None, Labels::new(), vec![slo])
+    let slo = build::finish_slo(cx, parts, &AlertingSpec::default(), &service_name)?;
+    build::finish_service(cx, Format::Pyrra, service, None, Labels::new(), vec![slo])
 }
 
 /// `pyrra.dev/<name>` entries of a metadata map, with the prefix taken off.

@@ -2,10 +2,10 @@
 //! window queries (bad or good events over all events) and a raw error-ratio query.
 //! Long: the ratio, latency and raw readers share the group inference and query checks kept private here.
 
+use super::promql;
 use super::reader::{self, fields, Cx, Fields};
 use crate::diagnostic::Code;
 use crate::model::*;
-use crate::promql;
 use crate::yaml::Node;
 use std::collections::BTreeSet;
 

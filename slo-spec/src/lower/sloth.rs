@@ -4,7 +4,8 @@
 //! names follow Sloth; the result is the same model v1 produces.
 
 use super::alerting::{self, AlertingSpec, Dialect};
-use super::common::{self, SloParts};
+use super::build::{self, SloParts};
+use super::common;
 use super::reader::{self, fields, Cx};
 use super::sli::{self, Groups, RatioKeys};
 use crate::diagnostic::Code;
@@ -142,13 +143,13 @@ fn body(cx: &mut Cx, root: &Node, names: &Names) -> Option<Service> {
                     continue;
                 };
                 let defaults = AlertingSpec::default();
-                if let Some(slo) = common::finish_slo(cx, parts, &defaults, service_name) {
-                    common::add_slo(cx, &mut slos, slo);
+                if let Some(slo) = build::finish_slo(cx, parts, &defaults, service_name) {
+                    build::add_slo(cx, &mut slos, slo);
                 }
             }
         }
     }
-    common::finish_service(cx, names.format, service, owner, labels, slos)
+    build::finish_service(cx, names.format, service, owner, labels, slos)
 }
 
 fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {

@@ -1,12 +1,13 @@
 //! Lowering of `version: v1` documents, the toolkit's own language (`slo-spec/SPEC.md`).
 
 use super::alerting::{self, AlertingSpec, Dialect};
-use super::common::{self, SloParts};
+use super::build::{self, SloParts};
+use super::common;
+use super::promql;
 use super::reader::{self, fields, Cx, DurationBounds, Fields};
 use super::sli::{self, Groups, RatioKeys};
 use crate::diagnostic::Code;
 use crate::model::*;
-use crate::promql;
 use crate::yaml::Node;
 use std::time::Duration;
 
@@ -133,14 +134,14 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
                 let Some(parts) = slo(cx, item, &period, &scrape) else {
                     continue;
                 };
-                if let Some(slo) = common::finish_slo(cx, parts, &defaults, service_name) {
-                    common::add_slo(cx, &mut slos, slo);
+                if let Some(slo) = build::finish_slo(cx, parts, &defaults, service_name) {
+                    build::add_slo(cx, &mut slos, slo);
                 }
             }
         }
     }
     let owner = Some(owner?);
-    common::finish_service(cx, Format::V1, service, owner, labels, slos)
+    build::finish_service(cx, Format::V1, service, owner, labels, slos)
 }
 
 fn slo(

@@ -3,8 +3,8 @@
 //! the YAML file.
 //! Long: every PromQL check runs the same bounded parse; the bounds and the checks stay together.
 
+use super::reader::Cx;
 use crate::diagnostic::{Code, Span};
-use crate::lower::reader::Cx;
 use crate::model::WindowQuery;
 use crate::names::is_metric_name;
 use crate::selectors::selectors;

@@ -1,0 +1,9 @@
+//! slo-spec's integration tests, one binary; each module holds one subject.
+
+mod calendar;
+mod openslo;
+mod peer_formats;
+mod rules;
+mod schema;
+mod sla;
+mod sloth_conformance;
