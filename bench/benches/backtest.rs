@@ -38,7 +38,7 @@ fn specs() -> Vec<slo_spec::Service> {
 
 fn backtest(c: &mut Criterion) {
     let services = specs();
-    let to = 1_793_491_200_000; // 2026-11-01T00:00:00Z
+    let to = slo_eval::Timestamp(1_793_491_200_000); // 2026-11-01T00:00:00Z
     let history = synthetic::history(&services, to, days());
     let text = history.to_json();
     let t = targets(&services);
@@ -93,7 +93,7 @@ fn backtest(c: &mut Criterion) {
 fn promtool(services: &[slo_spec::Service], days: i64) -> Result<Duration, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let step = 30_000;
-    let to = 1_793_491_200_000;
+    let to = slo_eval::Timestamp(1_793_491_200_000);
     let history = synthetic::history(services, to, days);
     let mut groups = Vec::new();
     let mut inputs = String::new();
@@ -109,7 +109,7 @@ fn promtool(services: &[slo_spec::Service], days: i64) -> Result<Duration, Strin
             groups.push(g);
         }
         let entry = history
-            .find(&t.queries, slo_eval::evaluate::millis(plan.interval))
+            .find(&t.queries, slo_eval::millis(plan.interval))
             .expect("the synthetic history has every SLO");
         for (name, list) in [
             (series::events(plan.base), &entry.events),
@@ -123,7 +123,7 @@ fn promtool(services: &[slo_spec::Service], days: i64) -> Result<Duration, Strin
                 ];
                 labels.extend(s.labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")));
                 // Resampled at 30s from the history's own step.
-                let first = s.samples.first().map(|p| p.0).unwrap_or(0);
+                let first = s.samples.first().map(|p| p.0).unwrap_or(to);
                 let mut values = String::new();
                 let mut i = 0;
                 let mut at = first;

@@ -96,7 +96,7 @@ fn serve(c: &mut Criterion) {
         b.iter(|| pages::list(&app, data::overview(black_box(&app)), &q))
     });
     g.bench_function("the_four_queries_alone", |b| {
-        let now = jiff::Timestamp::now().as_millisecond();
+        let now = slo_gen::backtest::history::now();
         b.iter(|| {
             for e in [
                 "slo:error_budget_remaining:ratio",

@@ -16,7 +16,8 @@
 //! Long: every rule's semantics in one file, read in the order the rule groups evaluate them.
 
 use crate::plan::{Plan, REACH};
-use crate::samples::{Cursor, Millis, Samples};
+use crate::samples::{Cursor, Samples};
+use crate::time::{millis, Millis, Timestamp};
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -38,11 +39,11 @@ pub struct GroupHistory {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schedule {
     /// The first evaluation: `from` less the warm-up, so windows are full at `from`.
-    pub start: Millis,
+    pub start: Timestamp,
     /// Alerts that ended before this are not reported.
-    pub from: Millis,
+    pub from: Timestamp,
     /// The last evaluation.
-    pub to: Millis,
+    pub to: Timestamp,
     /// The interval of the rules (the base series' step).
     pub step: Millis,
 }
@@ -50,20 +51,20 @@ pub struct Schedule {
 impl Schedule {
     /// The rules' own interval, on a grid aligned to the Unix epoch, from `from` less the
     /// warm-up to `to`.
-    pub fn of(plan: &Plan, from: Millis, to: Millis) -> Schedule {
+    pub fn of(plan: &Plan, from: Timestamp, to: Timestamp) -> Schedule {
         Schedule::every(plan, from, to, millis(plan.interval))
     }
 
     /// Every group at one interval, as `promtool test rules` evaluates them.
-    pub fn uniform(plan: &Plan, from: Millis, to: Millis, interval: Duration) -> Schedule {
+    pub fn uniform(plan: &Plan, from: Timestamp, to: Timestamp, interval: Duration) -> Schedule {
         Schedule::every(plan, from, to, millis(interval))
     }
 
-    fn every(plan: &Plan, from: Millis, to: Millis, step: Millis) -> Schedule {
+    fn every(plan: &Plan, from: Timestamp, to: Timestamp, step: Millis) -> Schedule {
         let step = step.max(1);
-        let from = from.div_euclid(step) * step;
-        let to = to.div_euclid(step) * step;
-        let start = (from - millis(warmup(plan))).div_euclid(step) * step;
+        let from = from.floor(step);
+        let to = to.floor(step);
+        let start = (from - millis(warmup(plan))).floor(step);
         Schedule {
             start,
             from,
@@ -73,7 +74,7 @@ impl Schedule {
     }
 
     /// The evaluation times, ascending.
-    pub fn times(&self) -> impl Iterator<Item = Millis> {
+    pub fn times(&self) -> impl Iterator<Item = Timestamp> {
         let Schedule {
             start, step, to, ..
         } = *self;
@@ -94,17 +95,13 @@ pub fn warmup(plan: &Plan) -> Duration {
     windows.chain(absent).max().unwrap_or(plan.base)
 }
 
-pub fn millis(d: Duration) -> Millis {
-    d.as_millis().min(i64::MAX as u128) as Millis
-}
-
 /// One firing of one alert: from the evaluation it fired at to the one it resolved at.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Firing {
     pub tier: Tier,
-    pub start: Millis,
+    pub start: Timestamp,
     /// `None`: still firing at the last evaluation.
-    pub end: Option<Millis>,
+    pub end: Option<Timestamp>,
     /// The highest value of the alert's expression while it fired (the burn rate of the
     /// first pair that held); `None` for the missing-data alert.
     pub peak_burn_rate: Option<f64>,
@@ -112,7 +109,7 @@ pub struct Firing {
 
 impl Firing {
     /// How long it fired within `[from, to]` (still firing counts up to `to`).
-    pub fn within(&self, from: Millis, to: Millis) -> Millis {
+    pub fn within(&self, from: Timestamp, to: Timestamp) -> Millis {
         (self.end.unwrap_or(to).min(to) - self.start.max(from)).max(0)
     }
 
@@ -120,8 +117,8 @@ impl Firing {
     pub fn tally<'a>(
         firings: impl IntoIterator<Item = &'a Firing>,
         tier: Tier,
-        from: Millis,
-        to: Millis,
+        from: Timestamp,
+        to: Timestamp,
     ) -> (usize, Millis) {
         firings
             .into_iter()
@@ -142,13 +139,13 @@ pub struct GroupOutcome {
     /// `1 - error ratio / budget` over the same window.
     pub budget_remaining: Option<f64>,
     /// Where that window starts.
-    pub attainment_since: Option<Millis>,
+    pub attainment_since: Option<Timestamp>,
     /// The share of the budget spent over the period when the first page fired in range.
     pub budget_consumed_at_first_page: Option<f64>,
 }
 
 /// The error ratio over `(from, to]`, with the time of its first sample.
-pub fn error_ratio(g: &GroupHistory, from: Millis, to: Millis) -> Option<(f64, Millis)> {
+pub fn error_ratio(g: &GroupHistory, from: Timestamp, to: Timestamp) -> Option<(f64, Timestamp)> {
     let (bad, n_bad) = g.errors.sum_between(from + 1, to);
     let (all, n_all) = g.events.sum_between(from + 1, to);
     let first = g.events.points().find(|p| p.0 > from)?.0;
@@ -160,7 +157,7 @@ pub fn error_ratio(g: &GroupHistory, from: Millis, to: Millis) -> Option<(f64, M
 struct AlertState {
     tier: Tier,
     hold: Millis,
-    active_since: Option<Millis>,
+    active_since: Option<Timestamp>,
     firing: Option<Firing>,
     done: Vec<Firing>,
 }
@@ -178,7 +175,7 @@ impl AlertState {
 
     /// One evaluation at `t`: `value` is the expression's value, `None` when it returned
     /// nothing. `Some(NaN)` marks an active alert without a burn rate.
-    fn step(&mut self, t: Millis, value: Option<f64>) {
+    fn step(&mut self, t: Timestamp, value: Option<f64>) {
         match value {
             None => {
                 self.active_since = None;
@@ -211,7 +208,7 @@ impl AlertState {
         }
     }
 
-    fn finish(mut self, from: Millis) -> Vec<Firing> {
+    fn finish(mut self, from: Timestamp) -> Vec<Firing> {
         self.done.extend(self.firing.take());
         self.done.retain(|f| f.end.is_none_or(|e| e > from));
         self.done
@@ -222,7 +219,7 @@ impl AlertState {
 /// evaluation that recorded them.
 #[derive(Default)]
 struct Totals {
-    points: Vec<(Millis, f64, f64)>,
+    points: Vec<(Timestamp, f64, f64)>,
     /// Totals not seen within the probes' reach wait one evaluation for the resume group.
     resumable: bool,
 }
@@ -230,7 +227,7 @@ struct Totals {
 impl Totals {
     /// One evaluation at `t`: adds the base rates times the time since the previous
     /// evaluation (`first`: the rules' interval, for the very first).
-    fn step(&mut self, t: Millis, base: Option<(f64, f64)>, dt: Millis) {
+    fn step(&mut self, t: Timestamp, base: Option<(f64, f64)>, dt: Millis) {
         let Some((bad, all)) = base else { return };
         let reach = millis(REACH);
         let (prev_bad, prev_all) = match self.points.last() {
@@ -249,7 +246,7 @@ impl Totals {
 
     /// `(bad, all)` events over `(t - window, t]`: the totals now less the totals at the
     /// latest evaluation at or before the window's start (none before the first: zero).
-    fn window(&self, t: Millis, window: Millis) -> Option<(f64, f64)> {
+    fn window(&self, t: Timestamp, window: Millis) -> Option<(f64, f64)> {
         let &(at, bad, all) = self.points.last()?;
         if at != t {
             return None;

@@ -7,7 +7,9 @@
 pub mod evaluate;
 pub mod plan;
 pub mod samples;
+pub mod time;
 
 pub use evaluate::{evaluate, warmup, Firing, GroupHistory, GroupOutcome, Schedule};
 pub use plan::{plan, AbsentPlan, Plan, TierPlan};
-pub use samples::{Cursor, Millis, Samples};
+pub use samples::{Cursor, Samples};
+pub use time::{millis, Millis, Timestamp};

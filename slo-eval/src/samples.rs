@@ -5,13 +5,12 @@
 //! window that is one sample of several hundred). Sums use prefix sums, and a [`Cursor`]
 //! moves through times in ascending order, so a replay is linear in the samples.
 
-/// Milliseconds since the Unix epoch, as Prometheus stores timestamps.
-pub type Millis = i64;
+use crate::time::{Millis, Timestamp};
 
 /// The samples of one series, sorted by time, with prefix sums for window sums.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Samples {
-    ts: Vec<Millis>,
+    ts: Vec<Timestamp>,
     values: Vec<f64>,
     /// `prefix[i]` is the sum of the first `i` values.
     prefix: Vec<f64>,
@@ -19,7 +18,7 @@ pub struct Samples {
 
 impl Samples {
     /// Samples in any order; a later duplicate timestamp replaces an earlier one.
-    pub fn new(mut points: Vec<(Millis, f64)>) -> Samples {
+    pub fn new(mut points: Vec<(Timestamp, f64)>) -> Samples {
         points.sort_by_key(|p| p.0);
         points.dedup_by(|later, earlier| {
             if later.0 == earlier.0 {
@@ -51,17 +50,17 @@ impl Samples {
         self.ts.len()
     }
 
-    pub fn first_time(&self) -> Option<Millis> {
+    pub fn first_time(&self) -> Option<Timestamp> {
         self.ts.first().copied()
     }
 
     /// Every sample, in time order.
-    pub fn points(&self) -> impl Iterator<Item = (Millis, f64)> + '_ {
+    pub fn points(&self) -> impl Iterator<Item = (Timestamp, f64)> + '_ {
         self.ts.iter().copied().zip(self.values.iter().copied())
     }
 
     /// The sum and number of samples in `[from, to]`, by binary search.
-    pub fn sum_between(&self, from: Millis, to: Millis) -> (f64, usize) {
+    pub fn sum_between(&self, from: Timestamp, to: Timestamp) -> (f64, usize) {
         let lo = self.ts.partition_point(|&t| t < from);
         let hi = self.ts.partition_point(|&t| t <= to);
         self.sum_of(lo, hi)
@@ -86,7 +85,7 @@ pub struct Cursor {
 impl Cursor {
     /// The sum and number of samples of `s` in `[t - window, t]`; `t` must not decrease
     /// between calls on the same cursor and series.
-    pub fn window(&mut self, s: &Samples, t: Millis, window: Millis) -> (f64, usize) {
+    pub fn window(&mut self, s: &Samples, t: Timestamp, window: Millis) -> (f64, usize) {
         while self.hi < s.ts.len() && s.ts[self.hi] <= t {
             self.hi += 1;
         }
@@ -97,7 +96,7 @@ impl Cursor {
     }
 
     /// The newest sample in `(t - step, t]`: what a rule evaluated at `t` recorded.
-    pub fn at(&mut self, s: &Samples, t: Millis, step: Millis) -> Option<f64> {
+    pub fn at(&mut self, s: &Samples, t: Timestamp, step: Millis) -> Option<f64> {
         while self.hi < s.ts.len() && s.ts[self.hi] <= t {
             self.hi += 1;
         }
@@ -110,9 +109,14 @@ impl Cursor {
 mod tests {
     use super::*;
 
-    fn check(points: &[(Millis, f64)], at: &[Millis], window: Millis, expected: &[(f64, usize)]) {
-        let s = Samples::new(points.to_vec());
+    fn samples(points: &[(i64, f64)]) -> Samples {
+        Samples::new(points.iter().map(|&(t, v)| (Timestamp(t), v)).collect())
+    }
+
+    fn check(points: &[(i64, f64)], at: &[i64], window: Millis, expected: &[(f64, usize)]) {
+        let s = samples(points);
         let mut c = Cursor::default();
+        let at: Vec<Timestamp> = at.iter().map(|&t| Timestamp(t)).collect();
         let got: Vec<(f64, usize)> = at.iter().map(|&t| c.window(&s, t, window)).collect();
         assert_eq!(got, expected);
         let searched: Vec<(f64, usize)> =
@@ -150,18 +154,19 @@ mod tests {
 
     #[test]
     fn unsorted_input_and_duplicates_keep_the_later_sample() {
-        let s = Samples::new(vec![(20, 1.0), (10, 5.0), (20, 3.0)]);
-        assert_eq!(s.points().collect::<Vec<_>>(), vec![(10, 5.0), (20, 3.0)]);
-        assert_eq!(s.sum_between(0, 100), (8.0, 2));
+        let s = samples(&[(20, 1.0), (10, 5.0), (20, 3.0)]);
+        let points: Vec<(i64, f64)> = s.points().map(|(t, v)| (t.0, v)).collect();
+        assert_eq!(points, vec![(10, 5.0), (20, 3.0)]);
+        assert_eq!(s.sum_between(Timestamp(0), Timestamp(100)), (8.0, 2));
     }
 
     #[test]
     fn the_recorded_value_is_the_newest_within_one_step() {
-        let s = Samples::new(vec![(0, 1.0), (28, 2.0), (100, 3.0)]);
+        let s = samples(&[(0, 1.0), (28, 2.0), (100, 3.0)]);
         let mut c = Cursor::default();
         let got: Vec<Option<f64>> = [0, 27, 28, 55, 56, 99, 100]
             .iter()
-            .map(|&t| c.at(&s, t, 28))
+            .map(|&t| c.at(&s, Timestamp(t), 28))
             .collect();
         assert_eq!(
             got,

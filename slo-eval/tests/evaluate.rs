@@ -2,7 +2,7 @@
 //! gaps, missing data per group, windows read from running totals, and attainment. Each case
 //! states a history as rates per evaluation and the firings expected, in minutes.
 
-use slo_eval::{evaluate, plan, GroupHistory, Millis, Samples, Schedule};
+use slo_eval::{evaluate, plan, GroupHistory, Millis, Samples, Schedule, Timestamp};
 use slo_spec::Slo;
 use slo_spec::Tier;
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ fn series(step: Millis, end: Millis, f: impl Fn(Millis) -> Option<f64>) -> Sampl
     Samples::new(
         (0..=end / step)
             .map(|k| k * step)
-            .filter_map(|t| f(t).map(|v| (t, v)))
+            .filter_map(|t| f(t).map(|v| (Timestamp(t), v)))
             .collect(),
     )
 }
@@ -58,7 +58,7 @@ fn check(
     expected: &[(&str, f64, Option<f64>)],
 ) {
     let plan = plan(slo);
-    let sched = Schedule::of(&plan, from, to);
+    let sched = Schedule::of(&plan, Timestamp(from), Timestamp(to));
     let out = evaluate(slo, &plan, h, &sched);
     let got: Vec<(&str, f64, Option<f64>)> = out
         .iter()
@@ -66,8 +66,8 @@ fn check(
         .map(|f| {
             (
                 f.tier.as_str(),
-                f.start as f64 / MIN as f64,
-                f.end.map(|e| e as f64 / MIN as f64),
+                f.start.0 as f64 / MIN as f64,
+                f.end.map(|e| e.0 as f64 / MIN as f64),
             )
         })
         .collect();
@@ -120,9 +120,14 @@ fn a_day_window_crosses_at_its_share_on_every_schedule() {
         &s,
         &p,
         &[h],
-        &Schedule::uniform(&p, 0, 3000 * MIN, std::time::Duration::from_secs(30)),
+        &Schedule::uniform(
+            &p,
+            Timestamp(0),
+            Timestamp(3000 * MIN),
+            std::time::Duration::from_secs(30),
+        ),
     );
-    assert_eq!(out[0].firings[0].start, 2674 * MIN);
+    assert_eq!(out[0].firings[0].start, Timestamp(2674 * MIN));
 }
 
 #[test]
@@ -141,12 +146,17 @@ fn for_holds_a_tier_back_and_a_shorter_flap_never_fires() {
     };
     let h = history(30_000, 200 * MIN, bad, |_| true);
     let p = plan(&s);
-    let out = evaluate(&s, &p, &[h], &Schedule::of(&p, 0, 200 * MIN));
+    let out = evaluate(
+        &s,
+        &p,
+        &[h],
+        &Schedule::of(&p, Timestamp(0), Timestamp(200 * MIN)),
+    );
     let f = &out[0].firings;
     assert_eq!(f.len(), 1, "{f:?}");
     assert_eq!(
         (f[0].start, f[0].end),
-        (130 * MIN, Some(154 * MIN + 30_000))
+        (Timestamp(130 * MIN), Some(Timestamp(154 * MIN + 30_000)))
     );
     // The peak: the hour from 149.5 on holds 60 bad samples of 120.
     let peak = f[0].peak_burn_rate.unwrap();
@@ -165,7 +175,12 @@ fn min_events_keeps_a_quiet_service_from_paging() {
         |_| true,
     );
     let p = plan(&s);
-    let out = evaluate(&s, &p, &[h], &Schedule::of(&p, 0, 300 * MIN));
+    let out = evaluate(
+        &s,
+        &p,
+        &[h],
+        &Schedule::of(&p, Timestamp(0), Timestamp(300 * MIN)),
+    );
     let tiers: Vec<Tier> = out[0].firings.iter().map(|f| f.tier).collect();
     assert_eq!(tiers, vec![Tier::Ticket]);
     // Without the guard the page fires too.
@@ -185,7 +200,7 @@ fn min_events_keeps_a_quiet_service_from_paging() {
             |t| if t >= 60 * MIN { 0.05 } else { 0.0 },
             |_| true,
         )],
-        &Schedule::of(&p, 0, 300 * MIN),
+        &Schedule::of(&p, Timestamp(0), Timestamp(300 * MIN)),
     );
     assert!(out[0].firings.iter().any(|f| f.tier == Tier::Page));
 }
@@ -202,12 +217,17 @@ fn missing_data_raises_the_absent_alert_after_for_and_never_a_page() {
         |t| !(100 * MIN..130 * MIN).contains(&t),
     );
     let plan = plan(&s);
-    let out = evaluate(&s, &plan, &[h], &Schedule::of(&plan, 0, 200 * MIN));
+    let out = evaluate(
+        &s,
+        &plan,
+        &[h],
+        &Schedule::of(&plan, Timestamp(0), Timestamp(200 * MIN)),
+    );
     let absent: Vec<_> = out[0]
         .firings
         .iter()
         .filter(|f| f.tier == Tier::Absent)
-        .map(|f| (f.start / MIN, f.end.map(|e| e / MIN)))
+        .map(|f| (f.start.0 / MIN, f.end.map(|e| e.0 / MIN)))
         .collect();
     assert_eq!(absent, vec![(105, Some(130))]);
 }
@@ -226,23 +246,28 @@ fn a_vanished_group_fires_by_name_and_no_group_at_all_fires_once() {
     };
     // Grouped base series have no sample where the group has no series.
     let strip = |mut g: GroupHistory, present: fn(Millis) -> bool| {
-        g.events = Samples::new(g.events.points().filter(|p| present(p.0)).collect());
-        g.errors = Samples::new(g.errors.points().filter(|p| present(p.0)).collect());
+        g.events = Samples::new(g.events.points().filter(|p| present(p.0 .0)).collect());
+        g.errors = Samples::new(g.errors.points().filter(|p| present(p.0 .0)).collect());
         g
     };
     let a: fn(Millis) -> bool = |t| t < 100 * MIN;
     let b: fn(Millis) -> bool = |t| t < 150 * MIN;
     let h = [strip(group("a", a), a), strip(group("b", b), b)];
     let plan = plan(&s);
-    let out = evaluate(&s, &plan, &h, &Schedule::of(&plan, 0, 200 * MIN));
+    let out = evaluate(
+        &s,
+        &plan,
+        &h,
+        &Schedule::of(&plan, Timestamp(0), Timestamp(200 * MIN)),
+    );
     let got: Vec<(String, Millis, Option<Millis>)> = out
         .iter()
         .flat_map(|o| {
             o.firings.iter().map(move |f| {
                 (
                     o.labels.get("region").cloned().unwrap_or_default(),
-                    f.start / MIN,
-                    f.end.map(|e| e / MIN),
+                    f.start.0 / MIN,
+                    f.end.map(|e| e.0 / MIN),
                 )
             })
         })
@@ -274,7 +299,12 @@ fn attainment_and_budget_are_event_weighted_over_the_period() {
         inputs: series(step, end, |_| Some(1.0)),
     };
     let plan = plan(&s);
-    let out = evaluate(&s, &plan, &[h], &Schedule::of(&plan, 0, end));
+    let out = evaluate(
+        &s,
+        &plan,
+        &[h],
+        &Schedule::of(&plan, Timestamp(0), Timestamp(end)),
+    );
     let n_busy = (0..=end / step).filter(|k| busy(k * step)).count() as f64;
     let n_quiet = (end / step + 1) as f64 - n_busy;
     let ratio = (n_busy + n_quiet) / (1000.0 * n_busy + 10.0 * n_quiet);
@@ -282,7 +312,7 @@ fn attainment_and_budget_are_event_weighted_over_the_period() {
     assert!((a - (1.0 - ratio)).abs() < 1e-12, "{a}");
     let left = out[0].budget_remaining.unwrap();
     assert!((left - (1.0 - ratio / 0.001)).abs() < 1e-9, "{left}");
-    assert_eq!(out[0].attainment_since, Some(0));
+    assert_eq!(out[0].attainment_since, Some(Timestamp(0)));
 }
 
 #[test]

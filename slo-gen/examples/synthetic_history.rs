@@ -29,10 +29,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let to = "2026-11-01T00:00:00Z"
-        .parse::<jiff::Timestamp>()
-        .expect("a valid time")
-        .as_millisecond();
+    let to =
+        slo_gen::backtest::history::parse_rfc3339("2026-11-01T00:00:00Z").expect("a valid time");
     let history = slo_gen::backtest::synthetic::history(&loaded.checked.services, to, days);
     if let Err(e) = std::fs::write(out, history.to_json()) {
         eprintln!("{out}: {e}");

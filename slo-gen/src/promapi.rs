@@ -4,7 +4,7 @@
 //! it; `report` and `serve` will read recorded series through it.
 
 use serde_json::Value;
-use slo_eval::Millis;
+use slo_eval::{Millis, Timestamp};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -33,7 +33,7 @@ pub enum ApiError {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Series {
     pub labels: BTreeMap<String, String>,
-    pub samples: Vec<(Millis, f64)>,
+    pub samples: Vec<(Timestamp, f64)>,
 }
 
 impl Series {
@@ -77,7 +77,7 @@ impl Client {
     }
 
     /// The instant vector of `expr` at `at`.
-    pub fn query(&self, expr: &str, at: Millis) -> Result<Vec<Series>, ApiError> {
+    pub fn query(&self, expr: &str, at: Timestamp) -> Result<Vec<Series>, ApiError> {
         let data = self.call("query", expr, &[("time", seconds(at))])?;
         parse_result(&data, "value")
             .ok_or_else(|| self.server(expr, "the result is not a vector of samples".into()))
@@ -88,15 +88,15 @@ impl Client {
     pub fn query_range(
         &self,
         expr: &str,
-        start: Millis,
-        end: Millis,
+        start: Timestamp,
+        end: Timestamp,
         step: Millis,
         progress: &mut dyn FnMut(i64, i64),
     ) -> Result<Vec<Series>, ApiError> {
         let step = step.max(1);
         let span = (MAX_POINTS - 1) * step;
         let total = (end - start) / step + 1;
-        let mut merged: BTreeMap<BTreeMap<String, String>, Vec<(Millis, f64)>> = BTreeMap::new();
+        let mut merged: BTreeMap<BTreeMap<String, String>, Vec<(Timestamp, f64)>> = BTreeMap::new();
         let mut chunk_start = start;
         while chunk_start <= end {
             let chunk_end = (chunk_start + span).min(end);
@@ -188,7 +188,8 @@ fn excerpt(text: &str) -> String {
 }
 
 /// Seconds as Prometheus takes them: `1700000000.5`.
-fn seconds(ms: Millis) -> String {
+fn seconds(t: Timestamp) -> String {
+    let ms = t.0;
     if ms % 1000 == 0 {
         (ms / 1000).to_string()
     } else {
@@ -217,7 +218,7 @@ fn parse_result(data: &Value, key: &str) -> Option<Vec<Series>> {
                 .map(|p| {
                     let t = p[0].as_f64()?;
                     let v = parse_value(p[1].as_str()?)?;
-                    Some(((t * 1000.0).round() as Millis, v))
+                    Some((Timestamp::from_secs_f64(t), v))
                 })
                 .collect::<Option<Vec<_>>>()?;
             Some(Series { labels, samples })
@@ -247,8 +248,8 @@ mod tests {
         .unwrap();
         let s = parse_result(&data, "values").unwrap();
         assert_eq!(s[0].labels["provider"], "stripe");
-        assert_eq!(s[0].samples[0], (1_700_000_000_000, 1.5));
-        assert_eq!(s[0].samples[1].0, 1_700_000_028_500);
+        assert_eq!(s[0].samples[0], (Timestamp(1_700_000_000_000), 1.5));
+        assert_eq!(s[0].samples[1].0, Timestamp(1_700_000_028_500));
         assert!(s[0].samples[1].1.is_nan());
         assert_eq!(s[0].samples[2].1, f64::INFINITY);
         let data: Value = serde_json::from_str(
@@ -257,16 +258,16 @@ mod tests {
         .unwrap();
         assert_eq!(
             parse_result(&data, "value").unwrap()[0].samples,
-            vec![(1_700_000_000_000, 3.0)]
+            vec![(Timestamp(1_700_000_000_000), 3.0)]
         );
         assert!(parse_result(&serde_json::json!({"result": "x"}), "values").is_none());
     }
 
     #[test]
     fn times_are_written_as_prometheus_reads_them() {
-        assert_eq!(seconds(1_700_000_000_000), "1700000000");
-        assert_eq!(seconds(1_700_000_000_500), "1700000000.500");
-        assert_eq!(seconds(-1500), "-1.500");
+        assert_eq!(seconds(Timestamp(1_700_000_000_000)), "1700000000");
+        assert_eq!(seconds(Timestamp(1_700_000_000_500)), "1700000000.500");
+        assert_eq!(seconds(Timestamp(-1500)), "-1.500");
     }
 
     #[test]

@@ -19,7 +19,11 @@ fn copy_slos(dir: &Path) {
 
 fn synthetic_week(dir: &Path) {
     let loaded = slo_gen::load(&[dir.join("slos")]).unwrap();
-    let h = slo_gen::backtest::synthetic::history(&loaded.checked.services, WEEK_END, 7);
+    let h = slo_gen::backtest::synthetic::history(
+        &loaded.checked.services,
+        slo_eval::Timestamp(WEEK_END),
+        7,
+    );
     std::fs::write(dir.join("history.json"), h.to_json()).unwrap();
 }
 

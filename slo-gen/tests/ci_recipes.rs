@@ -158,8 +158,11 @@ fn the_backtest_job_comments_and_fails_when_a_change_adds_pages() {
     git("commit -qm specs");
     git("update-ref refs/remotes/origin/main HEAD");
     let loaded = slo_gen::load(&[d.join("slos")]).unwrap();
-    let history =
-        slo_gen::backtest::synthetic::history(&loaded.checked.services, 1_793_491_200_000, 7);
+    let history = slo_gen::backtest::synthetic::history(
+        &loaded.checked.services,
+        slo_eval::Timestamp(1_793_491_200_000),
+        7,
+    );
     std::fs::write(d.join("history.json"), history.to_json()).unwrap();
     let env = [
         (

@@ -3,7 +3,7 @@
 
 use super::{Alert, Backtest, SloResult};
 use serde::Deserialize;
-use slo_eval::{Firing, Millis};
+use slo_eval::{Firing, Millis, Timestamp};
 use slo_spec::Tier;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,7 +32,7 @@ pub struct TierDiff {
     pub changes: Vec<Change>,
 }
 
-fn overlaps(a: &Firing, b: &Firing, to: Millis) -> bool {
+fn overlaps(a: &Firing, b: &Firing, to: Timestamp) -> bool {
     a.start < b.end.unwrap_or(to + 1) && b.start < a.end.unwrap_or(to + 1)
 }
 
@@ -119,8 +119,8 @@ pub struct IncidentSpec {
 pub struct Incident {
     pub service: String,
     pub slo: String,
-    pub start: Millis,
-    pub end: Millis,
+    pub start: Timestamp,
+    pub end: Timestamp,
 }
 
 /// Reads the incidents file: a YAML list of `{service, slo, start, end}` (RFC 3339).
@@ -177,7 +177,7 @@ pub struct TierScore {
 }
 
 pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
-    let tiers = [Tier::Page, Tier::Ticket];
+    let tiers = Tier::BURN_RATE;
     let window = |i: &Incident| Firing {
         tier: Tier::Page,
         start: i.start,
@@ -245,14 +245,14 @@ pub fn score(b: &Backtest, incidents: &[Incident]) -> Scores {
 mod tests {
     use super::*;
 
-    fn alert(tier: Tier, start: Millis, end: Option<Millis>) -> Alert {
+    fn alert(tier: Tier, start: i64, end: Option<i64>) -> Alert {
         Alert {
             alert: "A".into(),
             severity: tier.as_str().into(),
             firing: Firing {
                 tier,
-                start,
-                end,
+                start: Timestamp(start),
+                end: end.map(Timestamp),
                 peak_burn_rate: None,
             },
         }
@@ -260,8 +260,8 @@ mod tests {
 
     fn run(alerts: Vec<Alert>) -> Backtest {
         Backtest {
-            from: 0,
-            to: 1000,
+            from: Timestamp(0),
+            to: Timestamp(1000),
             slos: vec![SloResult {
                 service: "s".into(),
                 slo: "a".into(),
@@ -320,14 +320,14 @@ mod tests {
             Incident {
                 service: "s".into(),
                 slo: "a".into(),
-                start: 100,
-                end: 400,
+                start: Timestamp(100),
+                end: Timestamp(400),
             },
             Incident {
                 service: "s".into(),
                 slo: "a".into(),
-                start: 900,
-                end: 950,
+                start: Timestamp(900),
+                end: Timestamp(950),
             },
         ];
         let s = score(&b, &incidents);
@@ -340,7 +340,7 @@ mod tests {
             vec![(Tier::Page, None), (Tier::Ticket, Some(0))]
         );
         assert_eq!(s.outside.len(), 1, "the page at 700");
-        assert_eq!(s.outside[0].1.firing.start, 700);
+        assert_eq!(s.outside[0].1.firing.start, Timestamp(700));
         let page = &s.tiers[0];
         assert_eq!(
             (

@@ -13,7 +13,7 @@
 use crate::promapi::{self, ApiError, Client, Series};
 use crate::rules::sli::BaseQueries;
 use serde_json::{json, Map, Value};
-use slo_eval::{GroupHistory, Millis, Samples};
+use slo_eval::{GroupHistory, Millis, Samples, Timestamp};
 use std::collections::BTreeMap;
 
 pub const VERSION: u64 = 1;
@@ -43,7 +43,7 @@ fn checked(h: History) -> Result<History, String> {
 }
 
 type Labels = BTreeMap<String, String>;
-type Points = Vec<(Millis, f64)>;
+type Points = Vec<(Timestamp, f64)>;
 
 /// Base series fetched for one SLO's queries.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,8 +53,8 @@ pub struct Entry {
     pub slo: String,
     pub queries: BaseQueries,
     pub step: Millis,
-    pub start: Millis,
-    pub end: Millis,
+    pub start: Timestamp,
+    pub end: Timestamp,
     pub events: Vec<Series>,
     pub errors: Vec<Series>,
     pub inputs: Vec<Series>,
@@ -63,8 +63,8 @@ pub struct Entry {
 #[derive(Clone, Debug, PartialEq)]
 pub struct History {
     pub prometheus: String,
-    pub from: Millis,
-    pub to: Millis,
+    pub from: Timestamp,
+    pub to: Timestamp,
     pub entries: Vec<Entry>,
 }
 
@@ -75,7 +75,7 @@ pub struct Need {
     pub slo: String,
     pub queries: BaseQueries,
     pub step: Millis,
-    pub start: Millis,
+    pub start: Timestamp,
 }
 
 impl History {
@@ -249,8 +249,8 @@ impl Entry {
 pub fn fetch(
     client: &Client,
     needs: &[Need],
-    from: Millis,
-    to: Millis,
+    from: Timestamp,
+    to: Timestamp,
     progress: &mut dyn FnMut(String),
 ) -> Result<History, ApiError> {
     let mut entries: Vec<Entry> = Vec::new();
@@ -263,8 +263,8 @@ pub fn fetch(
                 continue;
             }
         }
-        let end = to.div_euclid(need.step) * need.step;
-        let start = need.start.div_euclid(need.step) * need.step;
+        let end = to.floor(need.step);
+        let start = need.start.floor(need.step);
         let mut get = |what: &str, q: &str| -> Result<Vec<Series>, ApiError> {
             let label = format!("{}/{} {what}", need.service, need.slo);
             client.query_range(q, start, end, need.step, &mut |done, total| {
@@ -472,7 +472,7 @@ mod typed {
     }
 }
 
-fn encode_series(s: &Series, start: Millis, step: Millis) -> Value {
+fn encode_series(s: &Series, start: Timestamp, step: Millis) -> Value {
     let first = s.samples.iter().map(|p| p.0).min().unwrap_or(start);
     let last = s.samples.iter().map(|p| p.0).max().unwrap_or(start);
     let n = ((last - first) / step + 1).max(0) as usize;
@@ -526,15 +526,21 @@ fn decode_series(s: &Value, step: Millis) -> Result<Series, String> {
     Ok(Series { labels, samples })
 }
 
-/// `2026-11-26T12:00:00Z`.
-pub fn rfc3339(ms: Millis) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| ms.to_string())
+/// The clock now.
+pub fn now() -> Timestamp {
+    Timestamp(jiff::Timestamp::now().as_millisecond())
 }
 
-pub fn parse_rfc3339(s: &str) -> Result<Millis, jiff::Error> {
-    s.parse::<jiff::Timestamp>().map(|t| t.as_millisecond())
+/// `2026-11-26T12:00:00Z`.
+pub fn rfc3339(t: Timestamp) -> String {
+    jiff::Timestamp::from_millisecond(t.0)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| t.0.to_string())
+}
+
+pub fn parse_rfc3339(s: &str) -> Result<Timestamp, jiff::Error> {
+    s.parse::<jiff::Timestamp>()
+        .map(|t| Timestamp(t.as_millisecond()))
 }
 
 #[cfg(test)]
@@ -551,19 +557,19 @@ mod tests {
                 inputs: Some("count(x)".into()),
             },
             step: 30_000,
-            start: 1_700_000_010_000 - 10_000,
-            end: 1_700_000_090_000,
+            start: Timestamp(1_700_000_010_000 - 10_000),
+            end: Timestamp(1_700_000_090_000),
             events: vec![Series {
                 labels: [("provider".to_string(), "stripe".to_string())].into(),
                 samples: vec![
-                    (1_700_000_000_000, 1.25),
-                    (1_700_000_060_000, 3.0),
-                    (1_700_000_090_000, f64::NAN),
+                    (Timestamp(1_700_000_000_000), 1.25),
+                    (Timestamp(1_700_000_060_000), 3.0),
+                    (Timestamp(1_700_000_090_000), f64::NAN),
                 ],
             }],
             errors: vec![Series {
                 labels: BTreeMap::new(),
-                samples: vec![(1_700_000_030_000, f64::INFINITY)],
+                samples: vec![(Timestamp(1_700_000_030_000), f64::INFINITY)],
             }],
             inputs: vec![],
         }
@@ -573,8 +579,8 @@ mod tests {
     fn a_history_survives_its_file_with_gaps_and_special_values() {
         let h = History {
             prometheus: "http://127.0.0.1:9090".into(),
-            from: 1_700_000_000_000,
-            to: 1_700_000_090_000,
+            from: Timestamp(1_700_000_000_000),
+            to: Timestamp(1_700_000_090_000),
             entries: vec![entry()],
         };
         let text = h.to_json();

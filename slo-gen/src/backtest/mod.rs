@@ -12,7 +12,7 @@ pub mod synthetic;
 use crate::rules::alerts;
 use crate::rules::sli::{base_queries, BaseQueries};
 use history::{History, Need};
-use slo_eval::{evaluate, Firing, Millis, Plan, Schedule};
+use slo_eval::{evaluate, Firing, Millis, Plan, Schedule, Timestamp};
 use slo_spec::Tier;
 use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
@@ -36,14 +36,14 @@ pub struct Target<'a> {
 }
 
 impl Target<'_> {
-    pub fn schedule(&self, from: Millis, to: Millis, evaluation: Evaluation) -> Schedule {
+    pub fn schedule(&self, from: Timestamp, to: Timestamp, evaluation: Evaluation) -> Schedule {
         match evaluation {
             Evaluation::Groups => Schedule::of(&self.plan, from, to),
             Evaluation::Every(d) => Schedule::uniform(&self.plan, from, to, d),
         }
     }
 
-    pub fn need(&self, from: Millis, to: Millis, evaluation: Evaluation) -> Need {
+    pub fn need(&self, from: Timestamp, to: Timestamp, evaluation: Evaluation) -> Need {
         let s = self.schedule(from, to, evaluation);
         Need {
             service: self.service.name.clone(),
@@ -90,18 +90,24 @@ pub struct SloResult {
     pub group: BTreeMap<String, String>,
     pub alerts: Vec<Alert>,
     pub attainment: Option<f64>,
-    pub attainment_since: Option<Millis>,
+    pub attainment_since: Option<Timestamp>,
     pub budget_remaining: Option<f64>,
     pub budget_consumed_at_first_page: Option<f64>,
 }
 
 impl SloResult {
     pub fn count(&self, tier: Tier) -> usize {
-        Firing::tally(self.alerts.iter().map(|a| &a.firing), tier, 0, 0).0
+        Firing::tally(
+            self.alerts.iter().map(|a| &a.firing),
+            tier,
+            Timestamp::MIN,
+            Timestamp::MAX,
+        )
+        .0
     }
 
     /// Time firing within `[from, to]`.
-    pub fn firing(&self, tier: Tier, from: Millis, to: Millis) -> Millis {
+    pub fn firing(&self, tier: Tier, from: Timestamp, to: Timestamp) -> Millis {
         Firing::tally(self.alerts.iter().map(|a| &a.firing), tier, from, to).1
     }
 
@@ -114,8 +120,8 @@ impl SloResult {
 /// A whole replay.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backtest {
-    pub from: Millis,
-    pub to: Millis,
+    pub from: Timestamp,
+    pub to: Timestamp,
     pub slos: Vec<SloResult>,
 }
 

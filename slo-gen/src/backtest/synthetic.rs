@@ -8,7 +8,7 @@
 use super::history::{Entry, History};
 use super::{targets, Evaluation};
 use crate::promapi::Series;
-use slo_eval::Millis;
+use slo_eval::{Millis, Timestamp};
 use slo_spec::Service;
 use std::collections::BTreeMap;
 
@@ -33,8 +33,8 @@ fn burn(t: Millis) -> f64 {
 }
 
 /// Events per second: 40 to 120 over the day.
-fn traffic(t: Millis) -> f64 {
-    let phase = (t.rem_euclid(DAY)) as f64 / DAY as f64 * std::f64::consts::TAU;
+fn traffic(t: Timestamp) -> f64 {
+    let phase = (t.0.rem_euclid(DAY)) as f64 / DAY as f64 * std::f64::consts::TAU;
     80.0 - 40.0 * phase.cos()
 }
 
@@ -48,7 +48,7 @@ fn group_values(label: &str) -> [&'static str; 2] {
 }
 
 /// `days` of history ending at `to`, at each SLO's fast-group step, with the warm-up.
-pub fn history(services: &[Service], to: Millis, days: i64) -> History {
+pub fn history(services: &[Service], to: Timestamp, days: i64) -> History {
     let from = to - days * DAY;
     let mut entries: Vec<Entry> = Vec::new();
     for t in targets(services) {
@@ -60,7 +60,7 @@ pub fn history(services: &[Service], to: Millis, days: i64) -> History {
             continue;
         }
         let budget = t.slo.objective.budget_decimal().to_f64();
-        let end = to.div_euclid(need.step) * need.step;
+        let end = to.floor(need.step);
         let groups: Vec<BTreeMap<String, String>> = match t.slo.group_by.first() {
             None => vec![BTreeMap::new()],
             Some(label) => group_values(label)

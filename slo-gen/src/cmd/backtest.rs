@@ -9,7 +9,7 @@ use crate::backtest::{compare, replay, targets, Evaluation, Target};
 use crate::cli::{BacktestArgs, BacktestFormat};
 use crate::outputs;
 use crate::promapi::Client;
-use slo_eval::Millis;
+use slo_eval::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -137,7 +137,7 @@ fn read_history(
             ))
         }
     };
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = history::now();
     let from = parse_time(&args.from, now).map_err(|e| Error::Usage(format!("--from: {e}")))?;
     let to = parse_time(&args.to, now).map_err(|e| Error::Usage(format!("--to: {e}")))?;
     if to <= from {
@@ -168,14 +168,14 @@ fn read_history(
 }
 
 /// `now`, `-30d` or `now-30d` (relative to `now`), or RFC 3339.
-pub fn parse_time(text: &str, now: Millis) -> std::result::Result<Millis, String> {
+pub fn parse_time(text: &str, now: Timestamp) -> std::result::Result<Timestamp, String> {
     let t = text.trim();
     if t == "now" {
         return Ok(now);
     }
     if let Some(ago) = t.strip_prefix("now-").or_else(|| t.strip_prefix('-')) {
         let d = slo_spec::names::parse_duration(ago)?;
-        return Ok(now - slo_eval::evaluate::millis(d));
+        return Ok(now - slo_eval::millis(d));
     }
     history::parse_rfc3339(t).map_err(|e| {
         format!("`{text}` is not a time: {e} (write RFC 3339 like 2026-11-01T00:00:00Z, `now`, or -30d)")
@@ -244,13 +244,13 @@ mod tests {
 
     #[test]
     fn times_parse_absolute_and_relative() {
-        let now = 1_800_000_000_000;
+        let now = Timestamp(1_800_000_000_000);
         assert_eq!(parse_time("now", now), Ok(now));
         assert_eq!(parse_time("-30d", now), Ok(now - 30 * 86_400_000));
         assert_eq!(parse_time("now-1h30m", now), Ok(now - 5_400_000));
         assert_eq!(
             parse_time("2026-11-01T00:00:00Z", now),
-            Ok(1_793_491_200_000)
+            Ok(Timestamp(1_793_491_200_000))
         );
         let e = parse_time("yesterday", now).unwrap_err();
         assert!(e.contains("RFC 3339"), "{e}");

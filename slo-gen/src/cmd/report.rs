@@ -15,7 +15,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     let range = match (&args.month, &args.from, &args.to) {
         (Some(m), _, _) => Range::month(m).map_err(|e| Error::Usage(format!("--month: {e}")))?,
         (None, Some(f), Some(t)) => {
-            let now = jiff::Timestamp::now().as_millisecond();
+            let now = crate::backtest::history::now();
             let from = parse_time(f, now).map_err(|e| Error::Usage(format!("--from: {e}")))?;
             let to = parse_time(t, now).map_err(|e| Error::Usage(format!("--to: {e}")))?;
             if to <= from {

@@ -15,7 +15,7 @@ use crate::backtest::history::rfc3339;
 use crate::names::series;
 use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
-use slo_eval::{evaluate::millis, Firing, Millis};
+use slo_eval::{millis, Firing, Millis, Timestamp};
 use slo_spec::decimal::Decimal;
 use slo_spec::Tier;
 use slo_spec::{Service, Sli, Slo};
@@ -25,8 +25,8 @@ use std::time::Duration;
 /// The range reported on, `[from, to)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Range {
-    pub from: Millis,
-    pub to: Millis,
+    pub from: Timestamp,
+    pub to: Timestamp,
     /// `2026-10`, or `from → to`.
     pub label: String,
 }
@@ -42,7 +42,7 @@ impl Range {
             .map_err(|e| e.to_string())?;
         let at = |d: jiff::civil::Date| {
             d.to_zoned(jiff::tz::TimeZone::UTC)
-                .map(|z| z.timestamp().as_millisecond())
+                .map(|z| Timestamp(z.timestamp().as_millisecond()))
                 .map_err(|e| e.to_string())
         };
         Ok(Range {
@@ -52,7 +52,7 @@ impl Range {
         })
     }
 
-    pub fn between(from: Millis, to: Millis) -> Range {
+    pub fn between(from: Timestamp, to: Timestamp) -> Range {
         Range {
             from,
             to,
@@ -86,7 +86,7 @@ pub struct SloReport {
     pub unit: &'static str,
     pub firings: Vec<Firing>,
     /// `(t, budget remaining)` from the range's start, for the chart.
-    pub budget_curve: Vec<(Millis, f64)>,
+    pub budget_curve: Vec<(Timestamp, f64)>,
     pub budget: f64,
     pub objective_ratio: f64,
     pub credit: Option<Credit>,
@@ -111,31 +111,31 @@ impl SloReport {
     }
 
     pub fn count(&self, tier: Tier) -> usize {
-        Firing::tally(&self.firings, tier, 0, 0).0
+        Firing::tally(&self.firings, tier, Timestamp::MIN, Timestamp::MAX).0
     }
 
     /// Time firing within the range (the firings never reach past it).
     pub fn firing(&self, tier: Tier) -> Millis {
-        Firing::tally(&self.firings, tier, Millis::MIN, Millis::MAX).1
+        Firing::tally(&self.firings, tier, Timestamp::MIN, Timestamp::MAX).1
     }
 
     /// The longest time a burn-rate alert (page or ticket, overlapping ones merged) fired.
-    pub fn longest_incident(&self) -> Option<(Millis, Millis)> {
-        let mut spans: Vec<(Millis, Millis)> = self
+    pub fn longest_incident(&self) -> Option<(Timestamp, Timestamp)> {
+        let mut spans: Vec<(Timestamp, Timestamp)> = self
             .firings
             .iter()
             .filter(|f| f.tier != Tier::Absent)
             .map(|f| (f.start, f.end.unwrap_or(f.start)))
             .collect();
         spans.sort();
-        let mut merged: Vec<(Millis, Millis)> = Vec::new();
+        let mut merged: Vec<(Timestamp, Timestamp)> = Vec::new();
         for (s, e) in spans {
             match merged.last_mut() {
                 Some(last) if s <= last.1 => last.1 = last.1.max(e),
                 _ => merged.push((s, e)),
             }
         }
-        merged.into_iter().max_by_key(|(s, e)| e - s)
+        merged.into_iter().max_by_key(|(s, e)| *e - *s)
     }
 
     /// `service/slo` and the group when there is one.
@@ -178,9 +178,13 @@ pub fn firing_query(sel: &str, window_s: i64) -> String {
 
 /// The runs of a series sampled every `step`: from a first sample to one step after the
 /// last of consecutive samples (the last run ends at `end` at the latest).
-pub fn firing_runs(samples: &[(Millis, f64)], step: Millis, end: Millis) -> Vec<(Millis, Millis)> {
+pub fn firing_runs(
+    samples: &[(Timestamp, f64)],
+    step: Millis,
+    end: Timestamp,
+) -> Vec<(Timestamp, Timestamp)> {
     let mut out = Vec::new();
-    let mut current: Option<(Millis, Millis)> = None;
+    let mut current: Option<(Timestamp, Timestamp)> = None;
     for &(t, _) in samples {
         current = match current {
             Some((a, b)) if t - b <= step => Some((a, t)),
@@ -288,10 +292,7 @@ fn counts(
     let plan = slo_eval::plan(slo);
     let q = sli::base_queries(slo, &plan);
     let step = millis(plan.interval);
-    let (from, to) = (
-        range.from.div_euclid(step) * step,
-        (range.to - 1).div_euclid(step) * step,
-    );
+    let (from, to) = (range.from.floor(step), (range.to - 1).floor(step));
     for (i, query) in [&q.events, &q.errors].into_iter().enumerate() {
         for s in client.query_range(query, from, to, step, &mut |_, _| {})? {
             let sum: f64 = s
@@ -352,7 +353,7 @@ fn curves(
     client: &Client,
     slo: &Slo,
     range: &Range,
-) -> Result<BTreeMap<Group, [BTreeMap<Millis, f64>; 2]>, ApiError> {
+) -> Result<BTreeMap<Group, [BTreeMap<Timestamp, f64>; 2]>, ApiError> {
     let g = &slo.group_by;
     let secs = range.duration().as_secs_f64();
     let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
@@ -369,7 +370,7 @@ fn curves(
     };
     let cs = millis(chart_step);
     let first = range.from + cs;
-    let mut curves: BTreeMap<Group, [BTreeMap<Millis, f64>; 2]> = BTreeMap::new();
+    let mut curves: BTreeMap<Group, [BTreeMap<Timestamp, f64>; 2]> = BTreeMap::new();
     if first <= range.to {
         for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
             for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
@@ -408,13 +409,19 @@ mod tests {
 
     #[test]
     fn firing_runs_split_at_gaps_and_end_at_the_range() {
-        let at = |ts: &[i64]| ts.iter().map(|&t| (t, 1.0)).collect::<Vec<_>>();
+        let at = |ts: &[i64]| ts.iter().map(|&t| (Timestamp(t), 1.0)).collect::<Vec<_>>();
+        let runs = |samples: &[(Timestamp, f64)], end: i64| -> Vec<(i64, i64)> {
+            firing_runs(samples, 10, Timestamp(end))
+                .into_iter()
+                .map(|(a, b)| (a.0, b.0))
+                .collect()
+        };
         assert_eq!(
-            firing_runs(&at(&[0, 10, 20, 50, 60]), 10, 1000),
+            runs(&at(&[0, 10, 20, 50, 60]), 1000),
             vec![(0, 30), (50, 70)]
         );
-        assert_eq!(firing_runs(&at(&[90, 100]), 10, 105), vec![(90, 105)]);
-        assert_eq!(firing_runs(&[], 10, 100), vec![]);
+        assert_eq!(runs(&at(&[90, 100]), 105), vec![(90, 105)]);
+        assert_eq!(runs(&[], 100), vec![]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::SloReport;
 use maud::{html, Markup, PreEscaped};
-use slo_eval::Millis;
+use slo_eval::Timestamp;
 use slo_spec::Tier;
 
 const W: f64 = 720.0;
@@ -23,9 +23,9 @@ fn colour(t: Tier) -> &'static str {
     }
 }
 
-pub fn chart(r: &SloReport, from: Millis, to: Millis) -> Markup {
+pub fn chart(r: &SloReport, from: Timestamp, to: Timestamp) -> Markup {
     let span = (to - from).max(1) as f64;
-    let x = |t: Millis| LEFT + (t - from) as f64 / span * (W - LEFT - RIGHT);
+    let x = |t: Timestamp| LEFT + (t - from) as f64 / span * (W - LEFT - RIGHT);
     // The y range holds 100% and the lowest budget reached (at least 0%).
     let low = r
         .budget_curve

@@ -5,7 +5,7 @@
 use super::App;
 use crate::names::{self, series};
 use crate::promapi::{ApiError, Series};
-use slo_eval::{evaluate::millis, Millis};
+use slo_eval::{millis, Timestamp};
 use slo_spec::names::format_duration;
 use slo_spec::Tier;
 use slo_spec::{Service, Slo};
@@ -66,7 +66,7 @@ pub fn period_ratio(slo: &Slo) -> String {
 /// Every SLO and group, worst budget first, in four queries.
 // Long: four queries and the one index joining them; split, the join would be spread out.
 pub fn overview(app: &App) -> Result<Vec<Row>, ApiError> {
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = crate::backtest::history::now();
     let q = |e: &str| app.client.query(e, now);
     let budget = q(series::BUDGET_REMAINING)?;
     let burn = q(series::CURRENT_BURN_RATE)?;
@@ -186,20 +186,20 @@ pub fn rows_json(rows: &[Row]) -> serde_json::Value {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Line {
     pub legend: String,
-    pub points: Vec<(Millis, f64)>,
+    pub points: Vec<(Timestamp, f64)>,
 }
 
 /// One SLO over its period (the current calendar period for calendar SLOs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detail {
-    pub from: Millis,
-    pub to: Millis,
+    pub from: Timestamp,
+    pub to: Timestamp,
     pub budget: Vec<Line>,
     pub error_ratio: Vec<Line>,
     /// Per alert window: the burn rate lines and the thresholds drawn on it.
     pub burn: Vec<(String, Vec<f64>, Vec<Line>)>,
     /// (tier, group, start, end) from `ALERTS`.
-    pub alerts: Vec<(String, String, Millis, Millis)>,
+    pub alerts: Vec<(String, String, Timestamp, Timestamp)>,
 }
 
 fn lines(list: Vec<Series>, slo: &Slo, legend: &str) -> Vec<Line> {
@@ -221,10 +221,10 @@ fn lines(list: Vec<Series>, slo: &Slo, legend: &str) -> Vec<Line> {
 }
 
 /// The calendar period's start at `now` (UTC), for calendar SLOs.
-fn calendar_start(slo: &Slo, now: Millis) -> Option<Millis> {
+fn calendar_start(slo: &Slo, now: Timestamp) -> Option<Timestamp> {
     use jiff::ToSpan;
     let c = slo.calendar()?;
-    let z = jiff::Timestamp::from_millisecond(now)
+    let z = jiff::Timestamp::from_millisecond(now.0)
         .ok()?
         .to_zoned(jiff::tz::TimeZone::UTC);
     let d = z.date();
@@ -239,13 +239,13 @@ fn calendar_start(slo: &Slo, now: Millis) -> Option<Millis> {
             d.checked_sub(back.days()).ok()?
         }
     };
-    Some(
+    Some(Timestamp(
         start
             .to_zoned(jiff::tz::TimeZone::UTC)
             .ok()?
             .timestamp()
             .as_millisecond(),
-    )
+    ))
 }
 
 /// `span`: the last this long instead of the whole period (a zoom; never longer).
@@ -256,7 +256,7 @@ pub fn detail(
     span: Option<Duration>,
 ) -> Result<Detail, ApiError> {
     let plan = slo_eval::plan(slo);
-    let now = jiff::Timestamp::now().as_millisecond();
+    let now = crate::backtest::history::now();
     let period_start = calendar_start(slo, now).unwrap_or(now - millis(plan.period));
     let from = match span {
         Some(s) => (now - millis(s)).max(period_start),

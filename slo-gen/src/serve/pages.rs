@@ -8,7 +8,7 @@ use crate::backtest::history::rfc3339;
 use crate::promapi::ApiError;
 use crate::rules::{self, emit};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
-use slo_eval::Millis;
+use slo_eval::Timestamp;
 use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
 
@@ -101,8 +101,8 @@ pub fn list(app: &App, rows: Result<Vec<Row>, ApiError>, q: &BTreeMap<String, St
 pub fn chart(
     lines: &[Line],
     thresholds: &[f64],
-    from: Millis,
-    to: Millis,
+    from: Timestamp,
+    to: Timestamp,
     percent: bool,
 ) -> Markup {
     const W: f64 = 760.0;
@@ -125,7 +125,7 @@ pub fn chart(
         hi = lo + 1.0;
     }
     let span = (to - from).max(1) as f64;
-    let x = |t: Millis| L + (t - from) as f64 / span * (W - L - 10.0);
+    let x = |t: Timestamp| L + (t - from) as f64 / span * (W - L - 10.0);
     let y = |v: f64| T + (1.0 - (v - lo) / (hi - lo)) * PH;
     let fmt = |v: f64| {
         if percent {
