@@ -89,14 +89,7 @@ fn spans_of_served_requests_reach_the_otlp_endpoint() {
         ],
     );
     for _ in 0..5 {
-        assert_eq!(
-            get(
-                &format!("{}/v1/accounts/acme/usage", e.base),
-                Some("acme-token")
-            )
-            .0,
-            200
-        );
+        assert_eq!(usage(&e), 200);
     }
     wait_until("spans at the receiver", || {
         received
@@ -122,14 +115,7 @@ fn without_an_endpoint_nothing_is_exported_and_nothing_blocks() {
     let e = Exporter::start(dir.path(), &[]);
     let start = Instant::now();
     for _ in 0..20 {
-        assert_eq!(
-            get(
-                &format!("{}/v1/accounts/acme/usage", e.base),
-                Some("acme-token")
-            )
-            .0,
-            200
-        );
+        assert_eq!(usage(&e), 200);
     }
     assert!(
         start.elapsed() < Duration::from_secs(5),
@@ -139,4 +125,13 @@ fn without_an_endpoint_nothing_is_exported_and_nothing_blocks() {
     assert!(e.terminate().success());
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(received.lock().unwrap().requests, 0);
+}
+
+/// `GET /v1/accounts/acme/usage` as acme: the status.
+fn usage(e: &Exporter) -> u16 {
+    get(
+        &format!("{}/v1/accounts/acme/usage", e.base),
+        Some("acme-token"),
+    )
+    .0
 }

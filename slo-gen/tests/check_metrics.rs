@@ -1,7 +1,7 @@
 //! `slo-gen check-metrics` against saved expositions: what is missing is named, an `le`
 //! that is not exactly the threshold fails, and a complete exposition passes.
 
-use assert_cmd::Command;
+use crate::support::run;
 
 const SPEC: &str = r#"version: v1
 service: checkout
@@ -41,32 +41,24 @@ export_last_success_timestamp_seconds 1.7e9
 # EOF
 "#;
 
-fn run(exposition: &str) -> (i32, String, String) {
+fn check(exposition: &str) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
     std::fs::write(dir.path().join("metrics.txt"), exposition).unwrap();
-    let out = Command::cargo_bin("slo-gen")
-        .unwrap()
-        .current_dir(dir.path())
-        .env_clear()
-        .args([
+    run(
+        dir.path(),
+        &[
             "check-metrics",
             "--metrics-file",
             "metrics.txt",
             "spec.yaml",
-        ])
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
+        ],
     )
 }
 
 #[test]
 fn complete_exposition_passes() {
-    let (code, out, err) = run(COMPLETE);
+    let (code, out, err) = check(COMPLETE);
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(
         err.starts_with("5 of 5 selectors matched in 7 series"),
@@ -80,7 +72,7 @@ fn missing_series_and_wrong_buckets_are_named() {
         .replace("http_requests_total{job=\"checkout\",code=\"503\"} 1\n", "")
         .replace("le=\"0.3\"", "le=\"0.25\"")
         .replace("export_last_success_timestamp_seconds 1.7e9\n", "");
-    let (code, out, _) = run(&partial);
+    let (code, out, _) = check(&partial);
     assert_eq!(code, 1);
     assert_eq!(
         out,
@@ -93,14 +85,14 @@ fn missing_series_and_wrong_buckets_are_named() {
 #[test]
 fn label_values_must_match_not_just_names() {
     let other_job = COMPLETE.replace("job=\"checkout\"", "job=\"cart\"");
-    let (code, out, _) = run(&other_job);
+    let (code, out, _) = check(&other_job);
     assert_eq!(code, 1);
     assert_eq!(out.lines().count(), 4, "{out}");
 }
 
 #[test]
 fn unreadable_exposition_is_a_usage_error() {
-    let (code, _, err) = run("http_requests_total{job=\"checkout 1\n");
+    let (code, _, err) = check("http_requests_total{job=\"checkout 1\n");
     assert_eq!(code, 2);
     assert!(err.contains("line 1"), "{err}");
 }
@@ -110,21 +102,19 @@ fn unreachable_endpoint_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
     // Port 1 on loopback: nothing listens there.
-    let out = Command::cargo_bin("slo-gen")
-        .unwrap()
-        .current_dir(dir.path())
-        .env_clear()
-        .args([
+    let (code, _, err) = run(
+        dir.path(),
+        &[
             "check-metrics",
             "--metrics-url",
             "http://127.0.0.1:1/metrics",
             "spec.yaml",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+        ],
+    );
+    assert_eq!(code, 2);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("cannot scrape http://127.0.0.1:1/metrics")
+        err.contains("cannot scrape http://127.0.0.1:1/metrics"),
+        "{err}"
     );
 }
 
@@ -142,22 +132,16 @@ fn grouped_slos_need_their_group_labels() {
     .unwrap();
     let check = |exposition: &str| {
         std::fs::write(dir.path().join("metrics.txt"), exposition).unwrap();
-        let out = Command::cargo_bin("slo-gen")
-            .unwrap()
-            .current_dir(dir.path())
-            .env_clear()
-            .args([
+        let (code, out, _) = run(
+            dir.path(),
+            &[
                 "check-metrics",
                 "--metrics-file",
                 "metrics.txt",
                 "spec.yaml",
-            ])
-            .output()
-            .unwrap();
-        (
-            out.status.code().unwrap(),
-            String::from_utf8(out.stdout).unwrap(),
-        )
+            ],
+        );
+        (code, out)
     };
     let (code, out) = check(COMPLETE);
     assert_eq!(code, 1);

@@ -2,20 +2,7 @@
 
 use std::path::Path;
 
-const VALID: &str = r#"version: v1
-service: checkout
-owner: team-checkout
-slos:
-  - name: availability
-    description: Checkout requests succeed.
-    objective: 99.9
-    sli:
-      ratio:
-        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
-        total: sum(rate(http_requests_total[{{window}}]))
-    alerting:
-      annotations: {runbook_url: https://runbooks.example.com/checkout}
-"#;
+const VALID: &str = include_str!("fixtures/checkout-valid.yaml");
 
 use crate::support::slo_gen;
 

@@ -2,56 +2,9 @@
 
 use std::path::Path;
 
-const SPEC: &str = r#"version: v1
-service: checkout
-owner: team-checkout
-labels: {tier: "1"}
-slos:
-  - name: availability
-    description: Checkout requests succeed.
-    objective: 99.9
-    sli:
-      ratio:
-        errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
-        total: sum(rate(http_requests_total[{{window}}]))
-    alerting:
-      annotations: {runbook_url: https://runbooks.example.com/checkout}
-  - name: latency
-    description: Checkout answers within 300ms.
-    objective: 99
-    sli:
-      latency: {histogram: http_request_duration_seconds, selector: '{route="/checkout"}', threshold: 300ms}
-    alerting:
-      min_events: 50
-      annotations: {runbook_url: https://runbooks.example.com/checkout}
-      page: {for: 2m}
-  - name: freshness
-    description: Orders are exported within 15 minutes.
-    objective: 99.5
-    period: 7d
-    sli:
-      freshness: {metric: export_last_success_timestamp_seconds, max_age: 15m}
-    alerting:
-      annotations: {runbook_url: https://runbooks.example.com/checkout}
-      ticket: {disabled: true}
-  - name: raw
-    description: Raw ratio.
-    objective: 95
-    sli:
-      raw: {error_ratio: '1 - avg_over_time(up{job="checkout"}[{{window}}])'}
-    alerting: {disabled: true}
-"#;
+const SPEC: &str = include_str!("fixtures/checkout-four-slis.yaml");
 
-use crate::support::slo_gen;
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = slo_gen(dir).args(args).output().unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::support::run;
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -74,14 +74,7 @@ const INPUTS: &[(&str, &str)] = &[
 #[test]
 // Long: one scenario read top to bottom; each step starts from the state the last left.
 fn one_group_burns_and_pages_alone() {
-    let checked = slo_spec::check(&[slo_spec::Source {
-        path: "shop.yaml".into(),
-        text: SPEC.into(),
-    }]);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let groups = slo_gen::rules::service_groups(&checked.services[0], &Default::default());
-    let mut rules = String::new();
-    slo_gen::rules::emit::groups(&mut rules, 0, &groups);
+    let (groups, rules) = crate::support::compiled("shop.yaml", SPEC);
     assert!(
         rules.contains("shop/checkout for region={{ $labels.region }}"),
         "the alert names its group"

@@ -174,13 +174,7 @@ fn rules_of(services: &[Service]) -> BTreeMap<String, String> {
 
 fn load_ok(paths: &[PathBuf]) -> Vec<Service> {
     let loaded = slo_gen::load(paths).unwrap();
-    let errors: Vec<String> = loaded
-        .checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
+    let errors = loaded.checked.errors();
     assert!(errors.is_empty(), "{errors:#?}");
     loaded.checked.services
 }

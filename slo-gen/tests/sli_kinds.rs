@@ -72,14 +72,7 @@ const INPUTS: &[(&str, &str)] = &[
 
 #[test]
 fn each_sli_kind_yields_its_error_ratio() {
-    let checked = slo_spec::check(&[slo_spec::Source {
-        path: "shop.yaml".into(),
-        text: SPEC.into(),
-    }]);
-    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
-    let groups = slo_gen::rules::service_groups(&checked.services[0], &Default::default());
-    let mut rules = String::new();
-    slo_gen::rules::emit::groups(&mut rules, 0, &groups);
+    let (_, rules) = crate::support::compiled("shop.yaml", SPEC);
 
     // (slo, window, expected error ratio at 2h)
     let expected = [

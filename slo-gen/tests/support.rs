@@ -28,3 +28,27 @@ pub fn promtool(dir: &Path, args: &[&str]) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
+
+/// Runs the real `slo-gen` in `dir` with `args`: its exit code, stdout and stderr.
+pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = slo_gen(dir).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The rule groups the one service of `spec` (which must load without errors) compiles
+/// to, and their rule file.
+pub fn compiled(path: &str, spec: &str) -> (Vec<slo_gen::rules::Group>, String) {
+    let checked = slo_spec::check(&[slo_spec::Source {
+        path: path.into(),
+        text: spec.into(),
+    }]);
+    assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+    let groups = slo_gen::rules::service_groups(&checked.services[0], &Default::default());
+    let mut rules = String::new();
+    slo_gen::rules::emit::groups(&mut rules, 0, &groups);
+    (groups, rules)
+}

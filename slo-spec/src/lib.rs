@@ -43,6 +43,16 @@ impl Checked {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// The errors, each as it is printed: what a test shows when a file should have
+    /// loaded.
+    pub fn errors(&self) -> Vec<String> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect()
+    }
 }
 
 /// Loads and validates a whole repository of specs, including checks across files.

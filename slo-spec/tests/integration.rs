@@ -7,3 +7,4 @@ mod rules;
 mod schema;
 mod sla;
 mod sloth_conformance;
+mod support;

@@ -18,12 +18,7 @@ fn slo_documents_of_one_service_become_one_service() {
     ))
     .unwrap();
     let checked = load(&text);
-    let errors: Vec<String> = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.is_error())
-        .map(|d| d.to_string())
-        .collect();
+    let errors = checked.errors();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(checked.services.len(), 1);
     let svc = &checked.services[0];

@@ -2,27 +2,11 @@
 //! where `expected` is what a reader needs to see (the SLO's kind, groups, queries,
 //! alerting) or the diagnostics.
 
-use slo_spec::{check, Numerator, Service, Sli, Source};
+use slo_spec::{Numerator, Service, Sli};
 
 fn load(files: &[(&str, &str)]) -> (Vec<Service>, Vec<String>) {
-    let sources: Vec<Source> = files
-        .iter()
-        .map(|(path, text)| Source {
-            path: path.to_string(),
-            text: text.to_string(),
-        })
-        .collect();
-    let checked = check(&sources);
-    let diags = checked
-        .diagnostics
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{}:{} {} {}",
-                d.file, d.span.line, d.span.column, d.code, d.message
-            )
-        })
-        .collect();
+    let checked = crate::support::check_files(files);
+    let diags = crate::support::diagnostic_lines(&checked);
     (checked.services, diags)
 }
 

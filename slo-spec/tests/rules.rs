@@ -20,23 +20,7 @@ fn spec(slos: &str) -> String {
 }
 
 fn run(files: &[(&str, &str)]) -> Vec<String> {
-    let sources: Vec<Source> = files
-        .iter()
-        .map(|(p, t)| Source {
-            path: p.to_string(),
-            text: t.to_string(),
-        })
-        .collect();
-    check(&sources)
-        .diagnostics
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{}:{} {} {}",
-                d.file, d.span.line, d.span.column, d.code, d.message
-            )
-        })
-        .collect()
+    crate::support::diagnostic_lines(&crate::support::check_files(files))
 }
 
 #[track_caller]

@@ -113,12 +113,7 @@ fn every_sloth_example_loads_and_matches_sloth_output() {
             text: std::fs::read_to_string(&input).unwrap(),
         };
         let checked = check(&[source]);
-        let errors: Vec<_> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .map(|d| d.to_string())
-            .collect();
+        let errors = checked.errors();
         assert!(errors.is_empty(), "{name:?}: {errors:#?}");
         let expected = sloth_output(&corpus().join("out").join(&name));
         let got = ours(&checked.services);

@@ -366,17 +366,10 @@ impl Store {
         account: &str,
         invoice: &str,
     ) -> Result<Vec<Credit>, StoreError> {
-        let txn = self.handle.read()?.begin_read()?;
-        let t = txn.open_table(CREDITS)?;
-        let prefix = format!("{account}/");
         let mut out = Vec::new();
-        for row in t.range(prefix.as_str()..)? {
-            let (k, v) = row?;
-            if !k.value().starts_with(&prefix) {
-                break;
-            }
+        for bytes in self.account_values(CREDITS, account)? {
             let entry: serde_json::Value =
-                serde_json::from_slice(v.value()).map_err(StoreError::json)?;
+                serde_json::from_slice(&bytes).map_err(StoreError::json)?;
             if entry["applied_to"].is_null() || entry["applied_to"] == invoice {
                 let c: Credit =
                     serde_json::from_value(entry["credit"].clone()).map_err(StoreError::json)?;
@@ -412,8 +405,20 @@ impl Store {
 
     /// The account's invoices, oldest period first.
     pub fn invoices(&self, account: &str) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.account_values(INVOICES, account)?
+            .iter()
+            .map(|bytes| serde_json::from_slice(bytes).map_err(StoreError::json))
+            .collect()
+    }
+
+    /// The values of `table` keyed `<account>/...`, in key order.
+    fn account_values(
+        &self,
+        table: TableDefinition<&str, &[u8]>,
+        account: &str,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
         let txn = self.handle.read()?.begin_read()?;
-        let t = txn.open_table(INVOICES)?;
+        let t = txn.open_table(table)?;
         let prefix = format!("{account}/");
         let mut out = Vec::new();
         for row in t.range(prefix.as_str()..)? {
@@ -421,7 +426,7 @@ impl Store {
             if !k.value().starts_with(&prefix) {
                 break;
             }
-            out.push(serde_json::from_slice(v.value()).map_err(StoreError::json)?);
+            out.push(v.value().to_vec());
         }
         Ok(out)
     }

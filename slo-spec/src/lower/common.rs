@@ -92,6 +92,12 @@ pub(crate) fn unsupported(cx: &mut Cx, span: Span, what: &str, help: &str) {
     );
 }
 
+/// [`unsupported`], for a part nothing can be built without: reports it and gives `None`.
+pub(crate) fn refused<T>(cx: &mut Cx, span: Span, what: &str, help: &str) -> Option<T> {
+    unsupported(cx, span, what, help);
+    None
+}
+
 /// A service or SLO name: a string that is a slug.
 pub(crate) fn slug(cx: &mut Cx, node: &Node, what: &str) -> Option<(String, Span)> {
     let name = reader::string(cx, node, what)?;

@@ -201,9 +201,8 @@ pub(crate) fn lower_file(p: &Parsed, catalog: &Catalog) -> FileCheck {
                     Format::SlothV1 => sloth::lower(&mut cx, root),
                     Format::SlothK8s => sloth::lower_crd(&mut cx, root),
                     Format::Pyrra => pyrra::lower(&mut cx, root),
-                    Format::OpenSloV1 => openslo::lower(&mut cx, root, catalog, &mut used),
-                    Format::OpenSloV1Alpha => {
-                        openslo::lower_alpha(&mut cx, root, catalog, &mut used)
+                    Format::OpenSloV1 | Format::OpenSloV1Alpha => {
+                        openslo::lower(&mut cx, root, catalog, &mut used, format)
                     }
                 }
             }

@@ -249,12 +249,18 @@ fn head<'n>(cx: &mut Cx, root: &'n Node, spec_fields: &[&str]) -> Option<Head<'n
     })
 }
 
+/// An OpenSLO `SLO` document, `openslo/v1` or `openslo/v1alpha` as `format` says.
 pub(crate) fn lower(
     cx: &mut Cx,
     root: &Node,
     catalog: &Catalog,
     used: &mut BTreeSet<String>,
+    format: Format,
 ) -> Option<Service> {
+    if format == Format::OpenSloV1Alpha {
+        let head = head(cx, root, ALPHA_SPEC_FIELDS)?;
+        return lower_alpha(cx, head, catalog, used);
+    }
     let Head {
         name,
         labels: slo_labels,
@@ -434,13 +440,12 @@ fn calendar_period(cx: &mut Cx, f: &Fields, duration: &Node, text: &str) -> Opti
         "1M" | "1Month" => Calendar::Month,
         "1Q" | "3M" | "1Quarter" => Calendar::Quarter,
         _ => {
-            common::unsupported(
+            return common::refused(
                 cx,
                 duration.span,
                 &format!("a calendar window of `{text}`"),
                 "calendar windows are `1w`, `1M` or `1Q` (a week, month or quarter in UTC)",
             );
-            return None;
         }
     };
     if let Some(c) = f.get("calendar") {
@@ -448,13 +453,12 @@ fn calendar_period(cx: &mut Cx, f: &Fields, duration: &Node, text: &str) -> Opti
         if let Some(tz) = cal.get("timeZone") {
             let zone = reader::string(cx, tz, "calendar.timeZone")?;
             if !["UTC", "Etc/UTC", "GMT"].contains(&zone.as_str()) {
-                common::unsupported(
+                return common::refused(
                     cx,
                     tz.span,
                     &format!("a calendar in time zone `{zone}`"),
                     "calendar periods are in UTC, as Prometheus's time functions are: use `timeZone: UTC`",
                 );
-                return None;
             }
         }
     }
@@ -468,13 +472,12 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
     let node = spec.require(cx, "objectives", "spec")?;
     let items = reader::list(cx, node, "spec.objectives")?;
     let [item] = items else {
-        common::unsupported(
+        return common::refused(
             cx,
             node.span,
             "more or fewer than one objective",
             "give exactly one objective per SLO document",
         );
-        return None;
     };
     let f = fields(cx, item, "an objective", OBJECTIVE_FIELDS)?;
     for key in [
@@ -484,13 +487,12 @@ fn objective(cx: &mut Cx, spec: &Fields) -> Option<Objective> {
         "timeSliceWindow",
     ] {
         if let Some(k) = f.key(key) {
-            common::unsupported(
+            return common::refused(
                 cx,
                 k.span,
                 &format!("`{key}` in an objective"),
                 "give the SLI in `spec.indicator` and count events (`budgetingMethod: Occurrences`)",
             );
-            return None;
         }
     }
     if let Some(n) = f.get("targetPercent") {
@@ -534,13 +536,12 @@ fn sli_spec(
 ) -> Option<(Sli, Vec<String>)> {
     let spec = fields(cx, node, what, SLI_SPEC_FIELDS)?;
     if let Some(k) = spec.key("thresholdMetric") {
-        common::unsupported(
+        return common::refused(
             cx,
             k.span,
             "`thresholdMetric`",
             "express it as a `ratioMetric`, or write a v1 spec with a latency SLI",
         );
-        return None;
     }
     let ratio_node = spec.require(cx, "ratioMetric", what)?;
     let ratio = fields(cx, ratio_node, "ratioMetric", RATIO_FIELDS)?;
@@ -684,13 +685,12 @@ fn query<'n>(
         }
     };
     if kind.0 != "Prometheus" {
-        common::unsupported(
+        return common::refused(
             cx,
             kind.1,
             &format!("metric source type `{}`", kind.0),
             "use a `Prometheus` metric source",
         );
-        return None;
     }
     let spec = source.require(cx, "spec", "metricSource")?;
     let Value::Map(entries) = &spec.value else {
@@ -744,27 +744,20 @@ fn window_or_counter(
 
 /// An `openslo/v1alpha` `SLO` document: one SLO per objective, named `<name>-<index>` as
 /// Sloth names them, so migrated rules keep Sloth's SLO names.
-pub(crate) fn lower_alpha(
+fn lower_alpha(
     cx: &mut Cx,
-    root: &Node,
+    head: Head,
     catalog: &Catalog,
     used: &mut BTreeSet<String>,
 ) -> Option<Service> {
-    let Head {
-        name,
-        labels: slo_labels,
-        spec,
-        service,
-        description,
-    } = head(cx, root, ALPHA_SPEC_FIELDS)?;
+    let spec = head.spec;
     if let Some(k) = spec.key("indicator") {
-        common::unsupported(
+        return common::refused(
             cx,
             k.span,
             "an SLO-wide `indicator` (`thresholdMetric`)",
             "give each objective `ratioMetrics` with `good` (or `bad`) and `total`",
         );
-        return None;
     }
     budgeting(cx, &spec);
     let period = alpha_period(cx, &spec);
@@ -774,8 +767,8 @@ pub(crate) fn lower_alpha(
     let mut out: Option<Service> = None;
     for (i, item) in items.iter().enumerate() {
         let parts = alpha_objective(cx, item).map(|(objective, sli, group_by)| SloParts {
-            name: name.as_ref().map(|(n, s)| (format!("{n}-{i}"), *s)),
-            description: description.clone(),
+            name: head.name.as_ref().map(|(n, s)| (format!("{n}-{i}"), *s)),
+            description: head.description.clone(),
             period: period.clone(),
             scrape_interval: Some(common::default_scrape_interval()),
             objective: Some(objective),
@@ -789,8 +782,8 @@ pub(crate) fn lower_alpha(
         let svc = finish(
             cx,
             parts,
-            service.clone(),
-            slo_labels.clone(),
+            head.service.clone(),
+            head.labels.clone(),
             catalog,
             used,
             Format::OpenSloV1Alpha,
@@ -835,13 +828,12 @@ fn alpha_period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
         "day" => "d",
         "week" => "w",
         _ => {
-            common::unsupported(
+            return common::refused(
                 cx,
                 unit_node.span,
                 &format!("a rolling window in `{unit}`"),
                 "give rolling windows in `Hour`, `Day` or `Week`",
             );
-            return None;
         }
     };
     let text = format!("{count_text}{suffix}");
@@ -864,13 +856,12 @@ fn alpha_period(cx: &mut Cx, spec: &Fields) -> Option<Window> {
 fn alpha_objective(cx: &mut Cx, node: &Node) -> Option<(Objective, Sli, Vec<String>)> {
     let f = fields(cx, node, "an objective", ALPHA_OBJECTIVE_FIELDS)?;
     if let Some(k) = f.key("timeSliceTarget") {
-        common::unsupported(
+        return common::refused(
             cx,
             k.span,
             "`timeSliceTarget`",
             "count events (`budgetingMethod: Occurrences`)",
         );
-        return None;
     }
     let objective = f
         .require(cx, "target", "the objective")
@@ -936,13 +927,12 @@ fn alpha_query<'n>(
         let n = f.require(cx, key, what)?;
         let v = reader::string(cx, n, &format!("{what}.{key}"))?;
         if !want.contains(&v.as_str()) {
-            common::unsupported(
+            return common::refused(
                 cx,
                 n.span,
                 &format!("`{key}: {v}`"),
                 &format!("use `{key}: {}`", want[0]),
             );
-            return None;
         }
     }
     let qnode = f.require(cx, "query", what)?;

@@ -355,13 +355,12 @@ fn alerting(cx: &mut Cx, node: &Node) -> Option<AlertingSpec> {
         spec.name = Some((name, n.span));
     }
     if let Some(k) = f.key("absentName") {
-        common::unsupported(
+        return common::refused(
             cx,
             k.span,
             "a name of its own for the missing-data alert (`absentName`)",
             "remove it: the missing-data alert is named after `name` with `Absent` appended",
         );
-        return None;
     }
     if let Some(n) = f.get("severities") {
         let s = fields(cx, n, &format!("{what}.severities"), SEVERITY_FIELDS)?;
@@ -375,13 +374,12 @@ fn alerting(cx: &mut Cx, node: &Node) -> Option<AlertingSpec> {
             let (x, y) = (read(cx, a), read(cx, b));
             let value = match (x, y) {
                 (Some((x, _)), Some((y, span))) if x != y => {
-                    common::unsupported(
+                    return common::refused(
                         cx,
                         span,
                         &format!("a `{b}` severity other than `{a}`'s"),
                         "here the two window pairs of a tier are one alert: give them one severity",
                     );
-                    return None;
                 }
                 (Some((v, _)), _) | (None, Some((v, _))) => v,
                 (None, None) => continue,

@@ -29,18 +29,21 @@ struct Names {
 pub(crate) const SLI_FIELDS: &[&str] = &["events", "raw", "plugin"];
 pub(crate) const TIER_FIELDS: &[&str] = &["labels", "annotations", "disable"];
 
+/// Fields of an SLO, in both spellings.
+const SLO_FIELDS: &[&str] = &[
+    "name",
+    "objective",
+    "description",
+    "labels",
+    "sli",
+    "alerting",
+    "plugins",
+];
+
 const FILE: Names = Names {
     format: Format::SlothV1,
     top: &["version", "service", "labels", "slos", "slo_plugins"],
-    slo: &[
-        "name",
-        "objective",
-        "description",
-        "labels",
-        "sli",
-        "alerting",
-        "plugins",
-    ],
+    slo: SLO_FIELDS,
     events: &["error_query", "total_query"],
     raw: &["error_ratio_query"],
     slo_plugins: "slo_plugins",
@@ -66,15 +69,7 @@ const FILE: Names = Names {
 const CRD: Names = Names {
     format: Format::SlothK8s,
     top: &["service", "labels", "slos", "sloPlugins"],
-    slo: &[
-        "name",
-        "objective",
-        "description",
-        "labels",
-        "sli",
-        "alerting",
-        "plugins",
-    ],
+    slo: SLO_FIELDS,
     events: &["errorQuery", "totalQuery"],
     raw: &["errorRatioQuery"],
     slo_plugins: "sloPlugins",

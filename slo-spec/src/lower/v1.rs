@@ -48,15 +48,8 @@ pub(crate) const ALERTING_FIELDS: &[&str] = &[
     "disabled",
     "min_events",
 ];
-pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = &[
-    "labels",
-    "annotations",
-    "page",
-    "ticket",
-    "absent",
-    "disabled",
-    "min_events",
-];
+/// A file's `defaults.alerting`: every field of `alerting` but `name`.
+pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = ALERTING_FIELDS.split_at(1).1;
 pub(crate) const TIER_FIELDS: &[&str] = &["labels", "annotations", "disabled", "for", "windows"];
 
 const ALERTING: Dialect = Dialect {

@@ -87,6 +87,16 @@ pub fn exporter_binary() -> Result<PathBuf, String> {
     }
 }
 
+/// An HTTP client for loopback servers: every status is an answer (the caller reads it),
+/// and no request takes longer than `timeout`.
+pub fn http(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
 /// Notifications the Alertmanager webhook receiver got, in arrival order, with the time
 /// each arrived.
 pub type Notifications = Arc<Mutex<Vec<(Instant, Value)>>>;
@@ -155,11 +165,7 @@ impl Drop for Stack {
 }
 
 fn http_ok(url: &str) -> bool {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(2)))
-        .build()
-        .into();
+    let agent = http(Duration::from_secs(2));
     agent.get(url).call().is_ok_and(|r| r.status().is_success())
 }
 
@@ -545,6 +551,21 @@ pub fn alerts(n: &[(Instant, Value)]) -> Vec<(Instant, Value)> {
         .collect()
 }
 
+/// The first alert the receiver got after `since` with `status` and every label of
+/// `labels` (`("alertname", ..)`, `("severity", "page")`), with when it arrived.
+pub fn notified(
+    stack: &Stack,
+    since: Instant,
+    status: &str,
+    labels: &[(&str, &str)],
+) -> Option<(Instant, Value)> {
+    alerts(&stack.notifications.lock().expect("notifications"))
+        .into_iter()
+        .find(|(t, a)| {
+            *t > since && a["status"] == status && labels.iter().all(|(k, v)| a["labels"][*k] == *v)
+        })
+}
+
 /// Polls `f` every 200 ms until it gives a value; past `timeout` the test fails with the
 /// stack's logs.
 pub fn wait<T>(
@@ -565,6 +586,22 @@ pub fn wait<T>(
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// Waits until the stack has recorded base events above zero for the SLO `sel` selects
+/// (`{service=..,slo=..}`): the rules have seen traffic.
+pub fn wait_recorded(
+    stack: &Stack,
+    what: &str,
+    timeout: Duration,
+    plan: &slo_eval::Plan,
+    sel: &str,
+) {
+    let query = format!("{}{sel} > 0", slo_gen::names::series::events(plan.base));
+    wait(what, timeout, stack, || {
+        let r = stack.query(&query).ok()?;
+        (!r.is_empty()).then_some(())
+    });
 }
 
 /// Prometheus scraping the exporter every second, evaluating the generated rules and
@@ -717,6 +754,28 @@ pub struct Backfilled {
 }
 
 impl Backfilled {
+    /// Backfills `openmetrics` (ending `# EOF`) into blocks under `dir/tsdb` with
+    /// `promtool tsdb create-blocks-from openmetrics`, then starts Prometheus on them.
+    pub fn from_openmetrics(dir: &Path, openmetrics: &str) -> Result<Backfilled, String> {
+        let promtool = tool(&["promtool"], "prometheus")?;
+        let raw = dir.join("raw.om");
+        std::fs::write(&raw, openmetrics).map_err(|e| format!("{}: {e}", raw.display()))?;
+        let tsdb = dir.join("tsdb");
+        let o = Command::new(promtool)
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&raw)
+            .arg(&tsdb)
+            .output()
+            .map_err(|e| format!("promtool: {e}"))?;
+        if !o.status.success() {
+            return Err(format!(
+                "promtool tsdb: {}",
+                String::from_utf8_lossy(&o.stderr)
+            ));
+        }
+        Self::start(dir, &tsdb)
+    }
+
     /// Starts Prometheus on `tsdb` (retention long enough to keep any backfilled block),
     /// with its config and log in `dir`, and waits until it answers queries.
     pub fn start(dir: &Path, tsdb: &Path) -> Result<Backfilled, String> {

@@ -150,16 +150,7 @@ fn backtest_agrees_with_prometheus_evaluating_the_same_rules() {
         }
     }
     om.push_str("# EOF\n");
-    std::fs::write(d.join("raw.om"), om).unwrap();
-    let tsdb = d.join("tsdb");
-    let o = Command::new(&promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(d.join("raw.om"))
-        .arg(&tsdb)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let prom = Backfilled::start(d, &tsdb).unwrap_or_else(|e| panic!("{e}"));
+    let prom = Backfilled::from_openmetrics(d, &om).unwrap_or_else(|e| panic!("{e}"));
 
     // Backtest against it, saving the history.
     let from = jiff::Timestamp::from_second(t0 + WARM * 60)
@@ -171,22 +162,27 @@ fn backtest_agrees_with_prometheus_evaluating_the_same_rules() {
     let history = d.join("history.json");
     let spec_arg = specs.display().to_string();
     let history_arg = history.display().to_string();
-    let (code, report, err) = run_slo_gen(&[
-        "backtest",
-        &spec_arg,
-        "--prometheus",
-        &prom.url,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--evaluation-interval",
-        "1m",
-        "--format",
-        "json",
-        "--save-history",
-        &history_arg,
-    ]);
+    // `slo-gen backtest` fetching from the backfilled Prometheus at `interval`, saving the
+    // history it fetched to `save`.
+    let fetched = |interval: &str, save: &str| {
+        run_slo_gen(&[
+            "backtest",
+            &spec_arg,
+            "--prometheus",
+            &prom.url,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--evaluation-interval",
+            interval,
+            "--format",
+            "json",
+            "--save-history",
+            save,
+        ])
+    };
+    let (code, report, err) = fetched("1m", &history_arg);
     assert_eq!(code, 0, "{err}");
     // Offline from the saved history: the same report.
     let (code, offline, err) = run_slo_gen(&[
@@ -207,22 +203,7 @@ fn backtest_agrees_with_prometheus_evaluating_the_same_rules() {
     // Fetching at 5s needs more points than Prometheus gives per query: chunks, reported
     // on stderr, joined without a gap or a duplicate at their seams.
     let fine = d.join("history-5s.json");
-    let (code, _, err) = run_slo_gen(&[
-        "backtest",
-        &spec_arg,
-        "--prometheus",
-        &prom.url,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--evaluation-interval",
-        "5s",
-        "--format",
-        "json",
-        "--save-history",
-        &fine.display().to_string(),
-    ]);
+    let (code, _, err) = fetched("5s", &fine.display().to_string());
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("bt/slow events: 11000/"), "{err}");
     let h: Value = serde_json::from_str(&std::fs::read_to_string(&fine).unwrap()).unwrap();

@@ -5,11 +5,10 @@
 //! October's 31 days, the SLA credit owed to the burning account only, "no data" never
 //! 100%, and every format written.
 
-use e2e::{run_slo_gen, tool, Backfilled};
+use e2e::{run_slo_gen, Backfilled};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 const PER_MINUTE: u64 = 1000;
 /// Counter samples every five minutes (the requests of the minutes between are summed).
@@ -24,7 +23,6 @@ fn ts(text: &str) -> i64 {
 #[test]
 // Long: one scenario read top to bottom; its steps share one stack and one clock.
 fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
-    let promtool = tool(&["promtool"], "prometheus").unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("report");
@@ -84,28 +82,23 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         );
     }
     om.push_str("# EOF\n");
-    std::fs::write(d.join("raw.om"), om).unwrap();
-    let tsdb = d.join("tsdb");
-    let o = Command::new(&promtool)
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
-        .arg(d.join("raw.om"))
-        .arg(&tsdb)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let prom = Backfilled::start(d, &tsdb).unwrap_or_else(|e| panic!("{e}"));
+    let prom = Backfilled::from_openmetrics(d, &om).unwrap_or_else(|e| panic!("{e}"));
     let spec = specs.display().to_string();
+    // `slo-gen report` of October from `prometheus`, with `more` arguments.
+    let report = |prometheus: &str, more: &[&str]| {
+        let mut args = vec![
+            "report",
+            &spec,
+            "--prometheus",
+            prometheus,
+            "--month",
+            "2026-10",
+        ];
+        args.extend_from_slice(more);
+        run_slo_gen(&args)
+    };
 
-    let (code, out, err) = run_slo_gen(&[
-        "report",
-        &spec,
-        "--prometheus",
-        &prom.url,
-        "--month",
-        "2026-10",
-        "--format",
-        "json",
-    ]);
+    let (code, out, err) = report(&prom.url, &["--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["range"]["from"], "2026-10-01T00:00:00Z");
@@ -158,16 +151,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     // Markdown with charts beside it; HTML self-contained.
     let md = d.join("out/october.md");
     std::fs::create_dir_all(md.parent().unwrap()).unwrap();
-    let (code, _, err) = run_slo_gen(&[
-        "report",
-        &spec,
-        "--prometheus",
-        &prom.url,
-        "--month",
-        "2026-10",
-        "--output",
-        &md.display().to_string(),
-    ]);
+    let (code, _, err) = report(&prom.url, &["--output", &md.display().to_string()]);
     assert_eq!(code, 0, "{err}");
     let text = std::fs::read_to_string(&md).unwrap();
     assert!(
@@ -189,16 +173,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     )
     .unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("polyline"), "{svg}");
-    let (code, html, err) = run_slo_gen(&[
-        "report",
-        &spec,
-        "--prometheus",
-        &prom.url,
-        "--month",
-        "2026-10",
-        "--format",
-        "html",
-    ]);
+    let (code, html, err) = report(&prom.url, &["--format", "html"]);
     assert_eq!(code, 0, "{err}");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert_eq!(html.matches("<svg").count(), 3);
@@ -214,18 +189,11 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
 
     // A Prometheus that is not there: exit 2 naming the query; nothing written.
     let out_file = d.join("never.json");
-    let (code, out, err) = run_slo_gen(&[
-        "report",
-        &spec,
-        "--prometheus",
+    let out_path = out_file.display().to_string();
+    let (code, out, err) = report(
         "http://127.0.0.1:1",
-        "--month",
-        "2026-10",
-        "--format",
-        "json",
-        "--output",
-        &out_file.display().to_string(),
-    ]);
+        &["--format", "json", "--output", &out_path],
+    );
     assert_eq!(code, 2);
     assert!(
         err.contains("cannot reach Prometheus at http://127.0.0.1:1 for `"),

@@ -13,11 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn get(url: &str) -> (u16, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into();
+    let agent = e2e::http(Duration::from_secs(60));
     let mut r = agent
         .get(url)
         .call()

@@ -2,7 +2,7 @@
 //! alert reaches a real Alertmanager within the computed deadline; the exporter comes back
 //! and the alert resolves.
 
-use e2e::{alerts, wait, Engine, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
+use e2e::{wait, Engine, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -69,15 +69,7 @@ pub fn run(engine: Engine) {
         "the absent alert at the receiver",
         Duration::from_secs_f64(90.0 + late),
         &stack,
-        || {
-            alerts(&stack.notifications.lock().unwrap())
-                .into_iter()
-                .find(|(t, a)| {
-                    *t > stopped
-                        && a["status"] == "firing"
-                        && a["labels"]["alertname"] == name.as_str()
-                })
-        },
+        || e2e::notified(&stack, stopped, "firing", &[("alertname", &name)]),
     );
     let n = arrived.duration_since(stopped).as_secs_f64();
     println!(
@@ -103,15 +95,7 @@ pub fn run(engine: Engine) {
         "the absent alert to resolve",
         Duration::from_secs(90),
         &stack,
-        || {
-            alerts(&stack.notifications.lock().unwrap())
-                .into_iter()
-                .find(|(t, a)| {
-                    *t > restarted
-                        && a["status"] == "resolved"
-                        && a["labels"]["alertname"] == name.as_str()
-                })
-        },
+        || e2e::notified(&stack, restarted, "resolved", &[("alertname", &name)]),
     );
     println!(
         "{tag}: absent alert resolved {:.0}s after the exporter came back",

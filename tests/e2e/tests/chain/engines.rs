@@ -38,11 +38,7 @@ const RAW: &str = r#"billing_http_requests_total{api="payments-webhooks"}"#;
 const RAW_BAD: &str = r#"billing_http_requests_total{api="payments-webhooks",code=~"5.."}"#;
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into()
+    e2e::http(Duration::from_secs(10))
 }
 
 fn get(url: &str, path: &str, form: &[(&str, &str)]) -> serde_json::Value {

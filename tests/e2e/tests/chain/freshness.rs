@@ -2,7 +2,7 @@
 //! the oldest event not yet aggregated) pages through a real Alertmanager within the
 //! computed deadline, and resolves once aggregation is fast again.
 
-use e2e::{alerts, wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
+use e2e::{wait, Stack, EVALUATION, GROUP_WAIT, SCRAPE};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -11,14 +11,8 @@ use std::time::{Duration, Instant};
 const SLOWDOWN: &str = "20s";
 
 fn firing_page(stack: &Stack, since: Instant, status: &str) -> Option<(Instant, Value)> {
-    alerts(&stack.notifications.lock().unwrap())
-        .into_iter()
-        .filter(|(t, _)| *t > since)
-        .find(|(_, a)| {
-            a["status"] == status
-                && a["labels"]["slo"] == "aggregation-freshness"
-                && a["labels"]["severity"] == "page"
-        })
+    let page = [("slo", "aggregation-freshness"), ("severity", "page")];
+    e2e::notified(stack, since, status, &page)
 }
 
 #[test]
@@ -52,19 +46,12 @@ fn a_burst_against_slowed_aggregation_pages_and_resolves() {
     );
 
     let sel = r#"{service="usage-aggregation",slo="aggregation-freshness"}"#;
-    wait(
+    e2e::wait_recorded(
+        &stack,
         "recorded freshness slices",
         Duration::from_secs(60),
-        &stack,
-        || {
-            let r = stack
-                .query(&format!(
-                    "{}{sel} > 0",
-                    slo_gen::names::series::events(plan.base)
-                ))
-                .ok()?;
-            (!r.is_empty()).then_some(())
-        },
+        &plan,
+        sel,
     );
     std::thread::sleep(Duration::from_secs(5));
     assert!(

@@ -61,19 +61,12 @@ pub fn run(engine: Engine) {
 
     // Warm up: traffic scraped and recorded, nothing firing.
     let sel = r#"{service="payments",slo="webhook-availability"}"#;
-    wait(
+    e2e::wait_recorded(
+        &stack,
         "recorded webhook traffic",
         Duration::from_secs_f64(60.0 + hops * e2e::VM_LATENCY_OFFSET),
-        &stack,
-        || {
-            let r = stack
-                .query(&format!(
-                    "{}{sel} > 0",
-                    slo_gen::names::series::events(plan.base)
-                ))
-                .ok()?;
-            (!r.is_empty()).then_some(())
-        },
+        &plan,
+        sel,
     );
     std::thread::sleep(Duration::from_secs(5));
     assert!(
@@ -188,14 +181,12 @@ pub fn run(engine: Engine) {
         Duration::from_secs_f64(150.0 + hops * e2e::VM_LATENCY_OFFSET),
         &stack,
         || {
-            alerts(&stack.notifications.lock().unwrap())
-                .into_iter()
-                .find(|(t, a)| {
-                    *t > removed
-                        && a["status"] == "resolved"
-                        && a["labels"]["alertname"] == name.as_str()
-                        && a["labels"]["severity"] == "page"
-                })
+            e2e::notified(
+                &stack,
+                removed,
+                "resolved",
+                &[("alertname", &name), ("severity", "page")],
+            )
         },
     );
     println!(
