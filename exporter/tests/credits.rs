@@ -129,7 +129,11 @@ fn a_reports_credits_land_on_the_next_invoice_once() {
     );
     assert_eq!(code, 200);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["already"], 2);
-    std::thread::sleep(std::time::Duration::from_millis(2_500));
+    // Two full invoice runs after it (an invoice per demo account each): the credits
+    // stay on globex's invoice, applied once.
+    let issued = || sample(&e.metrics(), r#"billing_invoices_total{outcome="ok"}"#).unwrap_or(0.0);
+    let before = issued();
+    wait_until("two more invoice runs", || issued() >= before + 2.0 * 3.0);
     let again = latest_invoice(&e, "globex").unwrap();
     assert_eq!(again["total_cost"], 43_750, "{again}");
     assert_eq!(again["sla_credits"].as_array().unwrap().len(), 2);

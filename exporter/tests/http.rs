@@ -470,7 +470,11 @@ fn faults_change_at_run_time_through_the_loopback_admin() {
 fn sigterm_stops_cleanly_and_admin_must_be_loopback() {
     let dir = tempfile::tempdir().unwrap();
     let e = Exporter::start(dir.path(), &["--traffic", "20"]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
+    // Stopped while its traffic runs: wait until the generator has been answered.
+    let ingested = r#"billing_http_request_duration_seconds_count{api="usage-ingest",route="/v1/usage",method="POST"}"#;
+    wait_until("the traffic generator's first requests", || {
+        sample(&e.metrics(), ingested).is_some_and(|n| n > 0.0)
+    });
     assert!(e.terminate().success());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_billing-exporter"))
         .args(["--admin-listen", "0.0.0.0:0", "--listen", "127.0.0.1:0"])

@@ -53,6 +53,7 @@ fn a_burst_against_slowed_aggregation_pages_and_resolves() {
         &plan,
         sel,
     );
+    // Quiet for five seconds of healthy traffic: the time is what is checked.
     std::thread::sleep(Duration::from_secs(5));
     assert!(
         stack

@@ -45,6 +45,8 @@ fn a_page_inhibits_the_ticket_of_its_slo_and_group() {
         &stack,
         || seen("ticket", "adyen", start).then_some(()),
     );
+    // Three seconds after the other ticket arrived, still no ticket for the paging group:
+    // the time is what is checked.
     std::thread::sleep(Duration::from_secs(3));
     assert!(
         !seen("ticket", "stripe", start),

@@ -68,6 +68,7 @@ pub fn run(engine: Engine) {
         &plan,
         sel,
     );
+    // Quiet for five seconds of healthy traffic: the time is what is checked.
     std::thread::sleep(Duration::from_secs(5));
     assert!(
         stack
