@@ -181,7 +181,10 @@ fn both_engines_record_the_raw_counters_ratio_over_a_day_the_period_and_the_mont
             sum(RAW_BAD, to) - sum(RAW_BAD, from),
         );
         // Every evaluation counted: a design that drops some (a recursive sum read past the
-        // latency offset) grows by a fraction of the raw counters; one that adds twice, by more.
+        // latency offset) grows by a fraction of the raw counters (5 of 27 evaluations, 18%
+        // short); one that adds twice, by more. The totals advance once per evaluation, and
+        // vmalert's evaluations jitter on busy cores, so the two ends of the slope may sit a
+        // part of a step off: 4.5% was seen beside the CPU-bound tests, hence 6%.
         for (counted, raw_q) in [(EVENTS_30D, RAW), (ERRORS_30D, RAW_BAD)] {
             let at =
                 |t: f64| value(url, counted, t).unwrap_or_else(|| panic!("{engine}: no {counted}"));
@@ -193,7 +196,7 @@ fn both_engines_record_the_raw_counters_ratio_over_a_day_the_period_and_the_mont
                 apart * 100.0
             );
             assert!(
-                apart < 0.03,
+                apart < 0.06,
                 "{engine}: {counted} grew {grown}, the raw counters {raw_grown}\n{}",
                 dump(url, from, now)
             );
