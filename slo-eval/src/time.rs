@@ -3,7 +3,7 @@
 //! distance between two is a duration ([`Millis`]). An instant less an instant is a
 //! duration and an instant plus a duration an instant; two instants do not add.
 
-use std::ops::{Add, AddAssign, Sub, SubAssign};
+use std::ops::{Add, AddAssign, Sub};
 use std::time::Duration;
 
 /// A duration in milliseconds: a window, a step, how long an alert fired. Negative only
@@ -22,11 +22,6 @@ impl Timestamp {
     /// writes times as float seconds).
     pub fn from_secs_f64(secs: f64) -> Timestamp {
         Timestamp((secs * 1000.0).round() as i64)
-    }
-
-    /// Seconds since the epoch, as Prometheus's API reads them.
-    pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1000.0
     }
 
     /// The latest instant at or before this one on a grid of `step` aligned to the epoch.
@@ -60,12 +55,6 @@ impl Sub for Timestamp {
 impl AddAssign<Millis> for Timestamp {
     fn add_assign(&mut self, d: Millis) {
         *self = *self + d;
-    }
-}
-
-impl SubAssign<Millis> for Timestamp {
-    fn sub_assign(&mut self, d: Millis) {
-        *self = *self - d;
     }
 }
 

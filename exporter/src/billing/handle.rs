@@ -1,5 +1,5 @@
-//! The store's database handle, and whether it can commit. redb refuses every write after
-//! one failed I/O ("Previous I/O error occurred") until the database is opened again, so a
+//! The store's database handle, whether it can commit, and the store's error type. redb
+//! refuses every write after one failed I/O ("Previous I/O error occurred") until the database is opened again, so a
 //! full disk would keep ingest down after space returns. Here the first I/O failure marks
 //! the store down (readiness and ingest answer 503 without trying) and a recovery thread
 //! drops the handle, opens the file again and proves a commit before marking it up.
