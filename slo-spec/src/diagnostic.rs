@@ -80,6 +80,8 @@ codes! {
     GroupByMismatch = "E023", Error, "group-by-mismatch";
     InvalidSla = "E024", Error, "invalid-sla";
     NotASpec = "E025", Error, "not-a-spec";
+    InvalidExclusion = "E026", Error, "invalid-exclusion";
+    OverlappingExclusions = "E027", Error, "overlapping-exclusions";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";

@@ -9,6 +9,7 @@
 pub mod credits;
 pub mod decimal;
 pub mod diagnostic;
+pub mod exclusion;
 pub mod files;
 mod lower;
 pub mod model;
@@ -21,6 +22,7 @@ pub mod selectors;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity, Span};
+pub use exclusion::{Exclusion, Weekday, When};
 pub use files::{discover, read_sources, LoadError, Source};
 pub use lower::promql::MAX_QUERY_BYTES;
 pub use lower::{FileCheck, SUPPORTED_VERSIONS};

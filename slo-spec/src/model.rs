@@ -83,6 +83,9 @@ pub struct Slo {
     pub alerting: Alerting,
     /// The contract with customers over each period: credits when attainment falls short.
     pub sla: Option<Sla>,
+    /// Time that counts neither good nor bad: the file's exclusions, then the SLO's own
+    /// (checked not to overlap).
+    pub exclusions: Vec<crate::exclusion::Exclusion>,
 }
 
 /// A service level agreement: what customers are owed when a period's attainment falls

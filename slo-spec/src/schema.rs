@@ -30,6 +30,8 @@ pub struct Spec {
     /// shorter than that.
     #[schemars(regex(pattern = r"^([0-9]+(ms|s|m|h))+$"))]
     scrape_interval: Option<String>,
+    /// Time that counts neither good nor bad for every SLO of the file.
+    exclusions: Option<Vec<ExclusionSpec>>,
     /// Alerting defaults for every SLO of the file.
     alerting: Option<AlertingDefaults>,
     /// The service's SLOs.
@@ -73,6 +75,49 @@ struct Slo {
     alerting: Option<Alerting>,
     /// The agreement with customers: credits when a period's attainment falls short.
     sla: Option<SlaSpec>,
+    /// Time that counts neither good nor bad for this SLO, beside the file's.
+    exclusions: Option<Vec<ExclusionSpec>>,
+}
+
+/// An exclusion: a weekly window (UTC) or one interval, never both, with its reason.
+/// Excluded time counts neither good nor bad and pages nobody.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ExclusionSpec {
+    /// Why this time does not count (a maintenance window, an incident credited elsewhere).
+    #[schemars(length(min = 1))]
+    reason: String,
+    weekly: Option<WeeklySpec>,
+    /// Start of a one-off exclusion, RFC 3339 (`2026-10-10T10:00:00Z`).
+    from: Option<String>,
+    /// End of a one-off exclusion, after `from`.
+    to: Option<String>,
+}
+
+/// Every week on `day`, from `from` to `to` (UTC, `HH:MM`; `24:00` ends the day).
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct WeeklySpec {
+    day: WeekdaySpec,
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    from: String,
+    #[schemars(regex(pattern = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"))]
+    to: String,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum WeekdaySpec {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
 }
 
 /// `sla`: the promised attainment and credit tiers, highest `below` first.
@@ -344,6 +389,8 @@ mod tests {
             (Some("Tier"), fields::TIER_FIELDS),
             (Some("WindowPair"), fields::WINDOW_FIELDS),
             (Some("Absent"), fields::ABSENT_FIELDS),
+            (Some("ExclusionSpec"), fields::EXCLUSION_FIELDS),
+            (Some("WeeklySpec"), fields::WEEKLY_FIELDS),
         ] {
             assert_eq!(props(&schema, def), sorted(fields), "{def:?}");
             let node = def.map(|d| &schema["definitions"][d]).unwrap_or(&schema);

@@ -1,6 +1,7 @@
 //! slo-spec's integration tests, one binary; each module holds one subject.
 
 mod calendar;
+mod exclusions;
 mod openslo;
 mod peer_formats;
 mod rules;

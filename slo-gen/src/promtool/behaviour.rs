@@ -20,11 +20,11 @@ use super::file::{steps, Check, Scenario, TestFile};
 use crate::names;
 use crate::rules::{self, emit, Options};
 use slo_eval::Plan;
-use slo_spec::{Numerator, RatioSli, Service, Sli, Slo, Tier, WindowQuery};
+use slo_spec::{Numerator, RatioSli, Service, Sli, Slo, Tier, WindowPair, WindowQuery};
 use std::time::Duration;
 
-const EVENTS: &str = "slo_test_events_total";
-const ERRORS: &str = "slo_test_errors_total";
+pub(super) const EVENTS: &str = "slo_test_events_total";
+pub(super) const ERRORS: &str = "slo_test_errors_total";
 
 /// The rule files and the test files.
 pub(super) struct Behaviour {
@@ -32,8 +32,9 @@ pub(super) struct Behaviour {
     pub files: Vec<TestFile>,
 }
 
-/// The SLO with its SLI reading the test counters.
-fn scraped(slo: &Slo) -> Slo {
+/// The SLO with its SLI reading the test counters, outside any exclusion (they are
+/// tested on their own, [`super::exclusions`]).
+pub(super) fn scraped(slo: &Slo) -> Slo {
     let query = |name: &str| {
         let by = if slo.group_by.is_empty() {
             String::new()
@@ -51,12 +52,25 @@ fn scraped(slo: &Slo) -> Slo {
             numerator: Numerator::Errors(query(ERRORS)),
             total: query(EVENTS),
         }),
+        exclusions: Vec::new(),
         ..slo.clone()
     }
 }
 
+/// The fastest page pair a full outage can trip (100% errors above its threshold), with
+/// the page's `for`.
+pub(super) fn fastest_page_pair(plan: &Plan, budget: f64) -> Option<(WindowPair, Duration)> {
+    let p = plan.tiers.iter().find(|t| t.tier == Tier::Page)?;
+    let mut pairs = p.pairs.clone();
+    pairs.sort_by_key(|p| p.long);
+    pairs
+        .into_iter()
+        .find(|pr| pr.burn_rate.to_f64() * budget < 1.0)
+        .map(|pr| (pr, p.for_.unwrap_or_default()))
+}
+
 /// The first evaluation at or after `t`.
-fn on_grid(t: Duration, step: Duration) -> Duration {
+pub(super) fn on_grid(t: Duration, step: Duration) -> Duration {
     step * steps(t, step) as u32
 }
 
@@ -106,7 +120,6 @@ pub(super) fn suite(
             names::TIER_LABEL
         )
     };
-    let page = plan.tiers.iter().find(|t| t.tier == Tier::Page);
     let min_long = plan
         .tiers
         .iter()
@@ -123,15 +136,7 @@ pub(super) fn suite(
     let counter = |inc: f64, n: u64| format!("0+{}x{n}", super::file::num(inc));
     let mut scenarios = Vec::new();
 
-    // The fastest page pair a full outage can trip (100% errors above its threshold).
-    let pair = page.and_then(|p| {
-        let mut pairs = p.pairs.clone();
-        pairs.sort_by_key(|p| p.long);
-        pairs
-            .into_iter()
-            .find(|pr| pr.burn_rate.to_f64() * budget < 1.0)
-            .map(|pr| (pr, p.for_.unwrap_or_default()))
-    });
+    let pair = fastest_page_pair(plan, budget);
     if let Some((pair, for_)) = &pair {
         let mut fastest = test_slo.clone();
         fastest.alerting.page.windows = vec![pair.clone()];
@@ -274,6 +279,6 @@ pub(super) fn suite(
     Some(out)
 }
 
-fn fmt(d: Duration) -> String {
+pub(super) fn fmt(d: Duration) -> String {
     slo_spec::names::format_duration(super::file::round_secs(d))
 }

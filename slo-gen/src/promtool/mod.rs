@@ -5,6 +5,7 @@
 mod absent;
 mod behaviour;
 mod calendar;
+mod exclusions;
 mod file;
 pub mod suite;
 

@@ -14,7 +14,7 @@ use super::file::{
     alerts_count, checkpoints, num, repeat, round_secs, steps, BaseScenario, Check, Scenario,
     Summary, TestFile,
 };
-use super::{absent, behaviour, calendar};
+use super::{absent, behaviour, calendar, exclusions};
 use crate::names::{self, series};
 use crate::rules::emit;
 use crate::rules::{self, Group, Options, Rule};
@@ -74,7 +74,11 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
             (base_rules(step), text)
         })
         .collect();
-    if let Some(b) = behaviour::suite(svc, slo, &plan, opts, &mut summary) {
+    let scraped = [behaviour::suite, exclusions::suite];
+    for b in scraped
+        .iter()
+        .filter_map(|suite| suite(svc, slo, &plan, opts, &mut summary))
+    {
         rules.extend(b.rules);
         files.extend(b.files);
     }

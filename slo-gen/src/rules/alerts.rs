@@ -75,7 +75,10 @@ pub fn alert(svc: &Service, slo: &Slo, t: &TierPlan, opts: &Options) -> Rule {
     annotations.insert("summary".into(), summary(svc, slo, headline.as_ref(), t));
     Rule::Alert {
         alert: slo.alerting.name.clone(),
-        expr: expr(t, slo, &names::selector(&svc.name, &slo.name)),
+        expr: super::exclusions::alert(
+            expr(t, slo, &names::selector(&svc.name, &slo.name)),
+            &slo.exclusions,
+        ),
         for_: t.for_,
         labels,
         annotations,
@@ -120,7 +123,7 @@ pub fn absent(svc: &Service, slo: &Slo, plan: &AbsentPlan, opts: &Options) -> Ru
     };
     Rule::Alert {
         alert: name(slo, Tier::Absent),
-        expr,
+        expr: super::exclusions::alert(expr, &slo.exclusions),
         for_: Some(plan.for_),
         labels,
         annotations,

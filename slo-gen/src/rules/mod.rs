@@ -9,6 +9,7 @@
 
 pub mod alerts;
 pub mod emit;
+pub mod exclusions;
 pub mod sli;
 pub mod totals;
 
@@ -100,8 +101,16 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
     let base = sli::base_queries(slo, &plan);
     let (errors, events) = (base.errors.clone(), base.events.clone());
     let mut fast = vec![
-        record(series::events(plan.base), events, &ids),
-        record(series::error_events(plan.base), errors, &ids),
+        record(
+            series::events(plan.base),
+            exclusions::base(events, &slo.exclusions),
+            &ids,
+        ),
+        record(
+            series::error_events(plan.base),
+            exclusions::base(errors, &slo.exclusions),
+            &ids,
+        ),
     ];
     if let Some(inputs) = base.inputs {
         fast.push(record(series::INPUTS.into(), inputs, &ids));

@@ -22,6 +22,8 @@ pub(crate) struct SloParts {
     pub alerting: Option<AlertingSpec>,
     /// `None`: declared but faulty; `Some(None)`: no SLA.
     pub sla: Option<Option<Sla>>,
+    /// The file's and the SLO's, checked together; `None` when faulty.
+    pub exclusions: Option<Vec<crate::exclusion::Exclusion>>,
 }
 
 /// Builds the model's SLO: checks the alert windows against the period, then resolves the
@@ -50,6 +52,7 @@ pub(crate) fn finish_slo(
         sli: parts.sli?,
         alerting,
         sla: parts.sla?,
+        exclusions: parts.exclusions?,
     })
 }
 

@@ -11,6 +11,7 @@
 pub(crate) mod alerting;
 pub(crate) mod build;
 pub(crate) mod common;
+pub(crate) mod exclusions;
 mod openslo;
 pub(crate) mod promql;
 mod pyrra;
@@ -428,6 +429,7 @@ pub(crate) fn unused(catalog: &Catalog, used: &BTreeSet<String>, diags: &mut Vec
 #[cfg(test)]
 pub(crate) mod fields {
     pub(crate) use super::alerting::{ABSENT_FIELDS, WINDOW_FIELDS};
+    pub(crate) use super::exclusions::{EXCLUSION_FIELDS, WEEKLY_FIELDS};
     pub(crate) use super::v1::{
         ALERTING_FIELDS, DEFAULT_ALERTING_FIELDS, FRESHNESS_FIELDS, LATENCY_FIELDS, RATIO_FIELDS,
         RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS,

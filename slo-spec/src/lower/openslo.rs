@@ -315,6 +315,7 @@ pub(crate) fn lower(
         group_by,
         sli,
         sla: Some(None),
+        exclusions: Some(Vec::new()),
         alerting: Some(AlertingSpec::default()),
     };
     finish(
@@ -776,6 +777,7 @@ fn lower_alpha(
             group_by: Some(group_by),
             sli: Some(sli),
             sla: Some(None),
+            exclusions: Some(Vec::new()),
             alerting: Some(AlertingSpec::default()),
         });
         let Some(parts) = parts else { continue };

@@ -120,6 +120,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         group_by,
         sli,
         sla: Some(None),
+        exclusions: Some(Vec::new()),
         alerting,
     };
     let service_name = service.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();

@@ -165,6 +165,7 @@ fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {
         group_by,
         sli,
         sla: Some(None),
+        exclusions: Some(Vec::new()),
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &names.alerting),
             None => Some(AlertingSpec::default()),

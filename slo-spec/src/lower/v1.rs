@@ -3,6 +3,7 @@
 use super::alerting::{self, AlertingSpec, Dialect};
 use super::build::{self, SloParts};
 use super::common;
+use super::exclusions;
 use super::promql;
 use super::reader::{self, fields, Cx, DurationBounds, Fields};
 use super::sli::{self, Groups, RatioKeys};
@@ -18,6 +19,7 @@ pub(crate) const TOP_FIELDS: &[&str] = &[
     "labels",
     "period",
     "scrape_interval",
+    "exclusions",
     "alerting",
     "slos",
 ];
@@ -32,6 +34,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "sli",
     "alerting",
     "sla",
+    "exclusions",
 ];
 pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
 pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
@@ -107,6 +110,11 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         .get("scrape_interval")
         .and_then(|n| common::scrape_interval(cx, n, "scrape_interval"))
         .unwrap_or_else(common::default_scrape_interval);
+    // Faulty file exclusions were reported; the SLOs are then read without them.
+    let file_exclusions = top
+        .get("exclusions")
+        .map(|n| exclusions::read(cx, n).0)
+        .unwrap_or_default();
     let defaults = top
         .get("alerting")
         .and_then(|n| alerting::read(cx, n, "alerting", &DEFAULT_ALERTING))
@@ -124,7 +132,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
                 );
             }
             for item in items {
-                let Some(parts) = slo(cx, item, &period, &scrape) else {
+                let Some(parts) = slo(cx, item, &period, &scrape, &file_exclusions) else {
                     continue;
                 };
                 if let Some(slo) = build::finish_slo(cx, parts, &defaults, service_name) {
@@ -142,6 +150,7 @@ fn slo(
     node: &Node,
     default_period: &Window,
     default_scrape: &Window,
+    file_exclusions: &[crate::exclusion::Exclusion],
 ) -> Option<SloParts> {
     let f = fields(cx, node, "an SLO", SLO_FIELDS)?;
     // A faulty `group_by` is reported here; the queries are then checked against none.
@@ -151,6 +160,18 @@ fn slo(
         Some(n) => super::sla::read(cx, n, objective.as_ref()).map(Some),
         None => Some(None),
     };
+    let period = match f.get("period") {
+        Some(n) => common::period(cx, n, "period"),
+        None => Some(default_period.clone()),
+    };
+    let own = match f.get("exclusions") {
+        Some(n) => exclusions::read(cx, n),
+        None => (Vec::new(), true),
+    };
+    let exclusions = match &period {
+        Some(p) => exclusions::merge(cx, file_exclusions, own, p),
+        None => None,
+    };
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         description: f
@@ -158,10 +179,8 @@ fn slo(
             .and_then(|n| reader::string(cx, n, "description")),
         objective,
         sla,
-        period: match f.get("period") {
-            Some(n) => common::period(cx, n, "period"),
-            None => Some(default_period.clone()),
-        },
+        period,
+        exclusions,
         scrape_interval: match f.get("scrape_interval") {
             Some(n) => common::scrape_interval(cx, n, "scrape_interval"),
             None => Some(default_scrape.clone()),

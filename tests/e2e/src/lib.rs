@@ -259,6 +259,18 @@ impl Stack {
         traffic: f64,
         echo_notifications: bool,
     ) -> Result<Stack, String> {
+        Stack::start_faulted(engine, slos, traffic, echo_notifications, &[])
+    }
+
+    /// As [`Stack::start_on`], the exporter started with `faults` (`NAME=VALUE`) set, so
+    /// its traffic is the same from the first request on.
+    pub fn start_faulted(
+        engine: Engine,
+        slos: &Path,
+        traffic: f64,
+        echo_notifications: bool,
+        faults: &[&str],
+    ) -> Result<Stack, String> {
         let alertmanager = tool(
             &["prometheus-alertmanager", "alertmanager"],
             "prometheus-alertmanager",
@@ -305,7 +317,7 @@ impl Stack {
             (free_port(), free_port(), free_port(), free_port());
         let mut procs = Vec::new();
 
-        let exporter_args: Vec<String> = [
+        let mut exporter_args: Vec<String> = [
             "--listen".to_string(),
             format!("127.0.0.1:{ex_port}"),
             "--admin-listen".into(),
@@ -320,6 +332,9 @@ impl Stack {
             "2".into(),
         ]
         .into();
+        for fault in faults {
+            exporter_args.extend(["--fault".to_string(), fault.to_string()]);
+        }
         let exporter_url = format!("http://127.0.0.1:{ex_port}");
         let exporter_cmd = (exporter, exporter_args);
         let exporter = Some(start_exporter(&exporter_cmd, &d, &exporter_url)?);
