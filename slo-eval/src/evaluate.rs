@@ -12,12 +12,14 @@
 //! its pairs has both windows above the threshold and `min_events` events in the long
 //! window, and fires once it has been active for `for`; the missing-data alert is active
 //! while the SLI has no input series (per group: while a group seen within the lookback
-//! has none). Absent data is absent, never zero.
+//! has none). Absent data is absent, never zero. Inside an exclusion the base rates
+//! count zero and no alert is active (`slo_gen::rules::exclusions`).
 //! Long: every rule's semantics in one file, read in the order the rule groups evaluate them.
 
 use crate::plan::{Plan, REACH};
 use crate::samples::{Cursor, Samples};
 use crate::time::{millis, Millis, Timestamp};
+use slo_spec::exclusion::{excluded, Exclusion};
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -270,6 +272,16 @@ pub fn evaluate(
     groups: &[GroupHistory],
     sched: &Schedule,
 ) -> Vec<GroupOutcome> {
+    let zeroed: Vec<GroupHistory>;
+    let groups = if slo.exclusions.is_empty() {
+        groups
+    } else {
+        zeroed = groups
+            .iter()
+            .map(|g| zero_excluded(g, &slo.exclusions))
+            .collect();
+        &zeroed
+    };
     let mut out: Vec<GroupOutcome> = groups
         .iter()
         .map(|g| evaluate_group(slo, plan, g, sched))
@@ -284,7 +296,8 @@ pub fn evaluate(
                     .iter()
                     .zip(&mut cursors)
                     .any(|(g, c)| c.at(&g.inputs, t, sched.step).is_some());
-                state.step(t, (!any).then_some(f64::NAN));
+                let active = !any && !excluded(&slo.exclusions, t.0);
+                state.step(t, active.then_some(f64::NAN));
             }
             let firings = state.finish(sched.from);
             if !firings.is_empty() {
@@ -299,6 +312,23 @@ pub fn evaluate(
         o.firings.sort_by_key(|f| (f.start, f.tier));
     }
     out
+}
+
+/// The group's base rates as the rules record them: zero at evaluations inside an
+/// exclusion.
+fn zero_excluded(g: &GroupHistory, exclusions: &[Exclusion]) -> GroupHistory {
+    let zero = |s: &Samples| {
+        Samples::new(
+            s.points()
+                .map(|(t, v)| (t, if excluded(exclusions, t.0) { 0.0 } else { v }))
+                .collect(),
+        )
+    };
+    GroupHistory {
+        events: zero(&g.events),
+        errors: zero(&g.errors),
+        ..g.clone()
+    }
 }
 
 // Long: the rules of one group in evaluation order, sharing the per-step state; split, the order would hide.
@@ -337,6 +367,7 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
     let mut counts: Vec<Option<(f64, f64)>> = vec![None; windows.len()];
 
     for (k, t) in sched.times().enumerate() {
+        let inside = excluded(&slo.exclusions, t.0);
         let bad = at_errors.at(&g.errors, t, sched.step);
         let all = at_events.at(&g.events, t, sched.step);
         let dt = if k == 0 {
@@ -381,7 +412,7 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
                 }
                 Some(l)
             });
-            state.step(t, value);
+            state.step(t, value.filter(|_| !inside));
         }
         if let Some((state, lookback_ms)) = &mut absent {
             let now = at_inputs.at(&g.inputs, t, sched.step);
@@ -392,7 +423,7 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
                 let (_, seen) = lookback.window(&g.inputs, t, *lookback_ms);
                 seen > 0 && now.is_none()
             };
-            state.step(t, active.then_some(f64::NAN));
+            state.step(t, (active && !inside).then_some(f64::NAN));
         }
     }
 

@@ -337,3 +337,43 @@ fn firings_that_ended_before_from_are_not_reported_but_state_is_warmed_up() {
     // From after it: nothing.
     check(&s, &[h], 130 * MIN, 300 * MIN, &[]);
 }
+
+#[test]
+fn excluded_time_pages_nobody_and_counts_neither_good_nor_bad() {
+    // The spike of the first test (20x from minute 60 to 120, paging 103..121).
+    let spike = |t: Millis| {
+        if (60 * MIN..120 * MIN).contains(&t) {
+            0.02
+        } else {
+            0.0
+        }
+    };
+    let h = history(30_000, 300 * MIN, spike, |_| true);
+    let with = |from: &str, to: &str| {
+        slo(&format!("    exclusions:\n      - reason: r\n        from: 1970-01-01T{from}:00Z\n        to: 1970-01-01T{to}:00Z\n{PAGE_ONLY}"))
+    };
+    // All of it excluded: nothing fires and the period saw no bad event.
+    let s = with("00:59", "02:00");
+    check(&s, std::slice::from_ref(&h), 0, 300 * MIN, &[]);
+    let p = plan(&s);
+    let sched = Schedule::of(&p, Timestamp(0), Timestamp(300 * MIN));
+    let out = evaluate(&s, &p, std::slice::from_ref(&h), &sched);
+    assert_eq!(out[0].attainment, Some(1.0));
+    // After it: as without.
+    check(
+        &with("02:30", "03:00"),
+        std::slice::from_ref(&h),
+        0,
+        300 * MIN,
+        &[("page", 103.0, Some(121.0))],
+    );
+    // From 01:50 the page resolves at the first evaluation after the start (110.5) and
+    // stays quiet through the end (02:10), the windows then holding what came before.
+    check(
+        &with("01:50", "02:10"),
+        std::slice::from_ref(&h),
+        0,
+        300 * MIN,
+        &[("page", 103.0, Some(110.5))],
+    );
+}

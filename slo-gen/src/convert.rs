@@ -186,6 +186,36 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
             );
         }
     }
+    v1_exclusions(t, &slo.exclusions);
+}
+
+/// The SLO's exclusions, the file's included (they were merged into each SLO).
+fn v1_exclusions(t: &mut String, exclusions: &[slo_spec::Exclusion]) {
+    if exclusions.is_empty() {
+        return;
+    }
+    t.push_str("    exclusions:\n");
+    for e in exclusions {
+        let _ = writeln!(t, "      - reason: {}", scalar(&e.reason));
+        match &e.when {
+            slo_spec::When::Weekly { day, from, to } => {
+                let clock = slo_spec::exclusion::clock_text;
+                let _ = writeln!(
+                    t,
+                    "        weekly: {{day: {}, from: \"{}\", to: \"{}\"}}",
+                    day.as_str(),
+                    clock(*from),
+                    clock(*to)
+                );
+            }
+            slo_spec::When::Once {
+                from_text, to_text, ..
+            } => {
+                let _ = writeln!(t, "        from: {}", scalar(from_text));
+                let _ = writeln!(t, "        to: {}", scalar(to_text));
+            }
+        }
+    }
 }
 
 /// The parts of the SLO's alerting that differ from what v1 resolves by default, each
@@ -389,6 +419,9 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
     }
     if slo.sla.is_some() {
         dropped.push("`sla`");
+    }
+    if !slo.exclusions.is_empty() {
+        dropped.push("`exclusions` (OpenSLO has no budget adjustments yet)");
     }
     if !slo.labels.is_empty() {
         dropped.push("the SLO's own `labels`");

@@ -199,6 +199,8 @@ pub struct Meta<'a> {
     pub links: Vec<Value>,
     /// Template variables after `datasource`.
     pub variables: Vec<Value>,
+    /// Annotation queries (excluded time).
+    pub annotations: Vec<Value>,
 }
 
 pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
@@ -214,12 +216,25 @@ pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
         "refresh": "1m",
         "time": {"from": meta.time_from, "to": "now"},
         "timezone": "browser",
-        "annotations": {"list": []},
+        "annotations": {"list": meta.annotations},
     });
     d["templating"] = templating(meta.variables);
     d["links"] = Value::Array(meta.links);
     d["panels"] = Value::Array(panels);
     d
+}
+
+/// Regions where `expr` has a value, marked on every time series panel.
+pub fn annotation(name: &str, expr: &str, color: &str) -> Value {
+    json!({
+        "name": name,
+        "datasource": datasource(),
+        "enable": true,
+        "iconColor": color,
+        "expr": expr,
+        "step": "1m",
+        "titleFormat": name,
+    })
 }
 
 /// Pretty JSON with a trailing newline; keys sorted (serde_json's map), so output is stable.

@@ -35,6 +35,7 @@ pub fn dashboard(services: &[Service]) -> Value {
             time_from: "now-1d",
             links,
             variables: Vec::new(),
+            annotations: Vec::new(),
         },
         vec![table(&mut g)],
     )

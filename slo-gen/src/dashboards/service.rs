@@ -120,9 +120,30 @@ pub fn dashboard(svc: &Service) -> Value {
             time_from: &format!("now-{}", format_duration(longest)),
             links: vec![grafana::link("All SLOs", &format!("/d/{}", names::OVERVIEW_UID))],
             variables,
+            annotations: excluded_time(svc),
         },
         panels,
     )
+}
+
+/// One annotation per exclusion: its time marked grey on every panel, named by its reason.
+fn excluded_time(svc: &Service) -> Vec<Value> {
+    svc.slos
+        .iter()
+        .flat_map(|slo| {
+            slo.exclusions.iter().map(move |e| {
+                grafana::annotation(
+                    &format!("Excluded from {}: {}", slo.name, e.reason),
+                    &format!(
+                        "vector({}) > 0",
+                        crate::rules::exclusions::excluded(std::slice::from_ref(e))
+                            .unwrap_or_default()
+                    ),
+                    "rgba(128, 128, 128, 0.4)",
+                )
+            })
+        })
+        .collect()
 }
 
 /// The SLO's selector; a grouped SLO's also filters by the dashboard's group variables.

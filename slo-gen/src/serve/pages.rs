@@ -97,12 +97,29 @@ pub fn list(app: &App, rows: Result<Vec<Row>, ApiError>, q: &BTreeMap<String, St
     layout(app, "SLOs", body)
 }
 
-/// A line chart of one or more lines over `[from, to]`, with horizontal threshold lines.
+/// Excluded time within `[from, to]`: `(start, end, reason)`, in order.
+pub fn excluded(slo: &Slo, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp, &str)> {
+    let mut out: Vec<(Timestamp, Timestamp, &str)> = slo
+        .exclusions
+        .iter()
+        .flat_map(|e| {
+            e.when
+                .intervals(from.0.div_euclid(1000), to.0.div_euclid(1000) + 1)
+                .into_iter()
+                .map(|(a, b)| (Timestamp(a * 1000), Timestamp(b * 1000), e.reason.as_str()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// A line chart of one or more lines over `[from, to]`, with horizontal threshold lines
+/// and the excluded time shaded.
 pub fn chart(
     lines: &[Line],
     thresholds: &[f64],
-    from: Timestamp,
-    to: Timestamp,
+    (from, to): (Timestamp, Timestamp),
+    excluded: &[(Timestamp, Timestamp, &str)],
     percent: bool,
 ) -> Markup {
     const W: f64 = 760.0;
@@ -140,6 +157,9 @@ pub fn chart(
     html! {
         svg xmlns="http://www.w3.org/2000/svg" width=(W) height=(H) viewBox=(format!("0 0 {W} {H}")) font-family="sans-serif" font-size="10" role="img" {
             rect x=(L) y=(T) width=(W - L - 10.0) height=(PH) fill="#fafafa" stroke="#ddd" {}
+            @for (a, b, reason) in excluded {
+                rect class="excluded" x=(format!("{:.1}", x((*a).max(from)))) y=(T) width=(format!("{:.1}", (x((*b).min(to)) - x((*a).max(from))).max(1.0))) height=(PH) fill="#bbb" fill-opacity="0.4" { title { "excluded: " (reason) } }
+            }
             text x=(L - 4.0) y=(y(hi) + 4.0) text-anchor="end" { (fmt(hi)) }
             text x=(L - 4.0) y=(y(lo) + 4.0) text-anchor="end" { (fmt(lo)) }
             @for th in thresholds {
@@ -181,14 +201,25 @@ pub fn slo(app: &App, svc: &Service, slo: &Slo, detail: Result<Detail, ApiError>
             Err(e) => (failure(e)),
             Ok(d) => {
                 @if slo.calendar().is_some() { p { "The current calendar period (UTC), from " (rfc3339(d.from)) "." } }
+                @let ex = excluded(slo, d.from, d.to);
+                @let range = (d.from, d.to);
                 h2 { "Error budget left" }
-                (chart(&d.budget, &[0.0], d.from, d.to, true))
+                (chart(&d.budget, &[0.0], range, &ex, true))
                 h2 { "Error ratio against the budget" }
-                (chart(&d.error_ratio, &[slo.objective.budget_decimal().to_f64()], d.from, d.to, true))
+                (chart(&d.error_ratio, &[slo.objective.budget_decimal().to_f64()], range, &ex, true))
                 h2 { "Burn rate per alert window" }
                 @for (w, th, lines) in &d.burn {
                     h3 { (w) }
-                    (chart(lines, th, d.from, d.to, false))
+                    (chart(lines, th, range, &ex, false))
+                }
+                @if !ex.is_empty() {
+                    h2 { "Excluded time (shaded grey: counted neither good nor bad)" }
+                    table {
+                        tr { th { "from" } th { "to" } th { "reason" } }
+                        @for (a, b, reason) in &ex {
+                            tr class="excluded" { td { (rfc3339(*a)) } td { (rfc3339(*b)) } td { (reason) } }
+                        }
+                    }
                 }
                 h2 { "Alerts" }
                 @if d.alerts.is_empty() { p { "None fired over the period." } }
@@ -216,4 +247,30 @@ pub fn not_found(app: &App, message: &str) -> String {
         "not found",
         html! { h1 { "Not found" } p { (message) } p { a href=(app.link("/")) { "All SLOs" } } },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excluded_time_is_shaded_and_named_where_it_falls() {
+        let c = slo_spec::check(&[slo_spec::Source {
+            path: "s.yaml".into(),
+            text: "version: v1\nservice: s\nowner: o\nslos:\n  - name: a\n    description: d\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(x_total{code=\"500\"}[{{window}}]))\n        total: sum(rate(x_total[{{window}}]))\n    exclusions:\n      - reason: weekly maintenance\n        weekly: {day: sunday, from: \"02:00\", to: \"04:00\"}\n".into(),
+        }]);
+        let slo = &c.services[0].slos[0];
+        // 2026-10-11 was a Sunday; a week from the Saturday before holds one window.
+        let sat = Timestamp(1_791_590_400_000);
+        let ex = excluded(slo, sat, sat + 7 * 86_400_000);
+        let sunday_2am = Timestamp(1_791_684_000_000);
+        assert_eq!(
+            ex,
+            vec![(sunday_2am, sunday_2am + 7_200_000, "weekly maintenance")]
+        );
+        let svg = chart(&[], &[], (sat, sat + 7 * 86_400_000), &ex, true).into_string();
+        assert_eq!(svg.matches("class=\"excluded\"").count(), 1, "{svg}");
+        assert!(svg.contains("excluded: weekly maintenance"));
+        assert!(excluded(slo, sat, sat + 3_600_000).is_empty());
+    }
 }
