@@ -7,6 +7,12 @@
 //! over exactly `[from, to]` (the SLI's own queries with the range as the window, times its
 //! length); freshness and raw SLIs, which have no counters, sum their time slices at the
 //! rules' step. An SLO without events in the range is "no data", never 100%.
+//!
+//! Excluded time is left out of the counts as if the raw counters had not moved in it:
+//! the range is cut into the parts outside every exclusion and each part read on its own,
+//! so an exclusion added after a month closed changes that month's report the same way.
+//! Each row shows the excluded minutes by reason and the coverage: the share of the range
+//! the SLI's series were scraped in (time without data counts neither good nor bad).
 
 pub mod render;
 pub mod svg;
@@ -90,6 +96,10 @@ pub struct SloReport {
     pub budget: f64,
     pub objective_ratio: f64,
     pub credit: Option<Credit>,
+    /// Excluded time within the range, by reason, in spec order.
+    pub excluded: Vec<(String, Millis)>,
+    /// The share of the range with data, 0 to 1; `None` when nothing was scraped.
+    pub coverage: Option<f64>,
 }
 
 impl SloReport {
@@ -212,6 +222,8 @@ fn slo_report(
     progress: &mut dyn FnMut(String),
 ) -> Result<Vec<SloReport>, ApiError> {
     let (counts, unit) = counts(client, slo, range)?;
+    let coverage = coverage(client, slo, range)?;
+    let excluded = excluded(slo, range);
     let mut firings = firings(client, svc, slo, range)?;
     let curves = curves(client, slo, range)?;
     progress(format!("read {}/{}", svc.name, slo.name));
@@ -255,6 +267,8 @@ fn slo_report(
                 budget,
                 objective_ratio: slo.objective.ratio_decimal().to_f64(),
                 credit: None,
+                excluded: excluded.clone(),
+                coverage: coverage.get(&k).copied(),
             };
             r.firings.sort_by_key(|f| (f.start, f.tier));
             r.credit = credit(slo, r.attainment());
@@ -271,19 +285,21 @@ fn counts(
     range: &Range,
 ) -> Result<(BTreeMap<Group, (Option<f64>, Option<f64>)>, &'static str), ApiError> {
     let g = &slo.group_by;
-    let secs = range.duration().as_secs_f64();
     let mut counts: BTreeMap<Group, (Option<f64>, Option<f64>)> = BTreeMap::new();
     if let Sli::Ratio(_) | Sli::Latency(_) = &slo.sli {
-        // The SLI's own queries with the range as the window: rates over exactly the
-        // range, times its length.
-        let window = Duration::from_secs(range.duration().as_secs().max(1));
-        let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
-        let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
-        for (i, query) in [&events, &errors].into_iter().enumerate() {
-            for s in client.query(query, range.to)? {
-                if let Some(&(_, v)) = s.samples.first() {
-                    let e = counts.entry(s.group(g)).or_default();
-                    *(if i == 0 { &mut e.0 } else { &mut e.1 }) = Some(v * secs);
+        // The SLI's own queries with each part outside the exclusions as the window: rates
+        // over exactly that part, times its length.
+        for (a, b) in included_parts(slo, range) {
+            let window = Duration::from_secs((b - a).max(1) as u64);
+            let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
+            let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
+            for (i, query) in [&events, &errors].into_iter().enumerate() {
+                for s in client.query(query, Timestamp(b * 1000))? {
+                    if let Some(&(_, v)) = s.samples.first() {
+                        let e = counts.entry(s.group(g)).or_default();
+                        let c = if i == 0 { &mut e.0 } else { &mut e.1 };
+                        *c = Some(c.unwrap_or(0.0) + v * window.as_secs_f64());
+                    }
                 }
             }
         }
@@ -298,6 +314,7 @@ fn counts(
             let sum: f64 = s
                 .samples
                 .iter()
+                .filter(|p| !excluded_at(&slo.exclusions, p.0))
                 .map(|p| p.1)
                 .filter(|v| v.is_finite())
                 .sum();
@@ -306,6 +323,60 @@ fn counts(
         }
     }
     Ok((counts, "time slices"))
+}
+
+/// The parts of the range outside every exclusion, in whole Unix seconds.
+fn included_parts(slo: &Slo, range: &Range) -> Vec<(i64, i64)> {
+    let (from, to) = (range.from.0.div_euclid(1000), range.to.0.div_euclid(1000));
+    slo_spec::exclusion::included(&slo.exclusions, from, to)
+}
+
+fn excluded_at(exclusions: &[slo_spec::Exclusion], t: Timestamp) -> bool {
+    slo_spec::exclusion::excluded(exclusions, t.0)
+}
+
+/// Excluded time within the range by reason (reasons in spec order, each once).
+pub fn excluded(slo: &Slo, range: &Range) -> Vec<(String, Millis)> {
+    let (from, to) = (range.from.0.div_euclid(1000), range.to.0.div_euclid(1000));
+    let mut out: Vec<(String, Millis)> = Vec::new();
+    for e in &slo.exclusions {
+        let ms: Millis = e
+            .when
+            .intervals(from, to)
+            .iter()
+            .map(|(a, b)| (b - a) * 1000)
+            .sum();
+        match out.iter_mut().find(|(r, _)| *r == e.reason) {
+            Some((_, total)) => *total += ms,
+            None => out.push((e.reason.clone(), ms)),
+        }
+    }
+    out
+}
+
+/// The share of the range the SLI's series were scraped in, per group: the samples of its
+/// best-covered series over the samples one every scrape interval would give.
+fn coverage(client: &Client, slo: &Slo, range: &Range) -> Result<BTreeMap<Group, f64>, ApiError> {
+    let g = &slo.group_by;
+    let secs = range.duration().as_secs().max(1);
+    let expected = secs as f64 / slo.scrape_interval.duration.as_secs_f64().max(1.0);
+    let by = if g.is_empty() {
+        String::new()
+    } else {
+        format!(" by ({})", g.join(", "))
+    };
+    let mut out = BTreeMap::new();
+    for selector in sli::input_selectors(&slo.sli) {
+        let q = format!("max{by}(count_over_time({selector}[{secs}s]))");
+        for s in client.query(&q, range.to)? {
+            if let Some(&(_, n)) = s.samples.first() {
+                let share = (n / expected).min(1.0);
+                let e = out.entry(s.group(g)).or_insert(0.0_f64);
+                *e = e.max(share);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The firing alerts per group, from `ALERTS`.

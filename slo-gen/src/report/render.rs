@@ -39,6 +39,18 @@ fn credit_text(r: &SloReport) -> String {
     }
 }
 
+/// Excluded time by reason: `2h 0m (weekly maintenance); ...`, or `–`.
+fn excluded_text(r: &SloReport) -> String {
+    if r.excluded.is_empty() {
+        return "–".into();
+    }
+    r.excluded
+        .iter()
+        .map(|(reason, ms)| format!("{} ({reason})", span_text(*ms)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 fn longest(r: &SloReport) -> String {
     r.longest_incident()
         .map(|(s, e)| format!("{} from {}", span_text(e - s), rfc3339(s)))
@@ -89,12 +101,12 @@ pub fn markdown(report: &Report, svgs: Option<&[String]>) -> String {
     }
     let _ = writeln!(
         o,
-        "\n| SLO | objective | attainment | verdict | budget spent | events | bad | pages | tickets | firing | longest incident | SLA credit |\n|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---|"
+        "\n| SLO | objective | attainment | verdict | budget spent | events | bad | coverage | excluded | pages | tickets | firing | longest incident | SLA credit |\n|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|"
     );
     for r in &report.slos {
         let _ = writeln!(
             o,
-            "| {} | {}% | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {}% | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.name().replace('|', "\\|"),
             r.objective,
             pct(r.attainment()),
@@ -102,6 +114,8 @@ pub fn markdown(report: &Report, svgs: Option<&[String]>) -> String {
             pct(r.budget_spent()),
             count(r.events),
             count(r.bad),
+            pct(r.coverage),
+            excluded_text(r).replace('|', "\\|"),
             r.count(Tier::Page),
             r.count(Tier::Ticket),
             span_text(r.firing(Tier::Page) + r.firing(Tier::Ticket)),
@@ -139,6 +153,8 @@ pub fn json(report: &Report) -> String {
                 "attainment": r.attainment(),
                 "met": r.met(),
                 "budget_spent": r.budget_spent(),
+                "coverage": r.coverage,
+                "excluded_seconds": r.excluded.iter().map(|(reason, ms)| json!({"reason": reason, "seconds": *ms as f64 / 1000.0})).collect::<Vec<_>>(),
                 "pages": r.count(Tier::Page),
                 "tickets": r.count(Tier::Ticket),
                 "firing_seconds": {
@@ -201,7 +217,7 @@ pub fn html(report: &Report) -> String {
                 p { (rfc3339(from)) " → " (rfc3339(to)) " (" (span_text(to - from)) ")" }
                 ul { @for line in summaries(report) { li { (line) } } }
                 table {
-                    tr { th { "SLO" } th { "objective" } th { "attainment" } th { "verdict" } th { "budget spent" } th { "events" } th { "bad" } th { "pages" } th { "tickets" } th { "firing" } th { "longest incident" } th { "SLA credit" } }
+                    tr { th { "SLO" } th { "objective" } th { "attainment" } th { "verdict" } th { "budget spent" } th { "events" } th { "bad" } th { "coverage" } th { "excluded" } th { "pages" } th { "tickets" } th { "firing" } th { "longest incident" } th { "SLA credit" } }
                     @for r in &report.slos {
                         tr {
                             td { (r.name()) }
@@ -211,6 +227,8 @@ pub fn html(report: &Report) -> String {
                             td { (pct(r.budget_spent())) }
                             td { (count(r.events)) }
                             td { (count(r.bad)) }
+                            td { (pct(r.coverage)) }
+                            td { (excluded_text(r)) }
                             td { (r.count(Tier::Page)) }
                             td { (r.count(Tier::Ticket)) }
                             td { (span_text(r.firing(Tier::Page) + r.firing(Tier::Ticket))) }

@@ -161,17 +161,21 @@ pub fn raw_queries(slo: &slo_spec::Slo, window: Duration) -> (String, String) {
 /// all when they are gone, which is what the missing-data alert watches.
 pub fn inputs_expr(sli: &Sli, group_by: &[String]) -> String {
     let g = by(group_by);
-    let selectors: Vec<String> = match sli {
-        Sli::Ratio(r) => r.total.selectors.clone(),
-        Sli::Raw(r) => r.error_ratio.selectors.clone(),
-        Sli::Latency(l) => vec![format!("{}_count{{{}}}", l.histogram, l.matchers)],
-        Sli::Freshness(f) => vec![format!("{}{{{}}}", f.metric, f.matchers)],
-    };
-    selectors
+    input_selectors(sli)
         .iter()
         .map(|s| format!("count{g}({s})"))
         .collect::<Vec<_>>()
         .join(" + ")
+}
+
+/// The raw series the SLI reads, as selectors (`name{matchers}`).
+pub fn input_selectors(sli: &Sli) -> Vec<String> {
+    match sli {
+        Sli::Ratio(r) => r.total.selectors.clone(),
+        Sli::Raw(r) => r.error_ratio.selectors.clone(),
+        Sli::Latency(l) => vec![format!("{}_count{{{}}}", l.histogram, l.matchers)],
+        Sli::Freshness(f) => vec![format!("{}{{{}}}", f.metric, f.matchers)],
+    }
 }
 
 /// The query aggregated into one series: `sum(...)` unless it already is a plain `sum`.

@@ -3,7 +3,8 @@
 //! burn at 50%, so a range that leaks past the month shows), one page in `ALERTS`, and
 //! an SLO with no series at all. Attainment must be within 0.01% of the exact value over
 //! October's 31 days, the SLA credit owed to the burning account only, "no data" never
-//! 100%, and every format written.
+//! 100%, and every format written. Then the same month with account a's outage excluded
+//! after the fact: exactly the raw counters less those inside the interval.
 
 use e2e::{run_slo_gen, Backfilled};
 use serde_json::Value;
@@ -136,6 +137,8 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     assert_eq!(b["met"], true);
     assert_eq!(b["attainment"], 1.0);
     assert_eq!(b["sla"]["met"], true);
+    assert_eq!(a["coverage"], 1.0, "a sample every scrape interval");
+    assert_eq!(a["excluded_seconds"], serde_json::json!([]));
     let ghost = slo("ghost", None);
     assert!(
         ghost["attainment"].is_null() && ghost["met"].is_null(),
@@ -186,6 +189,58 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         std::fs::copy(d.join("october.html"), &keep).unwrap();
         std::fs::copy(&md, format!("{}.md", keep.to_string_lossy())).unwrap();
     }
+
+    // The outage excluded after the month closed (as a one-off, with its reason): the
+    // month is read as if the counters had not moved from 10:00 to 13:00 on October 10.
+    let excluded_dir = d.join("excluded");
+    std::fs::create_dir_all(&excluded_dir).unwrap();
+    let text = std::fs::read_to_string(specs.join("slos.yaml")).unwrap();
+    let marker = "    sla:\n";
+    assert!(text.contains(marker));
+    let text = text.replacen(
+        marker,
+        "    exclusions:\n      - reason: INC-2041, credited under the provider contract\n        from: 2026-10-10T10:00:00Z\n        to: 2026-10-10T13:00:00Z\n    sla:\n",
+        1,
+    );
+    std::fs::write(excluded_dir.join("slos.yaml"), text).unwrap();
+    let excluded_spec = excluded_dir.display().to_string();
+    let (code, out, err) = run_slo_gen(&[
+        "report",
+        &excluded_spec,
+        "--prometheus",
+        &prom.url,
+        "--month",
+        "2026-10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let a = doc["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slo"] == "availability" && s["group"]["account"] == "a")
+        .unwrap()
+        .clone();
+    let inside = 180 * PER_MINUTE;
+    assert_eq!(
+        a["events"].as_f64().unwrap().round() as u64,
+        exact_all - inside,
+        "{a}"
+    );
+    assert_eq!(a["bad"].as_f64().unwrap().round() as u64, 0, "{a}");
+    assert_eq!(a["met"], true);
+    assert_eq!(a["sla"]["met"], true);
+    assert_eq!(
+        a["excluded_seconds"],
+        serde_json::json!([{"reason": "INC-2041, credited under the provider contract", "seconds": 10800.0}])
+    );
+    assert_eq!(doc["credits"].as_array().unwrap().len(), 0, "{out}");
+    println!(
+        "e2e: report: the outage excluded after the fact: account a {} events (the raw counters less the {inside} inside), 0 bad, met",
+        a["events"]
+    );
 
     // A Prometheus that is not there: exit 2 naming the query; nothing written.
     let out_file = d.join("never.json");
