@@ -70,6 +70,8 @@ fn report() -> String {
                 budget: slo.objective.budget_decimal().to_f64(),
                 objective_ratio: slo.objective.ratio_decimal().to_f64(),
                 credit: None,
+                excluded: Vec::new(),
+                coverage: Some(1.0),
             };
             r.credit = credit(slo, r.attainment());
             r

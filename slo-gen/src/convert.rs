@@ -2,6 +2,7 @@
 //! migration path from Sloth, Pyrra or OpenSLO: convert once, then edit) or as OpenSLO v1
 //! documents (for tools that read OpenSLO). The v1 text reads back into the same model,
 //! so it compiles to the same rules; what OpenSLO cannot say is named in the notes.
+//! Long: both directions of one mapping side by side, so a field written by one and not the other shows.
 
 use crate::rules::emit::{map, scalar};
 use slo_spec::names::format_duration;

@@ -204,6 +204,9 @@ pub mod series {
     pub const BUDGET_REMAINING: &str = "slo:error_budget_remaining:ratio";
     pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
     pub const INFO: &str = "slo:info";
+    /// 1 while one of the SLO's exclusions holds, 0 otherwise (only SLOs with exclusions):
+    /// what dashboards shade and what a person can query.
+    pub const EXCLUDED: &str = "slo:excluded:bool";
     /// How many raw series the SLI reads (per group); absent when they are gone.
     pub const INPUTS: &str = "slo:sli_inputs:count";
     /// Prometheus' own series of alert states.

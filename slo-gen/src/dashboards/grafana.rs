@@ -199,8 +199,6 @@ pub struct Meta<'a> {
     pub links: Vec<Value>,
     /// Template variables after `datasource`.
     pub variables: Vec<Value>,
-    /// Annotation queries (excluded time).
-    pub annotations: Vec<Value>,
 }
 
 pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
@@ -216,7 +214,7 @@ pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
         "refresh": "1m",
         "time": {"from": meta.time_from, "to": "now"},
         "timezone": "browser",
-        "annotations": {"list": meta.annotations},
+        "annotations": {"list": []},
     });
     d["templating"] = templating(meta.variables);
     d["links"] = Value::Array(meta.links);
@@ -224,16 +222,21 @@ pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
     d
 }
 
-/// Regions where `expr` has a value, marked on every time series panel.
-pub fn annotation(name: &str, expr: &str, color: &str) -> Value {
+/// A series drawn as grey bars the panel's height wherever it has a value, on a hidden
+/// axis of its own (Grafana's dashboard schema leaves Prometheus annotations untyped).
+pub fn shaded(legend: &str) -> Value {
     json!({
-        "name": name,
-        "datasource": datasource(),
-        "enable": true,
-        "iconColor": color,
-        "expr": expr,
-        "step": "1m",
-        "titleFormat": name,
+        "matcher": {"id": "byName", "options": legend},
+        "properties": [
+            {"id": "custom.drawStyle", "value": "bars"},
+            {"id": "custom.fillOpacity", "value": 35},
+            {"id": "custom.lineWidth", "value": 0},
+            {"id": "custom.axisPlacement", "value": "hidden"},
+            {"id": "color", "value": {"mode": "fixed", "fixedColor": "#8e8e8e"}},
+            {"id": "unit", "value": "none"},
+            {"id": "min", "value": 0},
+            {"id": "max", "value": 1},
+        ],
     })
 }
 

@@ -35,7 +35,6 @@ pub fn dashboard(services: &[Service]) -> Value {
             time_from: "now-1d",
             links,
             variables: Vec::new(),
-            annotations: Vec::new(),
         },
         vec![table(&mut g)],
     )

@@ -120,30 +120,26 @@ pub fn dashboard(svc: &Service) -> Value {
             time_from: &format!("now-{}", format_duration(longest)),
             links: vec![grafana::link("All SLOs", &format!("/d/{}", names::OVERVIEW_UID))],
             variables,
-            annotations: excluded_time(svc),
         },
         panels,
     )
 }
 
-/// One annotation per exclusion: its time marked grey on every panel, named by its reason.
-fn excluded_time(svc: &Service) -> Vec<Value> {
-    svc.slos
-        .iter()
-        .flat_map(|slo| {
-            slo.exclusions.iter().map(move |e| {
-                grafana::annotation(
-                    &format!("Excluded from {}: {}", slo.name, e.reason),
-                    &format!(
-                        "vector({}) > 0",
-                        crate::rules::exclusions::excluded(std::slice::from_ref(e))
-                            .unwrap_or_default()
-                    ),
-                    "rgba(128, 128, 128, 0.4)",
-                )
-            })
-        })
-        .collect()
+/// The SLO's excluded time as a target of a time series panel and its override: grey
+/// bars wherever an exclusion holds, named by the reasons.
+fn excluded_time(v: &View, ref_id: &str) -> Option<(Value, Value)> {
+    v.slo.exclusions.first()?;
+    let reasons: Vec<&str> = v.slo.exclusions.iter().map(|e| e.reason.as_str()).collect();
+    let legend = format!("excluded: {}", reasons.join("; "));
+    Some((
+        target(
+            &format!("{} > 0", v.series(series::EXCLUDED)),
+            &legend,
+            ref_id,
+            false,
+        ),
+        grafana::shaded(&legend),
+    ))
 }
 
 /// The SLO's selector; a grouped SLO's also filters by the dashboard's group variables.
@@ -357,7 +353,7 @@ fn alerts_table(g: &mut Grid, v: &View) -> Value {
 
 fn error_ratio_series(g: &mut Grid, v: &View) -> Value {
     let (base, current) = (v.plan.base, v.plan.current);
-    g.place(Panel {
+    let mut panel = g.place(Panel {
         kind: "timeseries",
         title: "Error ratio against the budget",
         description: "Bad events / all events. Sustained above the budget line, the SLO spends budget faster than it earns it.",
@@ -369,7 +365,14 @@ fn error_ratio_series(g: &mut Grid, v: &View) -> Value {
         ],
         defaults: json!({"unit": "percentunit", "min": 0, "custom": {"lineWidth": 1, "fillOpacity": 0, "spanNulls": false}}),
         options: series_options(),
-    })
+    });
+    if let Some((t, shade)) = excluded_time(v, "D") {
+        if let Some(targets) = panel["targets"].as_array_mut() {
+            targets.push(t);
+        }
+        panel["fieldConfig"]["overrides"] = Value::Array(vec![shade]);
+    }
+    panel
 }
 
 fn burn_down_series(g: &mut Grid, v: &View) -> Value {

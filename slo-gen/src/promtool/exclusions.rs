@@ -115,10 +115,21 @@ pub(super) fn suite(
                 slo_spec::names::format_duration(inside)
             )
         };
+        let flag = format!("sum({}{sel})", series::EXCLUDED);
         let checks = vec![
             Check {
                 expr: page.clone(),
                 at: on_grid(start, step) - step,
+                value: Some(1.0),
+            },
+            Check {
+                expr: flag.clone(),
+                at: on_grid(start, step) - step,
+                value: Some(0.0),
+            },
+            Check {
+                expr: flag,
+                at: end,
                 value: Some(1.0),
             },
             Check {

@@ -139,6 +139,13 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
         format!("{}{sel} / {budget}", series::error_ratio(plan.current)),
         &ids,
     ));
+    if let Some(ex) = exclusions::excluded(&slo.exclusions) {
+        fast.push(record(
+            series::EXCLUDED.into(),
+            format!("vector({ex})"),
+            &ids,
+        ));
+    }
     fast.push(record(
         series::INFO.into(),
         "vector(1)".into(),

@@ -252,7 +252,6 @@ impl Stack {
 
     /// As [`Stack::start`], on the given engine; `prometheus_url` is then the engine's
     /// Prometheus-compatible query API.
-    // Long: the processes of a stack in start order; each engine's wiring is a few lines of the same sequence.
     pub fn start_on(
         engine: Engine,
         slos: &Path,
@@ -264,6 +263,7 @@ impl Stack {
 
     /// As [`Stack::start_on`], the exporter started with `faults` (`NAME=VALUE`) set, so
     /// its traffic is the same from the first request on.
+    // Long: the processes of a stack in start order; each engine's wiring is a few lines of the same sequence.
     pub fn start_faulted(
         engine: Engine,
         slos: &Path,
