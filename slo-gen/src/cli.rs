@@ -272,8 +272,18 @@ pub struct ReportArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     pub format: ReportFormat,
     /// Write here instead of stdout (Markdown writes its charts beside it as SVG files).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "statements")]
     pub output: Option<PathBuf>,
+    /// Instead of the report, write per-customer SLA statements here: for every SLO with
+    /// an `sla` and a `group_by`, `<DIR>/<period>/<account>.json` and `.html` per account
+    /// and `statements.csv` with a row per account and SLO.
+    #[arg(long, value_name = "DIR")]
+    pub statements: Option<PathBuf>,
+    /// Charges before credits for the period, in cents, by account:
+    /// `{"acme": 1250000, ...}` (the invoicing system's figures); statements then show
+    /// each credit in money.
+    #[arg(long, value_name = "FILE", requires = "statements")]
+    pub charges: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

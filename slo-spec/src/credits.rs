@@ -43,6 +43,13 @@ pub fn basis_points(text: &str) -> Option<u32> {
     (hundredths > 0 && hundredths <= 10_000).then_some(hundredths as u32)
 }
 
+/// A credit of `basis_points` on a charge, in cents, rounded half up; never more than the
+/// charge. The one spelling of a credit in money: invoices and statements agree.
+pub fn cents(charge: u64, basis_points: u32) -> u64 {
+    let c = (charge as u128 * basis_points as u128 + 5_000) / 10_000;
+    (c as u64).min(charge)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,8 +31,7 @@ impl Credit {
 
     /// This credit on a charge, in cents, rounded half up; never more than the charge.
     pub fn cents(&self, charge: u64) -> u64 {
-        let c = (charge as u128 * self.basis_points as u128 + 5_000) / 10_000;
-        (c as u64).min(charge)
+        slo_spec::credits::cents(charge, self.basis_points)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod convert;
 pub mod generate;
 pub mod report;
 pub mod serve;
+pub mod statements;
 pub mod test;
 pub mod validate;
 

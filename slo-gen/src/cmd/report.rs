@@ -30,9 +30,40 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         }
     };
     let client = Client::new(&args.prometheus).map_err(|e| Error::Usage(e.to_string()))?;
-    let report = report::build(&client, &loaded.checked.services, &range, &mut |line| {
-        let _ = writeln!(err, "report: {line}");
-    })
+    if let Some(dir) = &args.statements {
+        let charges = match &args.charges {
+            Some(path) => super::statements::read_charges(path)?,
+            None => Default::default(),
+        };
+        let report = report::build(
+            &client,
+            &loaded.checked.services,
+            &range,
+            (report::Reads::Counts, &report::statements::wanted),
+            &mut |line| {
+                let _ = writeln!(err, "report: {line}");
+            },
+        )
+        .map_err(|e| Error::Usage(e.to_string()))?;
+        let specs: Vec<(String, String)> = loaded.texts.clone().into_iter().collect();
+        let inputs = report::statements::Inputs {
+            specs: &specs,
+            source: &args.prometheus,
+            charges: &charges,
+            slas: super::statements::slas(&loaded.checked.services),
+        };
+        super::statements::write(dir, &report, &inputs, err)?;
+        return Ok(Outcome::Clean);
+    }
+    let report = report::build(
+        &client,
+        &loaded.checked.services,
+        &range,
+        (report::Reads::Everything, &|_| true),
+        &mut |line| {
+            let _ = writeln!(err, "report: {line}");
+        },
+    )
     .map_err(|e| Error::Usage(e.to_string()))?;
     match (args.format, &args.output) {
         (ReportFormat::Markdown, Some(path)) => {

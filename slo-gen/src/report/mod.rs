@@ -16,6 +16,7 @@
 
 mod excluded;
 pub mod render;
+pub mod statements;
 pub mod svg;
 
 use crate::backtest::history::rfc3339;
@@ -218,16 +219,22 @@ pub(crate) type Group = BTreeMap<String, String>;
 /// Reads everything for one SLO: exact counts, firings and the budget curve, per group.
 fn slo_report(
     client: &Client,
-    svc: &Service,
-    slo: &Slo,
+    (svc, slo): (&Service, &Slo),
     range: &Range,
+    reads: Reads,
     progress: &mut dyn FnMut(String),
 ) -> Result<Vec<SloReport>, ApiError> {
     let (counts, unit) = counts(client, slo, range)?;
     let coverage = coverage(client, slo, range)?;
     let excluded = excluded(slo, range);
-    let mut firings = firings(client, svc, slo, range)?;
-    let curves = curves(client, slo, range)?;
+    let mut firings = match reads {
+        Reads::Everything => firings(client, svc, slo, range)?,
+        Reads::Counts => BTreeMap::new(),
+    };
+    let curves = match reads {
+        Reads::Everything => curves(client, slo, range)?,
+        Reads::Counts => BTreeMap::new(),
+    };
     progress(format!("read {}/{}", svc.name, slo.name));
     let budget = slo.objective.budget_decimal().to_f64();
     let mut keys: Vec<Group> = counts.keys().cloned().collect();
@@ -403,17 +410,27 @@ fn curves(
     Ok(curves)
 }
 
-/// Reads the report of every SLO of `services` over `range`.
+/// What a report reads besides the counts, exclusions and coverage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reads {
+    /// Firings from `ALERTS` and the budget curves too: the report.
+    Everything,
+    /// Counts only: statements, which show neither.
+    Counts,
+}
+
+/// Reads the report of every SLO of `services` for which `wanted` holds over `range`.
 pub fn build(
     client: &Client,
     services: &[Service],
     range: &Range,
+    (reads, wanted): (Reads, &dyn Fn(&Slo) -> bool),
     progress: &mut dyn FnMut(String),
 ) -> Result<Report, ApiError> {
     let mut slos = Vec::new();
     for svc in services {
-        for slo in &svc.slos {
-            slos.extend(slo_report(client, svc, slo, range, progress)?);
+        for slo in svc.slos.iter().filter(|s| wanted(s)) {
+            slos.extend(slo_report(client, (svc, slo), range, reads, progress)?);
         }
     }
     Ok(Report {

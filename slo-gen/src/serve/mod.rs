@@ -136,7 +136,13 @@ async fn report_page(
         Err(e) => return html(StatusCode::BAD_REQUEST, pages::not_found(&app, &e)),
     };
     let report = blocking(&app, move |a| {
-        crate::report::build(&a.client, &a.services, &range, &mut |_| {})
+        crate::report::build(
+            &a.client,
+            &a.services,
+            &range,
+            (crate::report::Reads::Everything, &|_| true),
+            &mut |_| {},
+        )
     })
     .await;
     match report {

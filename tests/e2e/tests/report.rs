@@ -242,6 +242,61 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         a["events"]
     );
 
+    // Statements per account, with the charges known: the counts agree with the raw
+    // counters exactly, the credit is the invoice's, and a second run writes the same bytes.
+    let charges = d.join("charges.json");
+    std::fs::write(&charges, r#"{"a": 1234567, "b": 1000}"#).unwrap();
+    let statements_dir = |name: &str| d.join(name);
+    let write_statements = |dir: &Path| {
+        run_slo_gen(&[
+            "report",
+            &spec,
+            "--prometheus",
+            &prom.url,
+            "--month",
+            "2026-10",
+            "--statements",
+            &dir.display().to_string(),
+            "--charges",
+            &charges.display().to_string(),
+        ])
+    };
+    let (first, second) = (statements_dir("st1"), statements_dir("st2"));
+    for dir in [&first, &second] {
+        let (code, _, err) = write_statements(dir);
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("statements: wrote 2 accounts"), "{err}");
+    }
+    let read = |dir: &Path, file: &str| std::fs::read(dir.join("2026-10").join(file)).unwrap();
+    for file in ["a.json", "a.html", "b.json", "b.html", "statements.csv"] {
+        assert_eq!(
+            read(&first, file),
+            read(&second, file),
+            "{file} differs between runs"
+        );
+    }
+    let st: Value = serde_json::from_slice(&read(&first, "a.json")).unwrap();
+    let line = &st["slos"][0];
+    assert_eq!(line["events"], exact_all, "{st}");
+    assert_eq!(line["bad"], exact_bad, "{st}");
+    assert_eq!(line["tier_below"], "99.9");
+    assert_eq!(line["credit_percent"], "10");
+    assert_eq!(
+        line["credit_cents"], 123_457,
+        "10% of 12345.67, rounded half up"
+    );
+    assert_eq!(st["credit_cents"], 123_457);
+    assert_eq!(line["coverage_percent"], "100.000");
+    assert_eq!(st["inputs_sha256"].as_str().unwrap().len(), 64);
+    let b: Value = serde_json::from_slice(&read(&first, "b.json")).unwrap();
+    assert_eq!(b["slos"][0]["sla_met"], true);
+    assert_eq!(b["credit_cents"], 0);
+    assert_ne!(b["inputs_sha256"], st["inputs_sha256"]);
+    let csv = String::from_utf8(read(&first, "statements.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("account,period,service,slo,"), "{csv}");
+    println!("e2e: report: statements for 2 accounts, byte-identical across runs; a owed 1234.57 of 12345.67");
+
     // A Prometheus that is not there: exit 2 naming the query; nothing written.
     let out_file = d.join("never.json");
     let out_path = out_file.display().to_string();
