@@ -10,9 +10,9 @@ use crate::promapi::Client;
 use crate::report::{self, render, Range};
 use std::io::Write;
 
-pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
-    let loaded = load_valid(&args.specs.paths, "no report was written", err)?;
-    let range = match (&args.month, &args.from, &args.to) {
+/// The range the arguments name: a month, or `--from` and `--to`.
+fn range(args: &ReportArgs) -> Result<Range> {
+    Ok(match (&args.month, &args.from, &args.to) {
         (Some(m), _, _) => Range::month(m).map_err(|e| Error::Usage(format!("--month: {e}")))?,
         (None, Some(f), Some(t)) => {
             let now = crate::backtest::history::now();
@@ -28,31 +28,15 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
                 "give --month YYYY-MM or --from and --to".into(),
             ))
         }
-    };
+    })
+}
+
+pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
+    let loaded = load_valid(&args.specs.paths, "no report was written", err)?;
+    let range = range(args)?;
     let client = Client::new(&args.prometheus).map_err(|e| Error::Usage(e.to_string()))?;
     if let Some(dir) = &args.statements {
-        let charges = match &args.charges {
-            Some(path) => super::statements::read_charges(path)?,
-            None => Default::default(),
-        };
-        let report = report::build(
-            &client,
-            &loaded.checked.services,
-            &range,
-            (report::Reads::Counts, &report::statements::wanted),
-            &mut |line| {
-                let _ = writeln!(err, "report: {line}");
-            },
-        )
-        .map_err(|e| Error::Usage(e.to_string()))?;
-        let specs: Vec<(String, String)> = loaded.texts.clone().into_iter().collect();
-        let inputs = report::statements::Inputs {
-            specs: &specs,
-            source: &args.prometheus,
-            charges: &charges,
-            slas: super::statements::slas(&loaded.checked.services),
-        };
-        super::statements::write(dir, &report, &inputs, err)?;
+        super::statements::run(args, dir, (&loaded, &range, &client), err)?;
         return Ok(Outcome::Clean);
     }
     let report = report::build(

@@ -3,13 +3,47 @@
 //! once all of them are rendered, each file atomically. Progress shows as a bar on a
 //! terminal and as plain lines elsewhere (CI logs).
 
-use super::{Error, Result};
+use super::{Error, Loaded, Result};
+use crate::cli::ReportArgs;
 use crate::outputs;
+use crate::promapi::Client;
 use crate::report::statements::{self, Inputs};
-use crate::report::Report;
+use crate::report::{self, Range, Report};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
+
+/// Reads the counts of the SLOs with an SLA per group over the range and writes their
+/// statements under `dir`.
+pub fn run(
+    args: &ReportArgs,
+    dir: &Path,
+    (loaded, range, client): (&Loaded, &Range, &Client),
+    err: &mut dyn Write,
+) -> Result<()> {
+    let charges = match &args.charges {
+        Some(path) => read_charges(path)?,
+        None => Default::default(),
+    };
+    let report = report::build(
+        client,
+        &loaded.checked.services,
+        range,
+        (report::Reads::Counts, &statements::wanted),
+        &mut |line| {
+            let _ = writeln!(err, "report: {line}");
+        },
+    )
+    .map_err(|e| Error::Usage(e.to_string()))?;
+    let specs: Vec<(String, String)> = loaded.texts.clone().into_iter().collect();
+    let inputs = Inputs {
+        specs: &specs,
+        source: &args.prometheus,
+        charges: &charges,
+        slas: slas(&loaded.checked.services),
+    };
+    write(dir, &report, &inputs, err)
+}
 
 /// `{"acme": 1250000, ...}`: cents before credits by account.
 pub fn read_charges(path: &Path) -> Result<BTreeMap<String, u64>> {

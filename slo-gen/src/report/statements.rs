@@ -341,3 +341,108 @@ pub fn html(s: &Statement) -> String {
     }
     .into_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Credit, Range};
+
+    fn row(slo: &str, account: &str, attainment: f64, credit: Option<&str>) -> SloReport {
+        SloReport {
+            service: "usage-api".into(),
+            slo: slo.into(),
+            objective: "99.9".into(),
+            group: [("account".to_string(), account.to_string())].into(),
+            events: Some(1000.0),
+            bad: Some((1.0 - attainment) * 1000.0),
+            unit: "events",
+            firings: Vec::new(),
+            budget_curve: Vec::new(),
+            budget: 0.001,
+            objective_ratio: 0.999,
+            credit: Some(Credit {
+                sla_objective: "99.5".into(),
+                tier_below: credit.map(|_| "99".into()),
+                credit_percent: credit.map(str::to_string),
+            }),
+            excluded: vec![("maintenance, weekly".into(), 7_200_000)],
+            coverage: Some(0.5),
+        }
+    }
+
+    fn report(rows: Vec<SloReport>) -> Report {
+        Report {
+            range: Range::month("2026-10").unwrap(),
+            slos: rows,
+        }
+    }
+
+    #[test]
+    fn credits_in_money_never_exceed_the_charge_together() {
+        let charges: BTreeMap<String, u64> = [("acme".to_string(), 1000)].into();
+        let inputs = Inputs {
+            specs: &[],
+            source: "http://p",
+            charges: &charges,
+            slas: BTreeMap::new(),
+        };
+        let r = report(vec![
+            row("a", "acme", 0.9, Some("60")),
+            row("b", "acme", 0.9, Some("50")),
+            row("a", "initech", 1.0, None),
+        ]);
+        let all = statements(&r, &inputs);
+        assert_eq!(all.len(), 2);
+        let cents: Vec<Option<u64>> = all[0].slos.iter().map(|l| l.credit_cents).collect();
+        assert_eq!(cents, vec![Some(600), Some(400)]);
+        assert_eq!(all[0].credit_cents, Some(1000));
+        assert_eq!((all[1].charge_cents, all[1].credit_cents), (None, None));
+        assert_eq!(all[1].slos[0].sla_met, Some(true));
+        assert_eq!(
+            all[0].slos[0].attainment_percent.as_deref(),
+            Some("90.000000")
+        );
+        assert_ne!(all[0].inputs_sha256, all[1].inputs_sha256);
+        // Another source is another input.
+        let other = Inputs {
+            source: "http://q",
+            ..inputs
+        };
+        assert_ne!(
+            statements(&r, &other)[0].inputs_sha256,
+            all[0].inputs_sha256
+        );
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it_and_files_are_safe() {
+        let r = report(vec![row("a", "acme", 0.9, Some("60"))]);
+        let inputs = Inputs {
+            specs: &[],
+            source: "s",
+            charges: &BTreeMap::new(),
+            slas: BTreeMap::new(),
+        };
+        let text = csv(&statements(&r, &inputs)).unwrap();
+        let second = text.lines().nth(1).unwrap();
+        assert!(
+            second.contains(",120,\"maintenance, weekly\",50.000,99,60,,,"),
+            "{second}"
+        );
+        let one = |v: &str| -> Account { [("account".to_string(), v.to_string())].into() };
+        assert_eq!(file_stem(&one("acme-1.eu")), "acme-1.eu");
+        let odd = file_stem(&one("a/../b"));
+        assert!(
+            odd.starts_with("a_.._b-") && odd.len() == "a_.._b-".len() + 12,
+            "{odd}"
+        );
+        assert_ne!(file_stem(&one("a/b")), file_stem(&one("a_b")));
+        assert!(file_stem(&one("..")).starts_with("..-"));
+        let two: Account = [
+            ("region".into(), "eu".into()),
+            ("tenant".into(), "x".into()),
+        ]
+        .into();
+        assert_eq!(account_key(&two), "region=eu,tenant=x");
+    }
+}

@@ -74,16 +74,25 @@ pub fn tool(names: &[&str], package: &str) -> Result<PathBuf, String> {
 /// `billing-exporter` built in this target directory (`cargo build`/`cargo test --workspace`
 /// builds it; scripts/test does both).
 pub fn exporter_binary() -> Result<PathBuf, String> {
+    workspace_binary("billing-exporter", "exporter")
+}
+
+/// A binary of the workspace beside the test's own (`target/debug/<name>`), built by
+/// `cargo test --workspace` (scripts/test).
+pub fn workspace_binary(name: &str, package: &str) -> Result<PathBuf, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let mut dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
     if dir.ends_with("deps") {
         dir.pop();
     }
-    let bin = dir.join("billing-exporter");
+    let bin = dir.join(name);
     if bin.is_file() {
         Ok(bin)
     } else {
-        Err(format!("{} is missing: run `cargo build -p exporter --bin billing-exporter` (scripts/test does)", bin.display()))
+        Err(format!(
+            "{} is missing: run `cargo build -p {package} --bin {name}` (scripts/test does)",
+            bin.display()
+        ))
     }
 }
 
@@ -772,13 +781,21 @@ impl Backfilled {
     /// Backfills `openmetrics` (ending `# EOF`) into blocks under `dir/tsdb` with
     /// `promtool tsdb create-blocks-from openmetrics`, then starts Prometheus on them.
     pub fn from_openmetrics(dir: &Path, openmetrics: &str) -> Result<Backfilled, String> {
-        let promtool = tool(&["promtool"], "prometheus")?;
         let raw = dir.join("raw.om");
         std::fs::write(&raw, openmetrics).map_err(|e| format!("{}: {e}", raw.display()))?;
+        let tsdb = Self::backfill(dir, &raw, None)?;
+        Self::start(dir, &tsdb)
+    }
+
+    /// Backfills the OpenMetrics file `raw` into blocks under `dir/tsdb` (of at most
+    /// `max_block`, e.g. `24h`; promtool's default is 2h); returns it.
+    pub fn backfill(dir: &Path, raw: &Path, max_block: Option<&str>) -> Result<PathBuf, String> {
+        let promtool = tool(&["promtool"], "prometheus")?;
         let tsdb = dir.join("tsdb");
         let o = Command::new(promtool)
             .args(["tsdb", "create-blocks-from", "openmetrics"])
-            .arg(&raw)
+            .args(max_block.map(|m| format!("--max-block-duration={m}")))
+            .arg(raw)
             .arg(&tsdb)
             .output()
             .map_err(|e| format!("promtool: {e}"))?;
@@ -788,7 +805,7 @@ impl Backfilled {
                 String::from_utf8_lossy(&o.stderr)
             ));
         }
-        Self::start(dir, &tsdb)
+        Ok(tsdb)
     }
 
     /// Starts Prometheus on `tsdb` (retention long enough to keep any backfilled block),

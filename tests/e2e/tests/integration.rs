@@ -6,3 +6,4 @@ mod chain;
 mod demo;
 mod report;
 mod serve;
+mod statements;
