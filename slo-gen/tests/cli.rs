@@ -235,3 +235,55 @@ fn the_repository_specs_validate() {
         .unwrap();
     assert!(services >= 6, "{}", r.stderr);
 }
+
+#[test]
+fn statements_refuse_bad_charges_and_specs_without_customers_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "slos/checkout.yaml", VALID);
+    write(d, "charges.json", r#"{"acme": 12.5}"#);
+    let statements = |charges: &str| {
+        run(
+            d,
+            &[
+                "report",
+                "slos",
+                "--prometheus",
+                "http://127.0.0.1:1",
+                "--month",
+                "2026-10",
+                "--statements",
+                "out",
+                "--charges",
+                charges,
+            ],
+        )
+    };
+    let r = statements("charges.json");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--charges charges.json:") && r.stderr.contains("whole cents by account"),
+        "{}",
+        r.stderr
+    );
+    let r = statements("missing.json");
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--charges missing.json:"), "{}", r.stderr);
+    assert!(!d.join("out").exists(), "nothing written");
+    // --charges needs --statements.
+    let r = run(
+        d,
+        &[
+            "report",
+            "slos",
+            "--prometheus",
+            "http://p",
+            "--month",
+            "2026-10",
+            "--charges",
+            "charges.json",
+        ],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--statements"), "{}", r.stderr);
+}
