@@ -137,3 +137,26 @@ fn overlaps_between_the_file_and_the_slo_are_refused() {
         &["s.yaml:20:9 E027 this exclusion overlaps the one at line 5 (`weekly maintenance`)"],
     );
 }
+
+#[test]
+fn at_most_two_hundred_exclusions_an_slo() {
+    let item = |i: usize| {
+        format!(
+            "      - reason: r{i}\n        from: 2026-01-01T{:02}:{:02}:00Z\n        to: 2026-01-01T{:02}:{:02}:30Z\n",
+            i / 60,
+            i % 60,
+            i / 60,
+            i % 60
+        )
+    };
+    let own = |n: usize| (0..n).map(item).collect::<String>();
+    let c = check_files(&[("s.yaml", &spec("", &own(200), "30d"))]);
+    assert!(c.errors().is_empty(), "{:?}", c.errors());
+    assert_eq!(c.services[0].slos[0].exclusions.len(), 200);
+    check(
+        "",
+        &own(201),
+        "30d",
+        &["s.yaml:614:9 E026 the SLO has 201 exclusions, more than 200"],
+    );
+}

@@ -10,6 +10,10 @@ use crate::model::Window;
 use crate::names::format_duration;
 use crate::yaml::Node;
 
+/// Exclusions one SLO may hold (the file's and its own): each is a term of the rules'
+/// base expressions and checked against every other.
+pub const MAX_EXCLUSIONS: usize = 200;
+
 pub(crate) const EXCLUSION_FIELDS: &[&str] = &["reason", "weekly", "from", "to"];
 pub(crate) const WEEKLY_FIELDS: &[&str] = &["day", "from", "to"];
 
@@ -192,6 +196,18 @@ pub(crate) fn merge(
     period: &Window,
 ) -> Option<Vec<Exclusion>> {
     let all: Vec<Exclusion> = file.iter().cloned().chain(own).collect();
+    if all.len() > MAX_EXCLUSIONS {
+        cx.report(
+            all[MAX_EXCLUSIONS].span,
+            Code::InvalidExclusion,
+            format!(
+                "the SLO has {} exclusions, more than {MAX_EXCLUSIONS}",
+                all.len()
+            ),
+            "remove one-off exclusions of periods no report reads any more; each one is a term of every base rule",
+        );
+        return None;
+    }
     let mut ok = read_ok;
     for (i, e) in all.iter().enumerate() {
         if e.when.length() > period.duration {
