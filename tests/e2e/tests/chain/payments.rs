@@ -222,41 +222,56 @@ pub fn run(engine: Engine) {
         ))
         .unwrap()
         .to_string();
-    let cli = slo_gen::Cli::try_parse_from([
-        "slo-gen",
-        "report",
-        &slos.display().to_string(),
-        "--prometheus",
-        &stack.prometheus_url,
-        "--from",
-        &from,
-        "--to",
-        "now",
-        "--format",
-        "json",
-    ])
-    .unwrap();
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    assert_eq!(
-        slo_gen::run(cli, &mut out, &mut err),
-        0,
-        "{}",
-        String::from_utf8_lossy(&err)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let report = || -> serde_json::Value {
+        let cli = slo_gen::Cli::try_parse_from([
+            "slo-gen",
+            "report",
+            &slos.display().to_string(),
+            "--prometheus",
+            &stack.prometheus_url,
+            "--from",
+            &from,
+            "--to",
+            "now",
+            "--format",
+            "json",
+        ])
+        .unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(
+            slo_gen::run(cli, &mut out, &mut err),
+            0,
+            "{}",
+            String::from_utf8_lossy(&err)
+        );
+        serde_json::from_slice(&out).unwrap()
+    };
     // Per provider; a label-less entry can hold the start-up flicker of the missing-data
     // alert (the stack's 5s `for` before the first scrape), with no events of its own.
-    let processing = report["slos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| s["slo"] == "payment-processing" && s["group"]["provider"].is_string())
-        .collect::<Vec<_>>();
+    let processing_of = |report: &serde_json::Value| -> Vec<serde_json::Value> {
+        report["slos"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["slo"] == "payment-processing" && s["group"]["provider"].is_string())
+            .cloned()
+            .collect()
+    };
+    let pages_of =
+        |p: &[serde_json::Value]| -> u64 { p.iter().map(|s| s["pages"].as_u64().unwrap()).sum() };
+    // vmalert's ALERTS reach VictoriaMetrics by remote write, and a query sees them only
+    // past the latency offset: on busy cores that can trail the notification. Wait for it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    let (report, processing) = loop {
+        let report = report();
+        let processing = processing_of(&report);
+        if pages_of(&processing) >= 1 || std::time::Instant::now() > deadline {
+            break (report, processing);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    };
     assert_eq!(processing.len(), 2, "{report}");
-    let pages: u64 = processing
-        .iter()
-        .map(|s| s["pages"].as_u64().unwrap())
-        .sum();
+    let pages = pages_of(&processing);
     assert!(pages >= 1, "{processing:?}");
     assert!(
         processing
