@@ -152,16 +152,27 @@ pub fn excluded(exclusions: &[Exclusion], t_ms: i64) -> bool {
     exclusions.iter().any(|e| e.covers(t_ms))
 }
 
+/// Every occurrence of `exclusions` within `[from, to)` (Unix seconds), clipped to it,
+/// by start.
+pub fn occurrences(exclusions: &[Exclusion], from: i64, to: i64) -> Vec<(i64, i64, &Exclusion)> {
+    let mut out: Vec<(i64, i64, &Exclusion)> = exclusions
+        .iter()
+        .flat_map(|e| {
+            e.when
+                .intervals(from, to)
+                .into_iter()
+                .map(move |(a, b)| (a, b, e))
+        })
+        .collect();
+    out.sort_by_key(|&(a, b, _)| (a, b));
+    out
+}
+
 /// The parts of `[from, to)` (Unix seconds) outside every exclusion, in order.
 pub fn included(exclusions: &[Exclusion], from: i64, to: i64) -> Vec<(i64, i64)> {
-    let mut cut: Vec<(i64, i64)> = exclusions
-        .iter()
-        .flat_map(|e| e.when.intervals(from, to))
-        .collect();
-    cut.sort();
     let mut out = Vec::new();
     let mut at = from;
-    for (a, b) in cut {
+    for (a, b, _) in occurrences(exclusions, from, to) {
         if a > at {
             out.push((at, a));
         }

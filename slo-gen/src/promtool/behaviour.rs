@@ -23,8 +23,8 @@ use slo_eval::Plan;
 use slo_spec::{Numerator, RatioSli, Service, Sli, Slo, Tier, WindowPair, WindowQuery};
 use std::time::Duration;
 
-pub(super) const EVENTS: &str = "slo_test_events_total";
-pub(super) const ERRORS: &str = "slo_test_errors_total";
+const EVENTS: &str = "slo_test_events_total";
+const ERRORS: &str = "slo_test_errors_total";
 
 /// The rule files and the test files.
 pub(super) struct Behaviour {
@@ -69,6 +69,43 @@ pub(super) fn fastest_page_pair(plan: &Plan, budget: f64) -> Option<(WindowPair,
         .map(|pr| (pr, p.for_.unwrap_or_default()))
 }
 
+/// The test counters of group `a` of every group label: `(events, errors)`.
+pub(super) fn test_series(slo: &Slo) -> (String, String) {
+    let labels: String = slo
+        .group_by
+        .iter()
+        .map(|g| format!("{g}=\"a\""))
+        .collect::<Vec<_>>()
+        .join(",");
+    (
+        format!("{EVENTS}{{{labels}}}"),
+        format!("{ERRORS}{{{labels}}}"),
+    )
+}
+
+/// Events per scrape: ten a second, or enough that `min_events` never blocks a burn over
+/// `long` that must page.
+pub(super) fn per_scrape(slo: &Slo, long: Duration, scrape: Duration) -> f64 {
+    let rate = match slo.alerting.min_events {
+        Some(n) => (10.0 * n as f64 / long.as_secs_f64()).ceil().max(10.0),
+        None => 10.0,
+    };
+    rate * scrape.as_secs_f64()
+}
+
+/// How long after its start a full outage pages at the latest: what the pair is designed
+/// for (its long window x its threshold x the budget), five scrapes, a minute and `for`.
+pub(super) fn outage_deadline(
+    pair: &WindowPair,
+    for_: Duration,
+    budget: f64,
+    scrape: Duration,
+) -> Duration {
+    let designed =
+        Duration::from_secs_f64(pair.long.as_secs_f64() * pair.burn_rate.to_f64() * budget);
+    designed + scrape * 5 + Duration::from_secs(60) + for_
+}
+
 /// The first evaluation at or after `t`.
 pub(super) fn on_grid(t: Duration, step: Duration) -> Duration {
     step * steps(t, step) as u32
@@ -100,16 +137,7 @@ pub(super) fn suite(
 
     let budget = slo.objective.budget_decimal().to_f64();
     let (s, step) = (plan.scrape, plan.interval);
-    let labels: String = slo
-        .group_by
-        .iter()
-        .map(|g| format!("{g}=\"a\""))
-        .collect::<Vec<_>>()
-        .join(",");
-    let (events, errors) = (
-        format!("{EVENTS}{{{labels}}}"),
-        format!("{ERRORS}{{{labels}}}"),
-    );
+    let (events, errors) = test_series(slo);
     let alert = |tiers: &str, state: bool| {
         let state = if state { ",alertstate=\"firing\"" } else { "" };
         format!(
@@ -126,12 +154,7 @@ pub(super) fn suite(
         .flat_map(|t| &t.pairs)
         .map(|p| p.long)
         .min()?;
-    // Enough traffic that `min_events` never blocks a burn that must page.
-    let rate = match slo.alerting.min_events {
-        Some(n) => (10.0 * n as f64 / min_long.as_secs_f64()).ceil().max(10.0),
-        None => 10.0,
-    };
-    let per_scrape = rate * s.as_secs_f64();
+    let per_scrape = per_scrape(slo, min_long, s);
     // `n` scrapes of `inc` each after the first sample.
     let counter = |inc: f64, n: u64| format!("0+{}x{n}", super::file::num(inc));
     let mut scenarios = Vec::new();
@@ -145,7 +168,6 @@ pub(super) fn suite(
         let threshold = pair.burn_rate.to_f64();
         let warm = steps(pair.long, s);
         let t0 = s * warm as u32;
-        let designed = Duration::from_secs_f64(pair.long.as_secs_f64() * threshold * budget);
         let burn = |name: String, share: f64, deadline: Duration, hold: Duration| {
             let fired = on_grid(t0 + deadline, step);
             let end = fired + hold;
@@ -187,7 +209,7 @@ pub(super) fn suite(
                 checks,
             }
         };
-        let deadline = designed + s * 5 + Duration::from_secs(60) + *for_;
+        let deadline = outage_deadline(pair, *for_, budget, s);
         // Held for the long window (an hour at most) after it fired: the windows reach
         // their steady state well within it.
         let hold = on_grid(

@@ -8,7 +8,7 @@
 //! long: the rules are the SLO's own with that one exclusion (the indicator has the same
 //! form, only its constants move).
 
-use super::behaviour::{self, fastest_page_pair, fmt, on_grid, Behaviour, ERRORS, EVENTS};
+use super::behaviour::{self, fastest_page_pair, fmt, on_grid, Behaviour};
 use super::file::{num, steps, Check, Scenario, Summary, TestFile};
 use crate::names::series::Count;
 use crate::names::{self, series};
@@ -62,28 +62,20 @@ pub(super) fn suite(
         }
     }
     let (s, step) = (plan.scrape, plan.interval);
-    let labels: String = slo
-        .group_by
-        .iter()
-        .map(|g| format!("{g}=\"a\""))
-        .collect::<Vec<_>>()
-        .join(",");
+    let (events, errors) = behaviour::test_series(slo);
     let sel = names::selector(&svc.name, &slo.name);
     let page = format!(
         "count({})",
         super::file::alerts(&slo.alerting.name, &svc.name, &slo.name, Some("page"))
     );
     let any = super::file::alerts(&slo.alerting.name, &svc.name, &slo.name, None);
-    let rate = match slo.alerting.min_events {
-        Some(n) => (10.0 * n as f64 / pair.long.as_secs_f64()).ceil().max(10.0),
-        None => 10.0,
-    };
-    let per_scrape = rate * s.as_secs_f64();
-    let designed =
-        Duration::from_secs_f64(pair.long.as_secs_f64() * pair.burn_rate.to_f64() * budget);
+    let per_scrape = behaviour::per_scrape(slo, pair.long, s);
     let warm = steps(pair.long, s);
     let t0 = s * warm as u32;
-    let fired = on_grid(t0 + designed + s * 5 + Duration::from_secs(60) + for_, step);
+    let fired = on_grid(
+        t0 + behaviour::outage_deadline(&pair, for_, budget, s),
+        step,
+    );
     // The exclusion starts on a whole minute after the page fired.
     let start = Duration::from_secs((fired + step).as_secs().div_ceil(60) * 60);
     let mut out = Behaviour {
@@ -171,12 +163,9 @@ pub(super) fn suite(
                     fmt(again - end)
                 ),
                 series: vec![
+                    (events.clone(), format!("0+{}x{n}", num(per_scrape))),
                     (
-                        format!("{EVENTS}{{{labels}}}"),
-                        format!("0+{}x{n}", num(per_scrape)),
-                    ),
-                    (
-                        format!("{ERRORS}{{{labels}}}"),
+                        errors.clone(),
                         format!("0x{warm} {p}+{p}x{}", n - warm - 1, p = num(per_scrape)),
                     ),
                 ],

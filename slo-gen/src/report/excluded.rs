@@ -5,7 +5,7 @@
 use super::{Group, Range};
 use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
-use slo_eval::{Millis, Timestamp};
+use slo_eval::Millis;
 use slo_spec::Slo;
 use std::collections::BTreeMap;
 
@@ -13,10 +13,6 @@ use std::collections::BTreeMap;
 pub(super) fn included_parts(slo: &Slo, range: &Range) -> Vec<(i64, i64)> {
     let (from, to) = (range.from.0.div_euclid(1000), range.to.0.div_euclid(1000));
     slo_spec::exclusion::included(&slo.exclusions, from, to)
-}
-
-pub(super) fn excluded_at(exclusions: &[slo_spec::Exclusion], t: Timestamp) -> bool {
-    slo_spec::exclusion::excluded(exclusions, t.0)
 }
 
 /// Excluded time within the range by reason (reasons in spec order, each once).

@@ -23,7 +23,7 @@ use crate::backtest::history::rfc3339;
 use crate::names::series;
 use crate::promapi::{ApiError, Client};
 use crate::rules::sli;
-use excluded::{coverage, excluded, excluded_at, included_parts};
+use excluded::{coverage, excluded, included_parts};
 use slo_eval::{millis, Firing, Millis, Timestamp};
 use slo_spec::decimal::Decimal;
 use slo_spec::Tier;
@@ -323,7 +323,7 @@ fn counts(
             let sum: f64 = s
                 .samples
                 .iter()
-                .filter(|p| !excluded_at(&slo.exclusions, p.0))
+                .filter(|p| !slo_spec::exclusion::excluded(&slo.exclusions, p.0 .0))
                 .map(|p| p.1)
                 .filter(|v| v.is_finite())
                 .sum();

@@ -99,18 +99,11 @@ pub fn list(app: &App, rows: Result<Vec<Row>, ApiError>, q: &BTreeMap<String, St
 
 /// Excluded time within `[from, to]`: `(start, end, reason)`, in order.
 pub fn excluded(slo: &Slo, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp, &str)> {
-    let mut out: Vec<(Timestamp, Timestamp, &str)> = slo
-        .exclusions
-        .iter()
-        .flat_map(|e| {
-            e.when
-                .intervals(from.0.div_euclid(1000), to.0.div_euclid(1000) + 1)
-                .into_iter()
-                .map(|(a, b)| (Timestamp(a * 1000), Timestamp(b * 1000), e.reason.as_str()))
-        })
-        .collect();
-    out.sort();
-    out
+    let (from, to) = (from.0.div_euclid(1000), to.0.div_euclid(1000) + 1);
+    slo_spec::exclusion::occurrences(&slo.exclusions, from, to)
+        .into_iter()
+        .map(|(a, b, e)| (Timestamp(a * 1000), Timestamp(b * 1000), e.reason.as_str()))
+        .collect()
 }
 
 /// A line chart of one or more lines over `[from, to]`, with horizontal threshold lines
