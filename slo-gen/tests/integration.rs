@@ -12,6 +12,7 @@ mod cli;
 mod cost;
 mod dashboards;
 mod diagnostics;
+mod exclusions;
 mod freshness_burst;
 mod fuzz_corpus;
 mod generate;
