@@ -188,6 +188,9 @@ fn v1_slo(t: &mut String, svc: &Service, slo: &Slo, alert: &str) {
         }
     }
     v1_exclusions(t, &slo.exclusions);
+    if let Some(g) = &slo.deploy_gate {
+        let _ = writeln!(t, "    deploy_gate: {{min_budget: {}}}", g.text);
+    }
 }
 
 /// The SLO's exclusions, the file's included (they were merged into each SLO).
@@ -238,6 +241,12 @@ fn alerting_parts(svc: &Service, slo: &Slo, alert: &str) -> Vec<(&'static str, S
     }
     if let Some(n) = a.min_events {
         part("min_events", format!("      min_events: {n}\n"));
+    }
+    if !a.breakdown.is_empty() {
+        part(
+            "breakdown",
+            format!("      breakdown: [{}]\n", a.breakdown.join(", ")),
+        );
     }
     let mut text = String::new();
     map(&mut text, 6, "labels", &a.labels);
@@ -423,6 +432,9 @@ fn openslo_slo(svc: &Service, slo: &Slo, notes: &mut Vec<String>) -> Option<Stri
     }
     if !slo.exclusions.is_empty() {
         dropped.push("`exclusions` (OpenSLO has no budget adjustments yet)");
+    }
+    if slo.deploy_gate.is_some() {
+        dropped.push("`deploy_gate`");
     }
     if !slo.labels.is_empty() {
         dropped.push("the SLO's own `labels`");

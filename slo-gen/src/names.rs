@@ -102,14 +102,17 @@ pub fn selector(service: &str, slo: &str) -> String {
     format!("{{service=\"{service}\",slo=\"{slo}\"}}")
 }
 
-/// The same selector with single quotes, for queries inside alert templates; a grouped
-/// SLO's also selects the alert's own group (`provider='{{ $labels.provider }}'`).
-pub fn template_selector(service: &str, slo: &str, group_by: &[String]) -> String {
-    let groups: String = group_by
-        .iter()
-        .map(|g| format!(",{g}='{{{{ $labels.{g} }}}}'"))
-        .collect();
-    format!("{{service='{service}',slo='{slo}'{groups}}}")
+/// A Go template expression querying `metric` of an SLO from an alert's annotation; a
+/// grouped SLO's also selects the alert's own group, quoted by `printf "%q"` (Go's
+/// quoting is PromQL's), so a label value cannot change the query.
+pub fn template_query(metric: &str, service: &str, slo: &str, group_by: &[String]) -> String {
+    let fixed = format!("{metric}{{service=\"{service}\",slo=\"{slo}\"");
+    if group_by.is_empty() {
+        return format!("`{fixed}}}`");
+    }
+    let groups: String = group_by.iter().map(|g| format!(",{g}=%q")).collect();
+    let args: String = group_by.iter().map(|g| format!(" $labels.{g}")).collect();
+    format!("(printf `{}{groups}}}`{args})", fixed.replace('%', "%%"))
 }
 
 /// Recorded series: `level:metric:operations`.
@@ -203,6 +206,9 @@ pub mod series {
     pub const PERIOD: &str = "slo:period:seconds";
     pub const BUDGET_REMAINING: &str = "slo:error_budget_remaining:ratio";
     pub const CURRENT_BURN_RATE: &str = "slo:current_burn_rate:ratio";
+    /// Seconds until the budget is spent at the current burn rate; 0 once it is; absent
+    /// while nothing burns.
+    pub const BUDGET_EXHAUSTION: &str = "slo:error_budget_exhaustion:seconds";
     pub const INFO: &str = "slo:info";
     /// 1 while one of the SLO's exclusions holds, 0 otherwise (only SLOs with exclusions):
     /// what dashboards shade and what a person can query.

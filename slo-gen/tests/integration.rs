@@ -5,6 +5,7 @@
 //! `--include-ignored`.
 
 mod accuracy;
+mod annotations;
 mod backtest;
 mod check_metrics;
 mod ci_recipes;

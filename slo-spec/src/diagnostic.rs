@@ -82,6 +82,8 @@ codes! {
     NotASpec = "E025", Error, "not-a-spec";
     InvalidExclusion = "E026", Error, "invalid-exclusion";
     OverlappingExclusions = "E027", Error, "overlapping-exclusions";
+    InvalidBreakdown = "E028", Error, "invalid-breakdown";
+    InvalidDeployGate = "E029", Error, "invalid-deploy-gate";
     TinyBudget = "W001", Warning, "tiny-budget";
     SharedAlertName = "W002", Warning, "shared-alert-name";
     NoRunbook = "W003", Warning, "no-runbook";

@@ -86,6 +86,16 @@ pub struct Slo {
     /// Time that counts neither good nor bad: the file's exclusions, then the SLO's own
     /// (checked not to overlap).
     pub exclusions: Vec<crate::exclusion::Exclusion>,
+    /// When a deploy pipeline must stop (`slo-gen gate`); `None`: the gate's default.
+    pub deploy_gate: Option<DeployGate>,
+}
+
+/// A deploy gate: ship only while at least `min_budget` percent of the error budget is
+/// left. Exact decimal, as written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeployGate {
+    pub min_budget: crate::decimal::Decimal,
+    pub text: String,
 }
 
 /// A service level agreement: what customers are owed when a period's attainment falls
@@ -307,6 +317,9 @@ pub struct Alerting {
     pub disabled: bool,
     /// Events in a tier's long window below which the tier cannot fire.
     pub min_events: Option<u64>,
+    /// Labels whose top values by errors a burn alert's notification lists (an account,
+    /// a route): who is burning the budget. Empty: none.
+    pub breakdown: Vec<String>,
     pub labels: Labels,
     pub annotations: Labels,
     pub page: TierPolicy,

@@ -77,6 +77,19 @@ struct Slo {
     sla: Option<SlaSpec>,
     /// Time that counts neither good nor bad for this SLO, beside the file's.
     exclusions: Option<Vec<ExclusionSpec>>,
+    /// What `slo-gen gate` requires of this SLO before a deploy ships.
+    deploy_gate: Option<DeployGateSpec>,
+}
+
+/// `deploy_gate`: the share of the error budget that must be left to deploy.
+#[derive(JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DeployGateSpec {
+    /// Percent of the budget left below which `slo-gen gate` blocks (0: only an exhausted
+    /// budget blocks).
+    #[schemars(range(min = 0, max = 100))]
+    min_budget: f64,
 }
 
 /// An exclusion: a weekly window (UTC) or one interval, never both, with its reason.
@@ -236,6 +249,10 @@ struct Alerting {
     /// Events in a tier's long window below which the tier cannot fire (low-traffic guard).
     #[schemars(range(min = 1))]
     min_events: Option<u64>,
+    /// Labels whose top three values by errors a burn alert's notification lists (ratio
+    /// and latency SLIs; not the SLO's `group_by`).
+    #[schemars(length(min = 1, max = 3))]
+    breakdown: Option<Vec<LabelName>>,
 }
 
 /// Alerting defaults of a file (everything but `name`).
@@ -251,6 +268,8 @@ struct AlertingDefaults {
     disabled: Option<bool>,
     #[schemars(range(min = 1))]
     min_events: Option<u64>,
+    #[schemars(length(min = 1, max = 3))]
+    breakdown: Option<Vec<LabelName>>,
 }
 
 /// A Prometheus label name.
@@ -391,6 +410,7 @@ mod tests {
             (Some("Absent"), fields::ABSENT_FIELDS),
             (Some("ExclusionSpec"), fields::EXCLUSION_FIELDS),
             (Some("WeeklySpec"), fields::WEEKLY_FIELDS),
+            (Some("DeployGateSpec"), fields::DEPLOY_GATE_FIELDS),
         ] {
             assert_eq!(props(&schema, def), sorted(fields), "{def:?}");
             let node = def.map(|d| &schema["definitions"][d]).unwrap_or(&schema);

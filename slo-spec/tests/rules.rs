@@ -194,7 +194,7 @@ fn group_by_needs_label_names_and_matching_queries() {
     check_one(
         &grouped("[provider, slo, provider, 1x]", by, total),
         &[
-            "8:26 E015 `slo` is set by the generated rules and cannot group an SLO",
+            "8:26 E015 `slo` is set by the generated rules and cannot be used in `group_by`",
             "8:31 E015 `provider` is listed twice in `group_by`",
             "8:41 E015 `1x` is not a valid Prometheus label name",
         ],
@@ -202,6 +202,80 @@ fn group_by_needs_label_names_and_matching_queries() {
     check_one(
         &grouped("[]", by, total),
         &["8:15 E004 `group_by` is empty"],
+    );
+}
+
+#[test]
+fn breakdown_names_labels_of_an_event_sli_outside_the_groups() {
+    let with = |slo: &str, breakdown: &str| {
+        spec(&slo.replace(
+            "    alerting:\n",
+            &format!("    alerting:\n      breakdown: {breakdown}\n"),
+        ))
+    };
+    check_one(&with(VALID_SLO, "[account, route]"), &[]);
+    check_one(
+        &with(VALID_SLO, "[account, slo, account, 1x]"),
+        &[
+            "13:28 E015 `slo` is set by the generated rules and cannot be used in `alerting.breakdown`",
+            "13:33 E015 `account` is listed twice in `alerting.breakdown`",
+            "13:42 E015 `1x` is not a valid Prometheus label name",
+        ],
+    );
+    check_one(
+        &with(VALID_SLO, "[a, b, c, d]"),
+        &["13:18 E028 `alerting.breakdown` lists 4 labels; at most 3 break an alert down"],
+    );
+    check_one(
+        &with(VALID_SLO, "[]"),
+        &["13:18 E004 `alerting.breakdown` is empty"],
+    );
+    let grouped = VALID_SLO
+        .replace("    sli:\n", "    group_by: [provider]\n    sli:\n")
+        .replace("sum(rate", "sum by (provider) (rate");
+    check_one(
+        &with(&grouped, "[account, provider]"),
+        &["14:18 E028 `provider` is in `group_by`: each of its values already has its own alert"],
+    );
+    let freshness = r#"  - name: export
+    description: d
+    objective: 99
+    sli:
+      freshness: {metric: export_last_success_timestamp_seconds, max_age: 15m}
+    alerting:
+      annotations: {runbook_url: https://runbooks.example.com/a}
+"#;
+    check_one(
+        &with(freshness, "[target]"),
+        &["11:18 E028 a freshness SLI has no error events to break down"],
+    );
+}
+
+#[test]
+fn deploy_gates_need_a_budget_share_under_100() {
+    let gate = |g: &str| {
+        spec(&VALID_SLO.replace(
+            "    sli:\n",
+            &format!("    deploy_gate: {g}\n    sli:\n"),
+        ))
+    };
+    check_one(&gate("{min_budget: 25}"), &[]);
+    check_one(&gate("{min_budget: 0}"), &[]);
+    check_one(
+        &gate("{min_budget: 100}"),
+        &["8:31 E029 `deploy_gate.min_budget` must be at least 0 and under 100, got 100"],
+    );
+    check_one(
+        &gate("{min_budget: -1}"),
+        &["8:31 E029 `deploy_gate.min_budget` must be at least 0 and under 100, got -1"],
+    );
+    check_one(&gate("{}"), &["8:18 E004 missing required field `min_budget` in deploy_gate"]);
+    check_one(
+        &gate("{min_budgets: 5}"),
+        &[
+            "8:18 E004 missing required field `min_budget` in deploy_gate",
+            "8:19 E002 unknown field `min_budgets` in deploy_gate",
+        ],
     );
 }
 

@@ -73,6 +73,9 @@ pub fn alert(svc: &Service, slo: &Slo, t: &TierPlan, opts: &Options) -> Rule {
     // The spec's summary leads; the burn rate and budget left always follow.
     let headline = annotations.get("summary").cloned();
     annotations.insert("summary".into(), summary(svc, slo, headline.as_ref(), t));
+    if let Some(b) = super::breakdown::annotation(slo, t) {
+        annotations.insert("breakdown".into(), b);
+    }
     Rule::Alert {
         alert: slo.alerting.name.clone(),
         expr: super::exclusions::alert(
@@ -177,11 +180,7 @@ fn slo_ref(svc: &Service, slo: &Slo) -> String {
 }
 
 fn summary(svc: &Service, slo: &Slo, headline: Option<&String>, t: &TierPlan) -> String {
-    let budget_query = format!(
-        "{}{}",
-        series::BUDGET_REMAINING,
-        names::template_selector(&svc.name, &slo.name, &slo.group_by)
-    );
+    let query = |metric| names::template_query(metric, &svc.name, &slo.name, &slo.group_by);
     let windows: Vec<String> = t
         .pairs
         .iter()
@@ -193,8 +192,12 @@ fn summary(svc: &Service, slo: &Slo, headline: Option<&String>, t: &TierPlan) ->
     };
     format!(
         "{lead} is burning its error budget {{{{ printf \"%.1f\" $value }}}}x as fast as sustainable \
-         ({} threshold: {}); {{{{ with query \"{budget_query}\" }}}}{{{{ . | first | value | humanizePercentage }}}}{{{{ else }}}}unknown{{{{ end }}}} of the budget left",
+         ({} threshold: {}); {{{{ with query {} }}}}{{{{ . | first | value | humanizePercentage }}}}{{{{ else }}}}unknown{{{{ end }}}} of the budget left\
+         {{{{ with query {} }}}}{{{{ if le (. | first | value) 0.0 }}}}: the budget is exhausted\
+         {{{{ else }}}}, gone in {{{{ . | first | value | humanizeDuration }}}} at the current burn rate{{{{ end }}}}{{{{ end }}}}",
         t.tier.as_str(),
         windows.join(" or "),
+        query(series::BUDGET_REMAINING),
+        query(series::BUDGET_EXHAUSTION),
     )
 }

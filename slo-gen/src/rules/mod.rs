@@ -8,6 +8,7 @@
 //! the groups as YAML.
 
 pub mod alerts;
+pub mod breakdown;
 pub mod emit;
 pub mod exclusions;
 pub mod sli;
@@ -160,6 +161,11 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
         },
         &ids,
     ));
+    fast.push(record(
+        series::BUDGET_EXHAUSTION.into(),
+        exhaustion(&sel, plan.period),
+        &ids,
+    ));
     let resume = Count::BOTH
         .into_iter()
         .map(|c| totals::resume(&plan, c, &sel, &ids))
@@ -188,6 +194,19 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
         groups.push(group(GroupKind::Alerts, plan.interval, alerts));
     }
     groups
+}
+
+/// Seconds until the budget left is spent at the current burn rate (burning at 1x spends
+/// the whole budget in one period): `left × period / burn`, 0 once nothing is left, no
+/// series while nothing burns and budget is left. A calendar SLO's is the same reading of
+/// its period-to-date budget.
+fn exhaustion(sel: &str, period: Duration) -> String {
+    let left = format!("{}{sel}", series::BUDGET_REMAINING);
+    format!(
+        "clamp_min({left}, 0) * {} / ({}{sel} > 0)\nor\n({left} <= 0) * 0",
+        period.as_secs(),
+        series::CURRENT_BURN_RATE
+    )
 }
 
 /// The labels of `slo:info`: what the SLO is, for tables and links.

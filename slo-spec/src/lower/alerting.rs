@@ -18,6 +18,8 @@ pub(crate) struct AlertingSpec {
     pub name: Option<(String, Span)>,
     pub disabled: Option<bool>,
     pub min_events: Option<u64>,
+    /// `breakdown` and where it was written.
+    pub breakdown: Option<(Vec<String>, Span)>,
     pub labels: Labels,
     pub annotations: Labels,
     pub page: TierSpec,
@@ -142,6 +144,12 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<
     }
     if let Some(n) = f.get("annotations") {
         spec.annotations = common::annotations(cx, n, &format!("{what}.annotations"), d.lenient);
+    }
+    if let Some(n) = f
+        .get("breakdown")
+        .filter(|_| d.fields.contains(&"breakdown"))
+    {
+        spec.breakdown = super::breakdown::read(cx, n, &format!("{what}.breakdown"));
     }
     if let Some(n) = f
         .get("absent")
@@ -407,6 +415,12 @@ pub(crate) fn resolve(
             .unwrap_or_else(|| names::default_alert_name(service, slo)),
         disabled: own.disabled.or(defaults.disabled).unwrap_or(false),
         min_events: own.min_events.or(defaults.min_events),
+        breakdown: own
+            .breakdown
+            .as_ref()
+            .or(defaults.breakdown.as_ref())
+            .map(|(b, _)| b.clone())
+            .unwrap_or_default(),
         labels: merged(&defaults.labels, &own.labels),
         annotations: merged(&defaults.annotations, &own.annotations),
         page: tier(Tier::Page, &defaults.page, &own.page),

@@ -24,6 +24,8 @@ pub(crate) struct SloParts {
     pub sla: Option<Option<Sla>>,
     /// The file's and the SLO's, checked together; `None` when faulty.
     pub exclusions: Option<Vec<crate::exclusion::Exclusion>>,
+    /// `None`: declared but faulty; `Some(None)`: no gate of its own.
+    pub deploy_gate: Option<Option<DeployGate>>,
 }
 
 /// Builds the model's SLO: checks the alert windows against the period, then resolves the
@@ -39,6 +41,12 @@ pub(crate) fn finish_slo(
     let period = parts.period?;
     let scrape = parts.scrape_interval?;
     alerting::check_windows(cx, &own, defaults, &period, &scrape);
+    let group_by = parts.group_by?;
+    let sli = parts.sli?;
+    let breakdown = own.breakdown.as_ref().or(defaults.breakdown.as_ref());
+    if let Some((labels, span)) = breakdown {
+        super::breakdown::check(cx, labels, *span, &group_by, &sli)?;
+    }
     let alerting = alerting::resolve(defaults, &own, service, &name, &period, &scrape);
     Some(Slo {
         span,
@@ -48,11 +56,12 @@ pub(crate) fn finish_slo(
         period,
         scrape_interval: scrape,
         labels: parts.labels,
-        group_by: parts.group_by?,
-        sli: parts.sli?,
+        group_by,
+        sli,
         alerting,
         sla: parts.sla?,
         exclusions: parts.exclusions?,
+        deploy_gate: parts.deploy_gate?,
     })
 }
 

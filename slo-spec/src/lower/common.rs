@@ -318,23 +318,39 @@ pub(crate) fn annotations(cx: &mut Cx, node: &Node, what: &str, lenient: bool) -
 
 /// `group_by`: distinct label names the generated rules may use, none of them reserved.
 pub(crate) fn group_by(cx: &mut Cx, node: Option<&Node>) -> Option<Vec<String>> {
-    let Some(node) = node else {
-        return Some(Vec::new());
-    };
-    let items = reader::list(cx, node, "group_by")?;
+    match node {
+        None => Some(Vec::new()),
+        Some(node) => label_list(
+            cx,
+            node,
+            "group_by",
+            "list the label names to split the SLO by, e.g. `[provider]`, or remove the field",
+        ),
+    }
+}
+
+/// A non-empty list of distinct label names the generated rules may use (`group_by`,
+/// `alerting.breakdown`), none of them reserved; `empty` is the help for an empty list.
+pub(crate) fn label_list(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    empty: &str,
+) -> Option<Vec<String>> {
+    let items = reader::list(cx, node, what)?;
     if items.is_empty() {
         cx.report(
             node.span,
             Code::MissingField,
-            "`group_by` is empty",
-            "list the label names to split the SLO by, e.g. `[provider]`, or remove the field",
+            format!("`{what}` is empty"),
+            empty,
         );
         return None;
     }
     let mut out: Vec<String> = Vec::new();
     let mut ok = true;
     for item in items {
-        let Some(name) = reader::string(cx, item, "group_by") else {
+        let Some(name) = reader::string(cx, item, what) else {
             ok = false;
             continue;
         };
@@ -345,12 +361,12 @@ pub(crate) fn group_by(cx: &mut Cx, node: Option<&Node>) -> Option<Vec<String>> 
             ))
         } else if RESERVED_LABELS.contains(&name.as_str()) {
             Some((
-                format!("`{name}` is set by the generated rules and cannot group an SLO"),
+                format!("`{name}` is set by the generated rules and cannot be used in `{what}`"),
                 format!("reserved label names are: {}", RESERVED_LABELS.join(", ")),
             ))
         } else if out.contains(&name) {
             Some((
-                format!("`{name}` is listed twice in `group_by`"),
+                format!("`{name}` is listed twice in `{what}`"),
                 "list it once".into(),
             ))
         } else {

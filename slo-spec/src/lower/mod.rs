@@ -9,9 +9,11 @@
 //! its specs with the catalog at hand.
 
 pub(crate) mod alerting;
+pub(crate) mod breakdown;
 pub(crate) mod build;
 pub(crate) mod common;
 pub(crate) mod exclusions;
+mod gate;
 mod openslo;
 pub(crate) mod promql;
 mod pyrra;
@@ -430,6 +432,7 @@ pub(crate) fn unused(catalog: &Catalog, used: &BTreeSet<String>, diags: &mut Vec
 pub(crate) mod fields {
     pub(crate) use super::alerting::{ABSENT_FIELDS, WINDOW_FIELDS};
     pub(crate) use super::exclusions::{EXCLUSION_FIELDS, WEEKLY_FIELDS};
+    pub(crate) use super::gate::DEPLOY_GATE_FIELDS;
     pub(crate) use super::v1::{
         ALERTING_FIELDS, DEFAULT_ALERTING_FIELDS, FRESHNESS_FIELDS, LATENCY_FIELDS, RATIO_FIELDS,
         RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS,

@@ -316,6 +316,7 @@ pub(crate) fn lower(
         sli,
         sla: Some(None),
         exclusions: Some(Vec::new()),
+        deploy_gate: Some(None),
         alerting: Some(AlertingSpec::default()),
     };
     finish(
@@ -778,6 +779,7 @@ fn lower_alpha(
             sli: Some(sli),
             sla: Some(None),
             exclusions: Some(Vec::new()),
+            deploy_gate: Some(None),
             alerting: Some(AlertingSpec::default()),
         });
         let Some(parts) = parts else { continue };

@@ -13,15 +13,21 @@ use std::cmp::Ordering;
 pub(crate) const SLA_FIELDS: &[&str] = &["objective", "credits"];
 pub(crate) const CREDIT_FIELDS: &[&str] = &["below", "credit_percent"];
 
-/// A number as an exact decimal with its text; `what` names the field in messages.
-fn decimal(cx: &mut Cx, node: &Node, what: &str) -> Option<(Decimal, String, Span)> {
+/// A number as an exact decimal with its text; `what` names the field in messages, `code`
+/// is reported when it is not one.
+pub(crate) fn decimal(
+    cx: &mut Cx,
+    node: &Node,
+    what: &str,
+    code: Code,
+) -> Option<(Decimal, String, Span)> {
     let (_, text) = reader::number(cx, node, what)?;
     match Decimal::parse(&text) {
         Some(d) => Some((d, text, node.span)),
         None => {
             cx.report(
                 node.span,
-                Code::InvalidSla,
+                code,
                 format!("`{what}` `{text}` is not a decimal number"),
                 "write a plain decimal such as 99.9",
             );
@@ -45,7 +51,7 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, slo_objective: Option<&Objective>) 
     let f: Fields = reader::fields(cx, node, "sla", SLA_FIELDS)?;
     let objective = f
         .require(cx, "objective", "sla")
-        .and_then(|n| decimal(cx, n, "sla.objective"));
+        .and_then(|n| decimal(cx, n, "sla.objective", Code::InvalidSla));
     let credits_node = f.require(cx, "credits", "sla")?;
     let items = reader::list(cx, credits_node, "sla.credits")?;
     let (objective, objective_text, objective_span) = objective?;
@@ -92,10 +98,10 @@ pub(crate) fn read(cx: &mut Cx, node: &Node, slo_objective: Option<&Objective>) 
         };
         let below = t
             .require(cx, "below", &what)
-            .and_then(|n| decimal(cx, n, &format!("{what}.below")));
+            .and_then(|n| decimal(cx, n, &format!("{what}.below"), Code::InvalidSla));
         let credit = t
             .require(cx, "credit_percent", &what)
-            .and_then(|n| decimal(cx, n, &format!("{what}.credit_percent")));
+            .and_then(|n| decimal(cx, n, &format!("{what}.credit_percent"), Code::InvalidSla));
         let (Some((below, below_text, below_span)), Some((credit, credit_text, credit_span))) =
             (below, credit)
         else {

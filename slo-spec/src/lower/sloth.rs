@@ -166,6 +166,7 @@ fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {
         sli,
         sla: Some(None),
         exclusions: Some(Vec::new()),
+        deploy_gate: Some(None),
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &names.alerting),
             None => Some(AlertingSpec::default()),

@@ -35,6 +35,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "alerting",
     "sla",
     "exclusions",
+    "deploy_gate",
 ];
 pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
 pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
@@ -50,6 +51,7 @@ pub(crate) const ALERTING_FIELDS: &[&str] = &[
     "absent",
     "disabled",
     "min_events",
+    "breakdown",
 ];
 /// A file's `defaults.alerting`: every field of `alerting` but `name`.
 pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = ALERTING_FIELDS.split_at(1).1;
@@ -172,8 +174,13 @@ fn slo(
         Some(p) => exclusions::merge(cx, file_exclusions, own, p),
         None => None,
     };
+    let deploy_gate = match f.get("deploy_gate") {
+        Some(n) => super::gate::read(cx, n).map(Some),
+        None => Some(None),
+    };
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
+        deploy_gate,
         description: f
             .require(cx, "description", "the SLO")
             .and_then(|n| reader::string(cx, n, "description")),
