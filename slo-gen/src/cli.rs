@@ -42,10 +42,67 @@ pub enum Command {
     /// Serve the SLO pages on-call opens first: every SLO's budget, burn rate and alert
     /// state, each SLO's history, the month's report; read-only, from Prometheus.
     Serve(ServeArgs),
+    /// Compare the rules a Prometheus or vmalert has loaded with what `generate` writes
+    /// for the specs: missing, changed, orphaned, failing or never evaluated rules. Exit 1
+    /// on drift, 2 when the server cannot be read.
+    Drift(DriftArgs),
+    /// May we deploy? Read every selected SLO's error budget left from Prometheus: exit 1
+    /// naming the SLOs below their deploy gate (or exhausted), 2 when one has no data or
+    /// the server cannot be reached, 0 otherwise.
+    Gate(GateArgs),
     /// Write the specs (Sloth, Pyrra, OpenSLO or v1) as v1 specs, the migration path:
     /// convert once, then edit; or as OpenSLO v1 documents for tools that read OpenSLO.
     /// Notes on stderr name every field the target cannot hold.
     Convert(ConvertArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// The Prometheus (or VictoriaMetrics) holding the recorded budgets (http://host:9090).
+    #[arg(long)]
+    pub prometheus: String,
+    /// Only SLOs of these services (repeat the flag for several).
+    #[arg(long)]
+    pub service: Vec<String>,
+    /// Only SLOs of these names (repeat the flag for several).
+    #[arg(long)]
+    pub slo: Vec<String>,
+    /// Percent of the budget that must be left, for SLOs without their own `deploy_gate`
+    /// (0: only an exhausted budget blocks).
+    #[arg(long, default_value = "0")]
+    pub min_budget: String,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub specs: Specs,
+    /// A Prometheus whose loaded rules to compare (http://host:9090).
+    #[arg(long, conflicts_with = "vmalert", required_unless_present = "vmalert")]
+    pub prometheus: Option<String>,
+    /// A vmalert whose loaded rules to compare (http://host:8880).
+    #[arg(long)]
+    pub vmalert: Option<String>,
+    /// The Grafana base URL the rules were generated with (their `dashboard_url`).
+    #[arg(long, default_value = "http://localhost:3000")]
+    pub grafana_url: String,
+    #[arg(long, value_enum, default_value_t = FindingsFormat::Text)]
+    pub format: FindingsFormat,
+}
+
+/// How `drift` and `gate` print what they found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FindingsFormat {
+    /// One line per finding.
+    Text,
+    /// Stable JSON.
+    Json,
+    /// GitHub Actions workflow commands (`::error file=...`), one per finding.
+    Github,
 }
 
 #[derive(Args, Debug)]

@@ -12,6 +12,8 @@ pub mod cli;
 pub mod cmd;
 pub mod convert;
 pub mod dashboards;
+pub mod drift;
+pub mod gate;
 pub mod metrics_check;
 pub mod names;
 pub mod outputs;
@@ -47,6 +49,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Report(args) => cmd::report::run(args, out, err),
         Command::Serve(args) => cmd::serve::run(args, out, err),
         Command::Convert(args) => cmd::convert::run(args, out, err),
+        Command::Drift(args) => cmd::drift::run(args, out, err),
+        Command::Gate(args) => cmd::gate::run(args, out, err),
     };
     let result = result.and_then(|o| out.flush().map(|_| o).map_err(Error::from));
     let code = cmd::exit_code(&result);

@@ -94,8 +94,15 @@ pub fn group(service: &str, slo: &str, kind: GroupKind) -> String {
         GroupKind::Resume => "-resume",
         GroupKind::Alerts => "-alerts",
     };
-    format!("slo-{service}-{slo}{suffix}")
+    format!("{GROUP_PREFIX}{service}-{slo}{suffix}")
 }
+
+/// How every generated rule group's name starts: `drift` takes other such groups for
+/// orphans of a removed spec.
+pub const GROUP_PREFIX: &str = "slo-";
+
+/// How every recorded series' name starts (`level:metric:operations`, level `slo`).
+pub const SERIES_PREFIX: &str = "slo:";
 
 /// Labels every recorded series of an SLO carries; they identify the SLO.
 pub fn selector(service: &str, slo: &str) -> String {

@@ -124,6 +124,57 @@ impl Client {
             .collect())
     }
 
+    /// `data` of `/api/v1/rules`: the rule groups a Prometheus or vmalert has loaded.
+    pub fn rules(&self) -> Result<Value, ApiError> {
+        let what = "/api/v1/rules";
+        let text = self.get(what)?;
+        match serde_json::from_str::<Value>(&text) {
+            Ok(body) if body["status"] == "success" => Ok(body["data"].clone()),
+            _ => Err(self.server(what, format!("not an API answer: {}", excerpt(&text)))),
+        }
+    }
+
+    /// When the server last loaded its rules: Prometheus' `lastConfigTime`, else vmalert's
+    /// `vmalert_config_last_reload_success_timestamp_seconds`; `None` when neither says.
+    pub fn rules_loaded_at(&self) -> Option<Timestamp> {
+        if let Ok(text) = self.get("/api/v1/status/runtimeinfo") {
+            let body: Value = serde_json::from_str(&text).ok()?;
+            if let Some(t) = body["data"]["lastConfigTime"].as_str() {
+                return crate::backtest::history::parse_rfc3339(t).ok();
+            }
+        }
+        let metrics = self.get("/metrics").ok()?;
+        metrics.lines().find_map(|l| {
+            let v = l.strip_prefix("vmalert_config_last_reload_success_timestamp_seconds ")?;
+            Some(Timestamp::from_secs_f64(v.trim().parse().ok()?))
+        })
+    }
+
+    /// The body of a successful GET of `path`.
+    fn get(&self, path: &str) -> Result<String, ApiError> {
+        let transport = |message: String| ApiError::Transport {
+            url: self.base.clone(),
+            query: path.into(),
+            message,
+        };
+        let mut response = self
+            .agent
+            .get(&format!("{}{path}", self.base))
+            .call()
+            .map_err(|e| transport(e.to_string()))?;
+        let status = response.status();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .map_err(|e| transport(e.to_string()))?;
+        if !status.is_success() {
+            return Err(self.server(path, format!("HTTP {status}: {}", excerpt(&text))));
+        }
+        Ok(text)
+    }
+
     fn server(&self, query: &str, message: String) -> ApiError {
         ApiError::Server {
             url: self.base.clone(),

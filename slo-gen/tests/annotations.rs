@@ -45,14 +45,35 @@ slos:
 /// at 1/s (c's requests succeed); `payments` errors at provider x from a (3/s) and b (1/s),
 /// at provider y from c alone.
 const RAW: &[(&str, &str)] = &[
-    (r#"http_requests_total{account="a",code="500"}"#, "0+180x120"),
+    (
+        r#"http_requests_total{account="a",code="500"}"#,
+        "0+180x120",
+    ),
     (r#"http_requests_total{account="b",code="503"}"#, "0+60x120"),
-    (r#"http_requests_total{account="c",code="200"}"#, "0+5760x120"),
-    (r#"payments_total{provider="x",account="a",outcome="error"}"#, "0+180x120"),
-    (r#"payments_total{provider="x",account="b",outcome="error"}"#, "0+60x120"),
-    (r#"payments_total{provider="x",account="c",outcome="ok"}"#, "0+5760x120"),
-    (r#"payments_total{provider="y",account="c",outcome="error"}"#, "0+120x120"),
-    (r#"payments_total{provider="y",account="a",outcome="ok"}"#, "0+5880x120"),
+    (
+        r#"http_requests_total{account="c",code="200"}"#,
+        "0+5760x120",
+    ),
+    (
+        r#"payments_total{provider="x",account="a",outcome="error"}"#,
+        "0+180x120",
+    ),
+    (
+        r#"payments_total{provider="x",account="b",outcome="error"}"#,
+        "0+60x120",
+    ),
+    (
+        r#"payments_total{provider="x",account="c",outcome="ok"}"#,
+        "0+5760x120",
+    ),
+    (
+        r#"payments_total{provider="y",account="c",outcome="error"}"#,
+        "0+120x120",
+    ),
+    (
+        r#"payments_total{provider="y",account="a",outcome="ok"}"#,
+        "0+5880x120",
+    ),
 ];
 
 /// The rules under test: every generated group with only the exhaustion rule left among
@@ -79,9 +100,17 @@ fn recorded(slo: &slo_spec::Slo, group: &str, ratio: f64, left: f64) -> Vec<(Str
     let mut out: Vec<(String, String)> = plan
         .windows
         .iter()
-        .map(|w| (format!("{}{sel}", series::error_ratio(*w)), format!("{ratio}x120")))
+        .map(|w| {
+            (
+                format!("{}{sel}", series::error_ratio(*w)),
+                format!("{ratio}x120"),
+            )
+        })
         .collect();
-    out.push((format!("{}{sel}", series::BUDGET_REMAINING), format!("{left}x120")));
+    out.push((
+        format!("{}{sel}", series::BUDGET_REMAINING),
+        format!("{left}x120"),
+    ));
     out.push((
         format!("{}{sel}", series::CURRENT_BURN_RATE),
         format!("{}x120", ratio / 0.001),
@@ -132,21 +161,29 @@ fn notifications_say_how_long_and_who() {
     let svc = &checked.services[0];
     let (avail, pay) = (&svc.slos[0], &svc.slos[1]);
     let (groups, rules) = rules();
-    let mut inputs: Vec<(String, String)> =
-        RAW.iter().map(|(s, v)| (s.to_string(), v.to_string())).collect();
+    let mut inputs: Vec<(String, String)> = RAW
+        .iter()
+        .map(|(s, v)| (s.to_string(), v.to_string()))
+        .collect();
     // availability burns 20x with half the budget left: 0.5 × 30d / 20 = 18h.
     inputs.extend(recorded(avail, "", 0.02, 0.5));
     // payments: x burns 20x with half left; y 40x with nothing left.
     inputs.extend(recorded(pay, ",provider=\"x\"", 0.02, 0.5));
     inputs.extend(recorded(pay, ",provider=\"y\"", 0.04, -0.2));
 
-    let mut t = String::from("rule_files: [rules.yaml]\nevaluation_interval: 1m\ngroup_eval_order:\n");
+    let mut t =
+        String::from("rule_files: [rules.yaml]\nevaluation_interval: 1m\ngroup_eval_order:\n");
     for g in &groups {
         let _ = writeln!(t, "  - {}", g.name);
     }
     t.push_str("tests:\n  - interval: 1m\n    input_series:\n");
     for (s, v) in &inputs {
-        let _ = writeln!(t, "      - series: {}\n        values: {}", json(s), json(v));
+        let _ = writeln!(
+            t,
+            "      - series: {}\n        values: {}",
+            json(s),
+            json(v)
+        );
     }
     t.push_str("    alert_rule_test:\n");
     let at = "100m";
@@ -178,10 +215,19 @@ fn notifications_say_how_long_and_who() {
             base(avail, tier, None),
             vec![
                 ("summary".into(), s),
-                ("breakdown".into(), breakdown(tier, &[("a", "75%"), ("b", "25%")])),
+                (
+                    "breakdown".into(),
+                    breakdown(tier, &[("a", "75%"), ("b", "25%")]),
+                ),
                 ("description".into(), "Requests succeed.".into()),
-                ("dashboard_url".into(), "http://localhost:3000/d/slo-api".into()),
-                ("runbook_url".into(), "https://runbooks.example.com/api".into()),
+                (
+                    "dashboard_url".into(),
+                    "http://localhost:3000/d/slo-api".into(),
+                ),
+                (
+                    "runbook_url".into(),
+                    "https://runbooks.example.com/api".into(),
+                ),
             ],
         ));
     }
@@ -210,15 +256,24 @@ fn notifications_say_how_long_and_who() {
                     ("summary".into(), summary(&who, tier, burn, tail)),
                     ("breakdown".into(), breakdown(tier, &rows)),
                     ("description".into(), "Payments succeed.".into()),
-                    ("dashboard_url".into(), "http://localhost:3000/d/slo-api".into()),
-                    ("runbook_url".into(), "https://runbooks.example.com/payments".into()),
+                    (
+                        "dashboard_url".into(),
+                        "http://localhost:3000/d/slo-api".into(),
+                    ),
+                    (
+                        "runbook_url".into(),
+                        "https://runbooks.example.com/payments".into(),
+                    ),
                 ],
             ));
         }
     }
     expected.push(("ApiPayments".into(), alerts));
     for (name, alerts) in &expected {
-        let _ = writeln!(t, "      - eval_time: {at}\n        alertname: {name}\n        exp_alerts:");
+        let _ = writeln!(
+            t,
+            "      - eval_time: {at}\n        alertname: {name}\n        exp_alerts:"
+        );
         for (labels, annotations) in alerts {
             t.push_str("          - exp_labels:\n");
             for (k, v) in labels {

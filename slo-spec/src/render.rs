@@ -115,6 +115,16 @@ fn github(out: &mut dyn Write, diags: &[Diagnostic]) -> io::Result<()> {
     Ok(())
 }
 
+/// A GitHub Actions workflow command (`::error file=...,title=...::message`), escaped:
+/// what other commands (drift, gate) print for `--format github`.
+pub fn workflow_command(level: &str, properties: &[(&str, String)], message: &str) -> String {
+    let props: Vec<String> = properties
+        .iter()
+        .map(|(k, v)| format!("{k}={}", escape_property(v)))
+        .collect();
+    format!("::{level} {}::{}", props.join(","), escape_data(message))
+}
+
 fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")

@@ -254,10 +254,7 @@ fn breakdown_names_labels_of_an_event_sli_outside_the_groups() {
 #[test]
 fn deploy_gates_need_a_budget_share_under_100() {
     let gate = |g: &str| {
-        spec(&VALID_SLO.replace(
-            "    sli:\n",
-            &format!("    deploy_gate: {g}\n    sli:\n"),
-        ))
+        spec(&VALID_SLO.replace("    sli:\n", &format!("    deploy_gate: {g}\n    sli:\n")))
     };
     check_one(&gate("{min_budget: 25}"), &[]);
     check_one(&gate("{min_budget: 0}"), &[]);
@@ -269,7 +266,10 @@ fn deploy_gates_need_a_budget_share_under_100() {
         &gate("{min_budget: -1}"),
         &["8:31 E029 `deploy_gate.min_budget` must be at least 0 and under 100, got -1"],
     );
-    check_one(&gate("{}"), &["8:18 E004 missing required field `min_budget` in deploy_gate"]);
+    check_one(
+        &gate("{}"),
+        &["8:18 E004 missing required field `min_budget` in deploy_gate"],
+    );
     check_one(
         &gate("{min_budgets: 5}"),
         &[

@@ -4,6 +4,8 @@
 pub mod backtest;
 pub mod check_metrics;
 pub mod convert;
+pub mod drift;
+pub mod gate;
 pub mod generate;
 pub mod report;
 pub mod serve;
@@ -23,6 +25,9 @@ pub enum Outcome {
     Clean,
     /// Exit 1: the command found faults and said which.
     Findings,
+    /// Exit 2: the command could not answer for everything it was asked about (a gate
+    /// without data for an SLO) and said which.
+    Undecided,
 }
 
 /// Why a command stopped. [`Error::exit_code`] is the only place exit codes are decided.
@@ -49,6 +54,7 @@ pub fn exit_code(result: &Result) -> u8 {
     match result {
         Ok(Outcome::Clean) => 0,
         Ok(Outcome::Findings) | Err(Error::InvalidSpecs { .. }) => 1,
+        Ok(Outcome::Undecided) => 2,
         Err(Error::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => 0,
         Err(_) => 2,
     }

@@ -331,12 +331,7 @@ pub(crate) fn group_by(cx: &mut Cx, node: Option<&Node>) -> Option<Vec<String>> 
 
 /// A non-empty list of distinct label names the generated rules may use (`group_by`,
 /// `alerting.breakdown`), none of them reserved; `empty` is the help for an empty list.
-pub(crate) fn label_list(
-    cx: &mut Cx,
-    node: &Node,
-    what: &str,
-    empty: &str,
-) -> Option<Vec<String>> {
+pub(crate) fn label_list(cx: &mut Cx, node: &Node, what: &str, empty: &str) -> Option<Vec<String>> {
     let items = reader::list(cx, node, what)?;
     if items.is_empty() {
         cx.report(

@@ -15,7 +15,8 @@ pub(crate) const DEPLOY_GATE_FIELDS: &[&str] = &["min_budget"];
 pub(crate) fn read(cx: &mut Cx, node: &Node) -> Option<DeployGate> {
     let f = reader::fields(cx, node, "deploy_gate", DEPLOY_GATE_FIELDS)?;
     let n = f.require(cx, "min_budget", "deploy_gate")?;
-    let (min_budget, text, span) = decimal(cx, n, "deploy_gate.min_budget", Code::InvalidDeployGate)?;
+    let (min_budget, text, span) =
+        decimal(cx, n, "deploy_gate.min_budget", Code::InvalidDeployGate)?;
     let at_least_zero = min_budget.compare(Decimal::from_int(0)) != Some(Ordering::Less);
     let under_100 = min_budget.compare(Decimal::from_int(100)) == Some(Ordering::Less);
     if !(at_least_zero && under_100) {

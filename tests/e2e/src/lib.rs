@@ -155,6 +155,8 @@ pub struct Stack {
     pub exporter_url: String,
     pub admin_url: String,
     pub prometheus_url: String,
+    /// The server evaluating the rules: Prometheus itself, or vmalert.
+    pub rules_url: String,
     pub alertmanager_url: String,
     pub notifications: Notifications,
     pub services: Vec<slo_spec::Service>,
@@ -379,21 +381,23 @@ impl Stack {
             Duration::from_secs(60),
         )?;
 
-        let prometheus_url = if engine == Engine::Prometheus {
-            start_prometheus(&d, ex_port, am_port, prom_port, &mut procs)?
+        let (prometheus_url, rules_url) = if engine == Engine::Prometheus {
+            let url = start_prometheus(&d, ex_port, am_port, prom_port, &mut procs)?;
+            (url.clone(), url)
         } else {
             let scrape = (engine == Engine::VictoriaMetrics).then_some(ex_port);
-            let url = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
+            let (url, vmalert) = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
             if engine == Engine::AgentToVictoriaMetrics {
                 start_agent(&d, ex_port, &url, &mut procs)?;
             }
-            url
+            (url, vmalert)
         };
         Ok(Stack {
             dir,
             exporter_url,
             admin_url: format!("http://127.0.0.1:{admin_port}"),
             prometheus_url,
+            rules_url,
             alertmanager_url,
             notifications,
             services: checked.services,
@@ -416,6 +420,28 @@ impl Stack {
         let (ex_port, am_port) = (port(&self.exporter_url)?, port(&self.alertmanager_url)?);
         let d = self.dir.path().to_path_buf();
         start_victoriametrics(&d, Some(ex_port), am_port, free_port(), &mut self.procs)
+            .map(|(vm, _)| vm)
+    }
+
+    /// The directory the rule engine reads its rule files from.
+    pub fn rules_dir(&self) -> PathBuf {
+        self.dir.path().join("rules")
+    }
+
+    /// Makes the rule engine (Prometheus or vmalert) read its rule files again (SIGHUP).
+    pub fn reload_rules(&self) -> Result<(), String> {
+        let p = self
+            .procs
+            .iter()
+            .find(|p| p.name == "prometheus" || p.name == "vmalert")
+            .ok_or("no rule engine in this stack")?;
+        let ok = Command::new("kill")
+            .args(["-HUP", &p.child.id().to_string()])
+            .status()
+            .map_err(|e| e.to_string())?
+            .success();
+        ok.then_some(())
+            .ok_or_else(|| format!("cannot signal {}", p.name))
     }
 
     /// Stops the exporter (SIGTERM, and waits): to Prometheus its target is down and every
@@ -676,14 +702,14 @@ fn start_prometheus(
 /// port; else fed by remote write) and `vmalert`
 /// evaluating every generated rule file in `d/rules` every second, writing recorded series
 /// back (flushed every second), restoring alert state from it, notifying Alertmanager.
-/// Returns VictoriaMetrics' URL once both answer.
+/// Returns VictoriaMetrics' and vmalert's URLs once both answer.
 fn start_victoriametrics(
     d: &Path,
     scrape: Option<u16>,
     am_port: u16,
     vm_port: u16,
     procs: &mut Vec<Proc>,
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     let vm = tool(&["victoria-metrics"], "victoria-metrics")?;
     let vmalert = tool(&["vmalert"], "victoria-metrics")?;
     let mut cmd = Command::new(&vm);
@@ -732,12 +758,13 @@ fn start_victoriametrics(
             .arg(format!("-httpListenAddr=127.0.0.1:{alert_port}")),
         &d.join("vmalert.log"),
     )?);
+    let vmalert_url = format!("http://127.0.0.1:{alert_port}");
     wait_ready(
         "vmalert",
-        &format!("http://127.0.0.1:{alert_port}/health"),
+        &format!("{vmalert_url}/health"),
         Duration::from_secs(60),
     )?;
-    Ok(vm_url)
+    Ok((vm_url, vmalert_url))
 }
 
 /// Prometheus in agent mode: scrapes the exporter every second and remote-writes to `vm`.
