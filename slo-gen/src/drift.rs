@@ -349,3 +349,119 @@ fn normalised(q: &str) -> String {
 fn one_line(q: &str) -> String {
     q.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVALUATED: &str = "2026-12-05T10:00:00Z";
+
+    /// The groups of a small spec, and the same as a server would list them.
+    fn generated() -> (Vec<(String, Vec<Group>)>, Vec<LoadedGroup>) {
+        let checked = slo_spec::check(&[slo_spec::Source {
+            path: "s.yaml".into(),
+            text: "version: v1\nservice: s\nowner: o\nslos:\n  - name: a\n    description: d\n    objective: 99\n    sli:\n      ratio:\n        errors: sum(rate(x_total{code=\"5\"}[{{window}}]))\n        total: sum(rate(x_total[{{window}}]))\n    alerting:\n      page: {for: 2m}\n".into(),
+        }]);
+        let groups = crate::rules::service_groups(&checked.services[0], &Default::default());
+        let loaded = groups
+            .iter()
+            .map(|g| LoadedGroup {
+                name: g.name.clone(),
+                file: "/etc/prometheus/rules/s.yaml".into(),
+                interval: Some(g.interval.as_secs_f64()),
+                last_evaluation: EVALUATED.into(),
+                rules: g.rules.iter().map(loaded_rule).collect(),
+            })
+            .collect();
+        (vec![("rules/s.yaml".into(), groups)], loaded)
+    }
+
+    fn loaded_rule(r: &Rule) -> LoadedRule {
+        let (kind, name, query, for_, labels, annotations) = match r {
+            Rule::Record {
+                record,
+                expr,
+                labels,
+            } => ("recording", record, expr, None, labels, BTreeMap::new()),
+            Rule::Alert {
+                alert,
+                expr,
+                for_,
+                labels,
+                annotations,
+            } => ("alerting", alert, expr, *for_, labels, annotations.clone()),
+        };
+        LoadedRule {
+            kind: kind.into(),
+            name: name.clone(),
+            // As Prometheus prints it: one line.
+            query: one_line(query),
+            for_secs: for_.map(|d| d.as_secs_f64()).unwrap_or(0.0),
+            labels: labels.clone(),
+            annotations,
+            last_error: String::new(),
+            last_evaluation: EVALUATED.into(),
+        }
+    }
+
+    fn kinds(
+        expected: &[(String, Vec<Group>)],
+        loaded: &[LoadedGroup],
+    ) -> Vec<(FindingKind, String)> {
+        compare(expected, loaded, &|_| true)
+            .into_iter()
+            .map(|f| (f.kind, format!("{} {}", f.group, f.rule)))
+            .collect()
+    }
+
+    #[test]
+    fn the_same_rules_in_another_order_and_spelling_are_no_drift() {
+        let (expected, mut loaded) = generated();
+        for g in &mut loaded {
+            g.rules.reverse();
+        }
+        assert_eq!(kinds(&expected, &loaded), vec![]);
+    }
+
+    #[test]
+    fn each_difference_is_named() {
+        let (expected, loaded) = generated();
+        let alerts = loaded
+            .iter()
+            .position(|g| g.name.ends_with("-alerts"))
+            .unwrap();
+        let mut l = loaded.clone();
+        l[alerts].rules[0].for_secs = 60.0;
+        l[alerts].rules[1].last_error = "boom".into();
+        l[0].rules.pop();
+        l[0].interval = Some(60.0);
+        let fast = l[0].name.clone();
+        assert_eq!(
+            kinds(&expected, &l),
+            vec![
+                (FindingKind::Changed, format!("{fast} ")),
+                (
+                    FindingKind::MissingRule,
+                    format!("{fast} slo:error_budget_exhaustion:seconds")
+                ),
+                (
+                    FindingKind::Changed,
+                    "slo-s-a-alerts SA{slo_tier=\"page\"}".into()
+                ),
+                (
+                    FindingKind::Failing,
+                    "slo-s-a-alerts SA{slo_tier=\"ticket\"}".into()
+                ),
+            ]
+        );
+        // Never evaluated: a group once due; a rule of a group that ran.
+        let mut l = loaded.clone();
+        l[alerts].last_evaluation = NEVER.into();
+        let found = kinds(&expected, &l);
+        assert_eq!(
+            found,
+            vec![(FindingKind::NeverEvaluated, "slo-s-a-alerts ".into())]
+        );
+        assert_eq!(compare(&expected, &l, &|_| false), vec![], "not yet due");
+    }
+}

@@ -138,3 +138,99 @@ pub fn describe(v: &Verdict) -> String {
         (_, None) => who,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use slo_eval::Timestamp;
+
+    const SPEC: &str = r#"version: v1
+service: s
+owner: o
+slos:
+  - name: gated
+    description: d
+    objective: 99
+    deploy_gate: {min_budget: 25}
+    sli:
+      ratio:
+        errors: sum(rate(t_total{code="5"}[{{window}}]))
+        total: sum(rate(t_total[{{window}}]))
+    alerting: {disabled: true}
+  - name: per-provider
+    description: d
+    objective: 99
+    group_by: [provider]
+    sli:
+      ratio:
+        errors: sum by (provider) (rate(t_total{code="5"}[{{window}}]))
+        total: sum by (provider) (rate(t_total[{{window}}]))
+    alerting: {disabled: true}
+"#;
+
+    fn budget(slo: &str, group: Option<&str>, v: f64) -> Series {
+        let mut labels: BTreeMap<String, String> = [("service", "s"), ("slo", slo)]
+            .map(|(k, v)| (k.into(), v.into()))
+            .into();
+        if let Some(p) = group {
+            labels.insert("provider".into(), p.into());
+        }
+        Series {
+            labels,
+            samples: vec![(Timestamp(0), v)],
+        }
+    }
+
+    /// The statuses for these budgets with `--min-budget 10`.
+    #[track_caller]
+    fn check(budgets: &[Series], expected: &[(&str, Status)]) {
+        let checked = slo_spec::check(&[slo_spec::Source {
+            path: "s.yaml".into(),
+            text: SPEC.into(),
+        }]);
+        assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
+        let ten = Decimal::parse("10").unwrap();
+        let got = decide(&checked.services, &|_, _| true, (&ten, "10"), budgets);
+        let got: Vec<(String, Status)> = got
+            .iter()
+            .map(|v| {
+                let g: Vec<&str> = v.group.values().map(|s| s.as_str()).collect();
+                (format!("{}{}", v.slo, g.join(",")), v.status)
+            })
+            .collect();
+        let expected: Vec<(String, Status)> =
+            expected.iter().map(|(n, s)| (n.to_string(), *s)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn the_spec_gate_wins_exhaustion_blocks_and_no_data_is_undecided() {
+        use Status::*;
+        // 25% exactly passes the spec's 25% gate; 10% passes --min-budget 10.
+        check(
+            &[
+                budget("gated", None, 0.25),
+                budget("per-provider", Some("a"), 0.10),
+            ],
+            &[("gated", Pass), ("per-providera", Pass)],
+        );
+        // Under the spec's gate; one group of two exhausted.
+        check(
+            &[
+                budget("gated", None, 0.2499),
+                budget("per-provider", Some("b"), 0.0),
+                budget("per-provider", Some("a"), 0.5),
+            ],
+            &[
+                ("gated", Block),
+                ("per-providera", Pass),
+                ("per-providerb", Block),
+            ],
+        );
+        // Nothing recorded for one SLO, NaN for the other.
+        check(
+            &[budget("gated", None, f64::NAN)],
+            &[("gated", NoData), ("per-provider", NoData)],
+        );
+    }
+}

@@ -287,3 +287,37 @@ fn statements_refuse_bad_charges_and_specs_without_customers_before_writing() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("--statements"), "{}", r.stderr);
 }
+
+#[test]
+fn drift_and_gate_say_why_they_cannot_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "slos/checkout.yaml", VALID);
+    let down = "http://127.0.0.1:1";
+    for args in [
+        &["drift", "slos", "--prometheus", down][..],
+        &["drift", "slos", "--vmalert", down],
+        &["gate", "slos", "--prometheus", down],
+    ] {
+        let r = run(d, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("cannot reach"), "{args:?}: {}", r.stderr);
+    }
+    // Usage: one server, a budget share under 100, an SLO that exists.
+    let r = run(d, &["drift", "slos"]);
+    assert_eq!(r.code, 2);
+    let r = run(
+        d,
+        &["drift", "slos", "--prometheus", down, "--vmalert", down],
+    );
+    assert_eq!(r.code, 2);
+    let r = run(
+        d,
+        &["gate", "slos", "--prometheus", down, "--min-budget", "100"],
+    );
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--min-budget 100"), "{}", r.stderr);
+    let r = run(d, &["gate", "slos", "--prometheus", down, "--slo", "nope"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no SLO matches"), "{}", r.stderr);
+}
