@@ -193,3 +193,128 @@ fn the_backtest_job_comments_and_fails_when_a_change_adds_pages() {
         .unwrap()
         .contains("Against `git:origin/main`"));
 }
+
+/// A real Prometheus on a free loopback port loading `rules/*.yaml` of `repo`; killed on
+/// drop. Evaluates every second, scrapes nothing.
+struct Prometheus {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prometheus {
+    fn start(repo: &Path) -> Prometheus {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = repo.join("prometheus.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "global: {{evaluation_interval: 1s}}\nrule_files: ['{}/rules/*.yaml']\n",
+                repo.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                repo.join("tsdb").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("prometheus must be installed (scripts/test installs Debian's prometheus)");
+        let url = format!("http://127.0.0.1:{port}");
+        let client = slo_gen::promapi::Client::new(&url).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while client.rules().is_err() {
+            assert!(std::time::Instant::now() < deadline, "prometheus not ready");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Prometheus { child, url }
+    }
+}
+
+#[test]
+fn the_deploy_job_checks_drift_and_stops_on_an_slo_without_data() {
+    let workflow = yaml("ci/github/slo-deploy.yml");
+    let steps = workflow["jobs"]["deploy"]["steps"].as_array().unwrap();
+    let runs: Vec<(&str, &str)> = steps
+        .iter()
+        .filter_map(|s| Some((s["id"].as_str()?, s["run"].as_str()?)))
+        .collect();
+    let ids: Vec<&str> = runs.iter().map(|(id, _)| *id).collect();
+    assert_eq!(
+        ids,
+        [
+            "install",
+            "validate",
+            "generated",
+            "drift",
+            "gate",
+            "deploy"
+        ]
+    );
+    let repo = team_repo();
+    let prometheus = Prometheus::start(repo.path());
+    let env = [("PROMETHEUS_URL".to_string(), prometheus.url.clone())];
+    let step = |id: &str| runs.iter().find(|(i, _)| *i == id).unwrap().1;
+    for id in ["validate", "generated"] {
+        let (code, out) = sh(repo.path(), step(id), &env);
+        assert_eq!(code, 0, "step {id}: {out}");
+    }
+    // The rules run as generated once every group has been evaluated.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (code, out) = sh(repo.path(), step("drift"), &env);
+        if code == 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "drift: {out}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    // Nothing is scraped: no SLO has a budget, and the deploy stops, annotated.
+    let (code, out) = sh(repo.path(), step("gate"), &env);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("::error file=slos/payments.yaml,line=")
+            && out.contains("title=deploy gate%3A no data::payments/webhook-availability"),
+        "{out}"
+    );
+    // A hand edit of the rule file the server reads is drift, annotated at the file.
+    let rules = repo.path().join("rules/payments.yaml");
+    let text = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, text.replacen("> 14.4", "> 15", 1)).unwrap();
+    let reloaded = Command::new("kill")
+        .args(["-HUP", &prometheus.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(reloaded.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (code, out) = sh(repo.path(), step("drift"), &env);
+        if code == 1 {
+            assert!(
+                out.contains("::error file=rules/payments.yaml,title=rule drift%3A slo-payments-webhook-availability-alerts::"),
+                "{out}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "drift not found: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
