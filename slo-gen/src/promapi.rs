@@ -140,7 +140,10 @@ impl Client {
         if let Ok(text) = self.get("/api/v1/status/runtimeinfo") {
             let body: Value = serde_json::from_str(&text).ok()?;
             if let Some(t) = body["data"]["lastConfigTime"].as_str() {
-                return crate::backtest::history::parse_rfc3339(t).ok();
+                return t
+                    .parse::<jiff::Timestamp>()
+                    .ok()
+                    .map(|t| Timestamp(t.as_millisecond()));
             }
         }
         let metrics = self.get("/metrics").ok()?;

@@ -201,7 +201,7 @@ fn notifications_say_how_long_and_who() {
         labels
     };
     // (alertname, [(labels, annotations)]) for every tier and group.
-    let mut expected: Vec<(String, Vec<(Vec<(String, String)>, Vec<(String, String)>)>)> = vec![];
+    let mut expected: Vec<(String, Vec<Expected>)> = vec![];
     let avail_plan = slo_eval::plan(avail);
     let mut alerts = vec![];
     for tier in &avail_plan.tiers {
@@ -291,6 +291,9 @@ fn notifications_say_how_long_and_who() {
     let (ok, out) = crate::support::promtool(dir.path(), &["test", "rules", "test.yaml"]);
     assert!(ok, "{out}\n{t}");
 }
+
+/// One expected alert: its labels and annotations.
+type Expected = (Vec<(String, String)>, Vec<(String, String)>);
 
 fn json(s: &str) -> String {
     serde_json::to_string(s).unwrap()

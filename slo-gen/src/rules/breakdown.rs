@@ -139,11 +139,13 @@ fn keep(e: &mut Expr, labels: &[String]) -> bool {
             l || r
         }
         Expr::Paren(p) => keep(&mut p.expr, labels),
+        // Every argument is rewritten, so no short-circuit.
         Expr::Call(c) => c
             .args
             .args
             .iter_mut()
-            .fold(false, |found, a| keep(a, labels) || found),
+            .map(|a| keep(a, labels))
+            .fold(false, |found, k| found | k),
         _ => false,
     }
 }
