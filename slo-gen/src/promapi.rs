@@ -166,12 +166,7 @@ impl Client {
             .call()
             .map_err(|e| transport(e.to_string()))?;
         let status = response.status();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(1 << 30)
-            .read_to_string()
-            .map_err(|e| transport(e.to_string()))?;
+        let text = body_text(&mut response).map_err(|e| transport(e.to_string()))?;
         if !status.is_success() {
             return Err(self.server(path, format!("HTTP {status}: {}", excerpt(&text))));
         }
@@ -207,12 +202,7 @@ impl Client {
             .send_form(form)
             .map_err(|e| transport(e.to_string()))?;
         let status = response.status();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(1 << 30)
-            .read_to_string()
-            .map_err(|e| transport(e.to_string()))?;
+        let text = body_text(&mut response).map_err(|e| transport(e.to_string()))?;
         let body: Value = serde_json::from_str(&text).map_err(|_| {
             self.server(
                 query,
@@ -231,6 +221,15 @@ impl Client {
         }
         Ok(body["data"].clone())
     }
+}
+
+/// The whole body of an answer as text (up to 1 GiB: long range reads).
+fn body_text(response: &mut ureq::http::Response<ureq::Body>) -> Result<String, ureq::Error> {
+    response
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_string()
 }
 
 fn excerpt(text: &str) -> String {

@@ -64,12 +64,7 @@ fn write(
 ) -> Result<()> {
     match format {
         FindingsFormat::Json => {
-            let doc = serde_json::json!({"server": url, "drift": findings});
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serialisable")
-            )?;
+            super::write_json(out, &serde_json::json!({"server": url, "drift": findings}))?;
         }
         FindingsFormat::Text => {
             for f in findings {

@@ -73,11 +73,9 @@ fn write(out: &mut dyn Write, format: FindingsFormat, verdicts: &[Verdict]) -> R
     };
     match format {
         FindingsFormat::Json => {
-            let doc = serde_json::json!({"decision": decision, "slos": verdicts});
-            writeln!(
+            super::write_json(
                 out,
-                "{}",
-                serde_json::to_string_pretty(&doc).expect("serialisable")
+                &serde_json::json!({"decision": decision, "slos": verdicts}),
             )?;
         }
         FindingsFormat::Text => {

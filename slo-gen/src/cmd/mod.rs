@@ -71,6 +71,12 @@ pub fn parse_exit_code(e: &clap::Error) -> u8 {
 
 pub type Result<T = Outcome> = std::result::Result<T, Error>;
 
+/// `doc` as pretty JSON on a line of its own: the `--format json` of `drift` and `gate`.
+pub fn write_json(out: &mut dyn Write, doc: &serde_json::Value) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(doc).expect("a JSON value always serialises");
+    writeln!(out, "{text}")
+}
+
 /// Specs read and checked, with their texts for rendering snippets.
 pub struct Loaded {
     pub checked: slo_spec::Checked,
