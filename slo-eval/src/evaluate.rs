@@ -19,6 +19,7 @@
 use crate::plan::{Plan, REACH};
 use crate::samples::{Cursor, Samples};
 use crate::time::{millis, Millis, Timestamp};
+use slo_spec::significance;
 use slo_spec::exclusion::{excluded, Exclusion};
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
@@ -262,8 +263,16 @@ impl Totals {
     }
 }
 
-/// A window pair as indices into the recorded windows: long, short, threshold.
-type Pair = (usize, usize, f64);
+/// A window pair as indices into the recorded windows: long, short, threshold, and its
+/// low-traffic test.
+type Pair = (usize, usize, f64, Option<Test>);
+
+/// A pair's low-traffic test: the null hypothesis' share of errors and `z²`.
+#[derive(Clone, Copy, Debug)]
+struct Test {
+    null_ratio: f64,
+    z2: f64,
+}
 
 /// Replays the SLO's rules over its groups' histories.
 pub fn evaluate(
@@ -342,7 +351,7 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
             .position(|&s| s == millis(w))
             .expect("every alert window is a recorded window")
     };
-    // Per tier: (long, short, threshold) per pair.
+    // Per tier: (long, short, threshold, low-traffic test) per pair.
     let mut tiers: Vec<(AlertState, Vec<Pair>)> = plan
         .tiers
         .iter()
@@ -350,7 +359,18 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
             let pairs = t
                 .pairs
                 .iter()
-                .map(|p| (index(p.long), index(p.short), p.burn_rate.to_f64()))
+                .map(|p| {
+                    let test = t.z2.as_ref().map(|z2| Test {
+                        null_ratio: slo
+                            .objective
+                            .budget_decimal()
+                            .checked_mul(significance::null_burn(p.burn_rate))
+                            .map(|d| d.to_f64())
+                            .unwrap_or(budget),
+                        z2: z2.parse().unwrap_or(0.0),
+                    });
+                    (index(p.long), index(p.short), p.burn_rate.to_f64(), test)
+                })
                 .collect();
             (AlertState::new(t.tier, t.for_.unwrap_or_default()), pairs)
         })
@@ -363,8 +383,8 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
         (Cursor::default(), Cursor::default(), Cursor::default());
     let mut lookback = Cursor::default();
     let mut totals = Totals::default();
-    // `(ratio, events)` per window at the current evaluation.
-    let mut counts: Vec<Option<(f64, f64)>> = vec![None; windows.len()];
+    // `(ratio, events, errors)` per window at the current evaluation.
+    let mut counts: Vec<Option<(f64, f64, f64)>> = vec![None; windows.len()];
 
     for (k, t) in sched.times().enumerate() {
         let inside = excluded(&slo.exclusions, t.0);
@@ -395,18 +415,26 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
                     }
                 }
             };
-            counts[i] = (a > 0.0).then(|| (b / a, a));
+            counts[i] = (a > 0.0).then(|| (b / a, a, b));
         }
         for (state, pairs) in &mut tiers {
-            let value = pairs.iter().find_map(|&(long, short, burn)| {
-                let (l, events) = counts[long]?;
-                let (s, _) = counts[short]?;
+            let value = pairs.iter().find_map(|&(long, short, burn, test)| {
+                let (l, events, errors) = counts[long]?;
+                let (s, _, _) = counts[short]?;
                 let (l, s) = (l / budget, s / budget);
                 if !(l > burn && s > burn) {
                     return None;
                 }
                 if let Some(n) = slo.alerting.min_events {
                     if events < n as f64 {
+                        return None;
+                    }
+                }
+                if let Some(t) = test {
+                    // As the rule computes it, operation by operation.
+                    let mean = events * t.null_ratio;
+                    let g = 2.0 * (errors * (errors / mean).ln() - (errors - mean));
+                    if !(g > t.z2) {
                         return None;
                     }
                 }

@@ -6,6 +6,7 @@
 //! base rate times the time since the previous evaluation. A window is then the total now
 //! less the total at the window's start, two samples whatever the window's length.
 
+use slo_spec::significance;
 use slo_spec::{policy, Slo, Tier, WindowPair};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -34,9 +35,26 @@ pub struct TierPlan {
     pub tier: Tier,
     pub pairs: Vec<WindowPair>,
     pub for_: Option<Duration>,
+    /// `z²` of the low-traffic test ([`slo_spec::significance`]) as the rules print it;
+    /// `None` for time-slice SLIs (freshness, raw), whose "events" are seconds.
+    pub z2: Option<String>,
 }
 
 impl TierPlan {
+    /// Events the long window of `pair` must hold for errors at exactly its threshold to
+    /// pass the low-traffic test (0 without it).
+    pub fn events_to_pass(&self, pair: &WindowPair, budget: f64) -> f64 {
+        match &self.z2 {
+            None => 0.0,
+            Some(z2) => significance::events_to_pass(
+                budget,
+                pair.burn_rate.to_f64(),
+                significance::null_burn(pair.burn_rate).to_f64(),
+                z2.parse().unwrap_or(0.0),
+            ),
+        }
+    }
+
     /// The highest threshold of the tier.
     pub fn highest_burn(&self) -> f64 {
         self.pairs
@@ -131,6 +149,23 @@ impl Plan {
             .map(|d| d + tier.for_.unwrap_or_default())
     }
 
+    /// Events per second at which neither `min_events` nor the low-traffic test keeps any
+    /// pair from firing at its threshold, with a tenfold margin; at least ten: the traffic
+    /// of the generated tests that must fire.
+    pub fn firing_rate(&self, slo: &Slo) -> f64 {
+        let budget = slo.objective.budget_decimal().to_f64();
+        self.tiers
+            .iter()
+            .flat_map(|t| t.pairs.iter().map(move |p| (t, p)))
+            .map(|(t, p)| {
+                let need = t
+                    .events_to_pass(p, budget)
+                    .max(slo.alerting.min_events.unwrap_or(0) as f64);
+                (10.0 * need / p.long.as_secs_f64()).ceil()
+            })
+            .fold(10.0, f64::max)
+    }
+
     /// What the schedule adds to any detection at worst: the first scrape that sees the
     /// change, and the evaluation after it.
     pub fn latency(&self) -> Duration {
@@ -151,6 +186,10 @@ pub fn plan(slo: &Slo) -> Plan {
             tier,
             pairs: policy.windows.clone(),
             for_: policy.for_.as_ref().map(|w| w.duration),
+            z2: slo
+                .sli
+                .counts_events()
+                .then(|| significance::z2_text(&policy.confidence)),
         })
         .collect();
     let base = policy::floor(scrape);

@@ -19,6 +19,7 @@ pub mod render;
 mod repo;
 pub mod schema;
 pub mod selectors;
+pub mod significance;
 mod yaml;
 
 pub use diagnostic::{Code, Diagnostic, Severity, Span};

@@ -244,6 +244,12 @@ pub enum Sli {
 }
 
 impl Sli {
+    /// Whether the SLI counts events (requests, jobs) rather than slices of time: only
+    /// events are tested for significance at low traffic.
+    pub fn counts_events(&self) -> bool {
+        matches!(self, Sli::Ratio(_) | Sli::Latency(_))
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Sli::Ratio(_) => "ratio",
@@ -404,6 +410,25 @@ pub struct TierPolicy {
     pub for_: Option<Window>,
     /// The window pairs, never empty: the spec's, or the default policy for the period.
     pub windows: Vec<WindowPair>,
+    /// How sure the low-traffic test must be before the tier fires (event SLIs).
+    pub confidence: Confidence,
+}
+
+/// A confidence in percent, as written (`99.9`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confidence {
+    pub value: crate::decimal::Decimal,
+    pub text: String,
+}
+
+impl Default for Confidence {
+    /// 99.9%: a window of a healthy service looks like a burn once in a thousand.
+    fn default() -> Self {
+        Confidence {
+            value: crate::decimal::Decimal::parse("99.9").expect("a decimal"),
+            text: "99.9".into(),
+        }
+    }
 }
 
 /// A duration with the text it was written as (`30d`, `5m`), so generated files print

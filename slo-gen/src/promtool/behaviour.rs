@@ -83,14 +83,10 @@ pub(super) fn test_series(slo: &Slo) -> (String, String) {
     )
 }
 
-/// Events per scrape: ten a second, or enough that `min_events` never blocks a burn over
-/// `long` that must page.
-pub(super) fn per_scrape(slo: &Slo, long: Duration, scrape: Duration) -> f64 {
-    let rate = match slo.alerting.min_events {
-        Some(n) => (10.0 * n as f64 / long.as_secs_f64()).ceil().max(10.0),
-        None => 10.0,
-    };
-    rate * scrape.as_secs_f64()
+/// Events per scrape: ten a second, or enough that neither `min_events` nor the
+/// low-traffic test blocks a burn that must page ([`slo_eval::Plan::firing_rate`]).
+pub(super) fn per_scrape(slo: &Slo, plan: &slo_eval::Plan, scrape: Duration) -> f64 {
+    plan.firing_rate(slo) * scrape.as_secs_f64()
 }
 
 /// How long after its start a full outage pages at the latest: what the pair is designed
@@ -154,7 +150,7 @@ pub(super) fn suite(
         .flat_map(|t| &t.pairs)
         .map(|p| p.long)
         .min()?;
-    let per_scrape = per_scrape(slo, min_long, s);
+    let per_scrape = per_scrape(slo, plan, s);
     // `n` scrapes of `inc` each after the first sample.
     let counter = |inc: f64, n: u64| format!("0+{}x{n}", super::file::num(inc));
     let mut scenarios = Vec::new();

@@ -69,7 +69,7 @@ pub(super) fn suite(
         super::file::alerts(&slo.alerting.name, &svc.name, &slo.name, Some("page"))
     );
     let any = super::file::alerts(&slo.alerting.name, &svc.name, &slo.name, None);
-    let per_scrape = behaviour::per_scrape(slo, pair.long, s);
+    let per_scrape = behaviour::per_scrape(slo, plan, s);
     let warm = steps(pair.long, s);
     let t0 = s * warm as u32;
     let fired = on_grid(

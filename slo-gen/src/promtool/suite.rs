@@ -176,17 +176,9 @@ fn test_files(
     let alert = &slo.alerting.name;
     let (sname, oname) = (&svc.name, &slo.name);
     let sel = names::selector(sname, oname);
-    let min_long = plan
-        .tiers
-        .iter()
-        .flat_map(|t| &t.pairs)
-        .map(|p| p.long)
-        .min();
-    // Enough traffic that `min_events` never blocks the scenarios that must fire.
-    let rate = match (slo.alerting.min_events, min_long) {
-        (Some(n), Some(l)) => (10.0 * n as f64 / l.as_secs_f64()).ceil().max(10.0),
-        _ => 10.0,
-    };
+    // Enough traffic that neither `min_events` nor the low-traffic test blocks the
+    // scenarios that must fire.
+    let rate = plan.firing_rate(slo);
     let mut summary = Summary::default();
     let mut files = Vec::new();
     let tiers: Vec<Option<&TierPlan>> = if plan.tiers.is_empty() {

@@ -6,7 +6,9 @@
 use crate::names::{self, series};
 use crate::rules::{Options, Rule};
 use slo_eval::{AbsentPlan, TierPlan};
+use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
+use slo_spec::significance;
 use slo_spec::{Labels, Service, Slo, Tier, TierPolicy};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -155,14 +157,29 @@ fn expr(t: &TierPlan, slo: &Slo, sel: &str) -> String {
         .map(|p| {
             let burn = p.burn_rate;
             format!(
-                "(\n  {long}{sel} / {budget} > {burn}\n  and\n  {short}{sel} / {budget} > {burn}{guard}\n)",
+                "(\n  {long}{sel} / {budget} > {burn}\n  and\n  {short}{sel} / {budget} > {burn}{guard}{test}\n)",
                 long = series::error_ratio(p.long),
                 short = series::error_ratio(p.short),
-                guard = guard(p.long)
+                guard = guard(p.long),
+                test = significant(t, p, budget, sel),
             )
         })
         .collect::<Vec<_>>()
         .join("\nor\n")
+}
+
+/// The low-traffic test of a pair ([`slo_spec::significance`]): the long window's errors
+/// `E` against its events `N` at the null rate `h`, `2 (E ln(E / Nh) − (E − Nh)) > z²`.
+fn significant(t: &TierPlan, p: &slo_spec::WindowPair, budget: Decimal, sel: &str) -> String {
+    let Some(z2) = &t.z2 else {
+        return String::new();
+    };
+    let h = budget
+        .checked_mul(significance::null_burn(p.burn_rate))
+        .unwrap_or(budget);
+    let e = format!("{}{sel}", series::increase(series::Count::Errors, p.long));
+    let n = format!("{}{sel}", series::increase(series::Count::Events, p.long));
+    format!("\n  and\n  2 * ({e} * ln({e} / ({n} * {h})) - ({e} - {n} * {h})) > {z2}")
 }
 
 /// `service/slo`, and the alert's group for a grouped SLO (`for provider={{ $labels.provider }}`).

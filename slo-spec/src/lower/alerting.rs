@@ -67,6 +67,7 @@ pub(crate) struct TierSpec {
     pub for_: Option<Window>,
     /// The pairs with where their long and short windows were written, and the list.
     pub windows: Option<(Vec<WrittenPair>, Span)>,
+    pub confidence: Option<Confidence>,
 }
 
 /// A window pair as written, with the positions of its windows.
@@ -226,6 +227,9 @@ fn read_tier(cx: &mut Cx, node: &Node, what: &str, d: &Dialect) -> Option<TierSp
     }
     if let Some(n) = f.get("windows") {
         tier.windows = window_pairs(cx, n, &format!("{what}.windows")).map(|w| (w, n.span));
+    }
+    if let Some(n) = f.get("confidence") {
+        tier.confidence = super::confidence::read(cx, n, &format!("{what}.confidence"));
     }
     Some(tier)
 }
@@ -406,6 +410,11 @@ pub(crate) fn resolve(
             .or(d.windows.as_ref())
             .map(|(w, _)| w.iter().map(|p| raised(&p.pair, floor)).collect())
             .unwrap_or_else(|| policy::default_pairs(tier, period.duration, scrape.duration)),
+        confidence: o
+            .confidence
+            .clone()
+            .or_else(|| d.confidence.clone())
+            .unwrap_or_default(),
     };
     Alerting {
         name: own

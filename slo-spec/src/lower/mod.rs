@@ -12,6 +12,7 @@ pub(crate) mod alerting;
 pub(crate) mod breakdown;
 pub(crate) mod build;
 pub(crate) mod common;
+mod confidence;
 pub(crate) mod exclusions;
 mod gate;
 mod openslo;

@@ -55,7 +55,14 @@ pub(crate) const ALERTING_FIELDS: &[&str] = &[
 ];
 /// A file's `defaults.alerting`: every field of `alerting` but `name`.
 pub(crate) const DEFAULT_ALERTING_FIELDS: &[&str] = ALERTING_FIELDS.split_at(1).1;
-pub(crate) const TIER_FIELDS: &[&str] = &["labels", "annotations", "disabled", "for", "windows"];
+pub(crate) const TIER_FIELDS: &[&str] = &[
+    "labels",
+    "annotations",
+    "disabled",
+    "for",
+    "windows",
+    "confidence",
+];
 
 const ALERTING: Dialect = Dialect {
     fields: ALERTING_FIELDS,
