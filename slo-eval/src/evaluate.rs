@@ -19,8 +19,8 @@
 use crate::plan::{Plan, REACH};
 use crate::samples::{Cursor, Samples};
 use crate::time::{millis, Millis, Timestamp};
-use slo_spec::significance;
 use slo_spec::exclusion::{excluded, Exclusion};
+use slo_spec::significance;
 use slo_spec::{Slo, Tier};
 use std::collections::BTreeMap;
 use std::time::Duration;

@@ -101,8 +101,18 @@ mod tests {
 
     #[test]
     fn quantiles_match_the_tables() {
-        for (p, z) in [(0.5, 0.0), (0.95, 1.644_853_6), (0.99, 2.326_347_9), (0.999, 3.090_232_3), (0.01, -2.326_347_9)] {
-            assert!((normal_quantile(p) - z).abs() < 1e-6, "{p}: {}", normal_quantile(p));
+        for (p, z) in [
+            (0.5, 0.0),
+            (0.95, 1.644_853_6),
+            (0.99, 2.326_347_9),
+            (0.999, 3.090_232_3),
+            (0.01, -2.326_347_9),
+        ] {
+            assert!(
+                (normal_quantile(p) - z).abs() < 1e-6,
+                "{p}: {}",
+                normal_quantile(p)
+            );
         }
         let c = |t: &str| Confidence {
             value: Decimal::parse(t).unwrap(),
@@ -122,7 +132,10 @@ mod tests {
         assert!(deviance(52.0, 3600.0 * 0.001) > z2);
         assert!(deviance(0.0, 1.0).is_nan() || deviance(0.0, 1.0) < z2);
         assert_eq!(null_burn(Decimal::parse("14.4").unwrap()), Decimal::ONE);
-        assert_eq!(null_burn(Decimal::parse("1").unwrap()), Decimal::parse("0.5").unwrap());
+        assert_eq!(
+            null_burn(Decimal::parse("1").unwrap()),
+            Decimal::parse("0.5").unwrap()
+        );
         // Events for 14.4x to pass at 99.9% with a 0.1% budget: about 190.
         let n = events_to_pass(0.001, 14.4, 1.0, z2);
         assert!((n - 190.9).abs() < 1.0, "{n}");
