@@ -107,6 +107,18 @@ fn recorded(slo: &slo_spec::Slo, group: &str, ratio: f64, left: f64) -> Vec<(Str
             )
         })
         .collect();
+    // Plenty of events in every window: the low-traffic test passes.
+    for w in &plan.windows {
+        let events = 100_000.0;
+        out.push((
+            format!("{}{sel}", series::increase(series::Count::Events, *w)),
+            format!("{events}x120"),
+        ));
+        out.push((
+            format!("{}{sel}", series::increase(series::Count::Errors, *w)),
+            format!("{}x120", events * ratio),
+        ));
+    }
     out.push((
         format!("{}{sel}", series::BUDGET_REMAINING),
         format!("{left}x120"),

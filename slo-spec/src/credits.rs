@@ -50,6 +50,38 @@ pub fn cents(charge: u64, basis_points: u32) -> u64 {
     (c as u64).min(charge)
 }
 
+/// A service level agreement: what customers are owed when a period's attainment falls
+/// below a tier. Exact decimals: credits are money.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sla {
+    /// The promised attainment in percent, as written.
+    pub objective: Decimal,
+    pub objective_text: String,
+    /// Tiers by descending `below`: the credit of the lowest tier the attainment is under.
+    pub credits: Vec<CreditTier>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreditTier {
+    /// Attainment in percent under which the tier applies.
+    pub below: Decimal,
+    pub below_text: String,
+    /// Credit as a percentage of the period's charge.
+    pub credit_percent: Decimal,
+    pub credit_text: String,
+}
+
+impl Sla {
+    /// The tier an attainment (in percent, exact) falls under: the one with the lowest
+    /// `below` still above it; `None` when the SLA was met.
+    pub fn tier(&self, attainment_percent: Decimal) -> Option<&CreditTier> {
+        self.credits
+            .iter()
+            .rev()
+            .find(|t| attainment_percent.compare(t.below) == Some(std::cmp::Ordering::Less))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub use lower::promql::MAX_QUERY_BYTES;
 pub use lower::{FileCheck, SUPPORTED_VERSIONS};
 pub use model::*;
 pub use selectors::{family as metric_family, selectors, Selector};
+pub use significance::Confidence;
 pub use yaml::MAX_FILE_BYTES;
 
 use rayon::prelude::*;

@@ -98,37 +98,7 @@ pub struct DeployGate {
     pub text: String,
 }
 
-/// A service level agreement: what customers are owed when a period's attainment falls
-/// below a tier. Exact decimals: credits are money.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sla {
-    /// The promised attainment in percent, as written.
-    pub objective: crate::decimal::Decimal,
-    pub objective_text: String,
-    /// Tiers by descending `below`: the credit of the lowest tier the attainment is under.
-    pub credits: Vec<CreditTier>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct CreditTier {
-    /// Attainment in percent under which the tier applies.
-    pub below: crate::decimal::Decimal,
-    pub below_text: String,
-    /// Credit as a percentage of the period's charge.
-    pub credit_percent: crate::decimal::Decimal,
-    pub credit_text: String,
-}
-
-impl Sla {
-    /// The tier an attainment (in percent, exact) falls under: the one with the lowest
-    /// `below` still above it; `None` when the SLA was met.
-    pub fn tier(&self, attainment_percent: crate::decimal::Decimal) -> Option<&CreditTier> {
-        self.credits
-            .iter()
-            .rev()
-            .find(|t| attainment_percent.compare(t.below) == Some(std::cmp::Ordering::Less))
-    }
-}
+pub use crate::credits::{CreditTier, Sla};
 
 impl Slo {
     /// The calendar period, when the period is one (`period: calendar-month`).
@@ -411,24 +381,7 @@ pub struct TierPolicy {
     /// The window pairs, never empty: the spec's, or the default policy for the period.
     pub windows: Vec<WindowPair>,
     /// How sure the low-traffic test must be before the tier fires (event SLIs).
-    pub confidence: Confidence,
-}
-
-/// A confidence in percent, as written (`99.9`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Confidence {
-    pub value: crate::decimal::Decimal,
-    pub text: String,
-}
-
-impl Default for Confidence {
-    /// 99.9%: a window of a healthy service looks like a burn once in a thousand.
-    fn default() -> Self {
-        Confidence {
-            value: crate::decimal::Decimal::parse("99.9").expect("a decimal"),
-            text: "99.9".into(),
-        }
-    }
+    pub confidence: crate::significance::Confidence,
 }
 
 /// A duration with the text it was written as (`30d`, `5m`), so generated files print

@@ -13,7 +13,23 @@
 //! among a few requests (G ≈ 7 for 1 in 10 at a 0.1% budget) stays under z² ≈ 9.5 (99.9%).
 
 use crate::decimal::Decimal;
-use crate::model::Confidence;
+
+/// A confidence in percent, as written (`99.9`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confidence {
+    pub value: Decimal,
+    pub text: String,
+}
+
+impl Default for Confidence {
+    /// 99.9%: a window of a healthy service looks like a burn once in a thousand.
+    fn default() -> Self {
+        Confidence {
+            value: Decimal::parse("99.9").expect("a decimal"),
+            text: "99.9".into(),
+        }
+    }
+}
 
 /// The burn rate of the null hypothesis for a pair of threshold `burn`: 1, or half the
 /// threshold when that is 2 or less.

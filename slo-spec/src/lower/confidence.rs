@@ -5,7 +5,7 @@
 use super::reader::{self, Cx};
 use crate::decimal::Decimal;
 use crate::diagnostic::Code;
-use crate::model::Confidence;
+use crate::significance::Confidence;
 use crate::yaml::Node;
 use std::cmp::Ordering;
 

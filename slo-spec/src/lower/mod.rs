@@ -23,6 +23,7 @@ pub(crate) mod sla;
 mod sli;
 mod sloth;
 mod v1;
+pub(crate) mod windows;
 
 use crate::diagnostic::{Code, Diagnostic, Span};
 use crate::model::{Format, Labels, Service, Sli};
@@ -431,11 +432,12 @@ pub(crate) fn unused(catalog: &Catalog, used: &BTreeSet<String>, diags: &mut Vec
 /// Field lists of the v1 language, for the JSON Schema test to keep the two in step.
 #[cfg(test)]
 pub(crate) mod fields {
-    pub(crate) use super::alerting::{ABSENT_FIELDS, WINDOW_FIELDS};
+    pub(crate) use super::alerting::ABSENT_FIELDS;
     pub(crate) use super::exclusions::{EXCLUSION_FIELDS, WEEKLY_FIELDS};
     pub(crate) use super::gate::DEPLOY_GATE_FIELDS;
     pub(crate) use super::v1::{
         ALERTING_FIELDS, DEFAULT_ALERTING_FIELDS, FRESHNESS_FIELDS, LATENCY_FIELDS, RATIO_FIELDS,
         RAW_FIELDS, SLI_FIELDS, SLO_FIELDS, TIER_FIELDS, TOP_FIELDS,
     };
+    pub(crate) use super::windows::WINDOW_FIELDS;
 }
