@@ -19,6 +19,7 @@ mod fuzz_corpus;
 mod generate;
 mod grouped;
 mod imports;
+mod low_traffic;
 mod peers;
 mod scrape_intervals;
 mod sli_kinds;

@@ -91,6 +91,7 @@ codes! {
     QueryWrapped = "W005", Warning, "query-wrapped";
     UnusedContext = "W006", Warning, "unused-context";
     WindowBelowFloor = "W007", Warning, "window-below-floor";
+    LowTraffic = "W008", Warning, "low-traffic";
 }
 
 impl fmt::Display for Code {

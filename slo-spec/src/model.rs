@@ -88,6 +88,8 @@ pub struct Slo {
     pub exclusions: Vec<crate::exclusion::Exclusion>,
     /// When a deploy pipeline must stop (`slo-gen gate`); `None`: the gate's default.
     pub deploy_gate: Option<DeployGate>,
+    /// Events per second the SLO usually sees, as the spec says (`expected_rate`).
+    pub expected_rate: Option<f64>,
 }
 
 /// A deploy gate: ship only while at least `min_budget` percent of the error budget is

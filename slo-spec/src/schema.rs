@@ -79,6 +79,10 @@ struct Slo {
     exclusions: Option<Vec<ExclusionSpec>>,
     /// What `slo-gen gate` requires of this SLO before a deploy ships.
     deploy_gate: Option<DeployGateSpec>,
+    /// Events per second the SLO usually sees; `validate` warns (W008) when that is too
+    /// few for any tier to fire at its threshold.
+    #[schemars(range(min = 0))]
+    expected_rate: Option<f64>,
 }
 
 /// `deploy_gate`: the share of the error budget that must be left to deploy.
@@ -309,6 +313,10 @@ struct Tier {
     /// Window pairs replacing the default policy derived from the period.
     #[schemars(length(min = 1))]
     windows: Option<Vec<WindowPair>>,
+    /// Percent confidence of the low-traffic test (default 99.9): the long window's errors
+    /// must be that improbable for a service within its objective before the tier fires.
+    #[schemars(range(min = 50, max = 100))]
+    confidence: Option<f64>,
 }
 
 /// Fires when both windows burn faster than `burn_rate`.

@@ -4,6 +4,7 @@
 //! diffs two replays (a spec change) and scores one against known incidents; [`render`]
 //! writes text, JSON or Markdown.
 
+pub mod arrivals;
 pub mod compare;
 pub mod history;
 pub mod render;

@@ -26,6 +26,8 @@ pub(crate) struct SloParts {
     pub exclusions: Option<Vec<crate::exclusion::Exclusion>>,
     /// `None`: declared but faulty; `Some(None)`: no gate of its own.
     pub deploy_gate: Option<Option<DeployGate>>,
+    /// Events per second, as written, and where.
+    pub expected_rate: Option<(f64, String, Span)>,
 }
 
 /// Builds the model's SLO: checks the alert windows against the period, then resolves the
@@ -48,6 +50,9 @@ pub(crate) fn finish_slo(
         super::breakdown::check(cx, labels, *span, &group_by, &sli)?;
     }
     let alerting = alerting::resolve(defaults, &own, service, &name, &period, &scrape);
+    if let (Some(rate), Some(objective)) = (&parts.expected_rate, &parts.objective) {
+        super::traffic::check(cx, rate, objective, &alerting, &sli);
+    }
     Some(Slo {
         span,
         name,
@@ -62,6 +67,7 @@ pub(crate) fn finish_slo(
         sla: parts.sla?,
         exclusions: parts.exclusions?,
         deploy_gate: parts.deploy_gate?,
+        expected_rate: parts.expected_rate.map(|(r, _, _)| r),
     })
 }
 

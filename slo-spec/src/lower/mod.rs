@@ -22,6 +22,7 @@ pub(crate) mod reader;
 pub(crate) mod sla;
 mod sli;
 mod sloth;
+mod traffic;
 mod v1;
 pub(crate) mod windows;
 

@@ -317,6 +317,7 @@ pub(crate) fn lower(
         sla: Some(None),
         exclusions: Some(Vec::new()),
         deploy_gate: Some(None),
+        expected_rate: None,
         alerting: Some(AlertingSpec::default()),
     };
     finish(
@@ -780,6 +781,7 @@ fn lower_alpha(
             sla: Some(None),
             exclusions: Some(Vec::new()),
             deploy_gate: Some(None),
+            expected_rate: None,
             alerting: Some(AlertingSpec::default()),
         });
         let Some(parts) = parts else { continue };

@@ -122,6 +122,7 @@ pub(crate) fn lower(cx: &mut Cx, root: &Node) -> Option<Service> {
         sla: Some(None),
         exclusions: Some(Vec::new()),
         deploy_gate: Some(None),
+        expected_rate: None,
         alerting,
     };
     let service_name = service.as_ref().map(|(n, _)| n.clone()).unwrap_or_default();

@@ -167,6 +167,7 @@ fn slo(cx: &mut Cx, node: &Node, names: &Names) -> Option<SloParts> {
         sla: Some(None),
         exclusions: Some(Vec::new()),
         deploy_gate: Some(None),
+        expected_rate: None,
         alerting: match f.get("alerting") {
             Some(n) => alerting::read(cx, n, "alerting", &names.alerting),
             None => Some(AlertingSpec::default()),

@@ -36,6 +36,7 @@ pub(crate) const SLO_FIELDS: &[&str] = &[
     "sla",
     "exclusions",
     "deploy_gate",
+    "expected_rate",
 ];
 pub(crate) const SLI_FIELDS: &[&str] = &["ratio", "latency", "freshness", "raw"];
 pub(crate) const RATIO_FIELDS: &[&str] = &["errors", "good", "total"];
@@ -185,9 +186,23 @@ fn slo(
         Some(n) => super::gate::read(cx, n).map(Some),
         None => Some(None),
     };
+    let expected_rate = f.get("expected_rate").and_then(|n| {
+        let (rate, text) = reader::number(cx, n, "expected_rate")?;
+        if rate > 0.0 && rate.is_finite() {
+            return Some((rate, text, n.span));
+        }
+        cx.report(
+            n.span,
+            Code::InvalidPolicy,
+            format!("`expected_rate` must be a positive number of events per second, got {text}"),
+            "e.g. `expected_rate: 0.003` for about 10 requests an hour",
+        );
+        None
+    });
     Some(SloParts {
         name: common::required_slug(cx, &f, "name", "the SLO", "SLO name"),
         deploy_gate,
+        expected_rate,
         description: f
             .require(cx, "description", "the SLO")
             .and_then(|n| reader::string(cx, n, "description")),
