@@ -7,6 +7,7 @@ mod behaviour;
 mod calendar;
 mod exclusions;
 mod file;
+mod low_traffic;
 pub mod suite;
 
 pub use file::round_secs;

@@ -14,7 +14,7 @@ use super::file::{
     alerts_count, checkpoints, num, repeat, round_secs, steps, BaseScenario, Check, Scenario,
     Summary, TestFile,
 };
-use super::{absent, behaviour, calendar, exclusions};
+use super::{absent, behaviour, calendar, exclusions, low_traffic};
 use crate::names::{self, series};
 use crate::rules::emit;
 use crate::rules::{self, Group, Options, Rule};
@@ -74,7 +74,7 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
             (base_rules(step), text)
         })
         .collect();
-    let scraped = [behaviour::suite, exclusions::suite];
+    let scraped = [behaviour::suite, exclusions::suite, low_traffic::suite];
     for b in scraped
         .iter()
         .filter_map(|suite| suite(svc, slo, &plan, opts, &mut summary))
