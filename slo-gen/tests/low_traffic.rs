@@ -248,3 +248,67 @@ fn at_one_request_a_second_detection_stays_within_ten_percent() {
         assert!(ratio <= 1.1, "{what}: {ratio}");
     }
 }
+
+#[test]
+#[ignore = "slow: a simulated month replayed by backtest"]
+fn backtest_shows_what_the_rules_before_the_test_would_have_raised() {
+    use slo_gen::backtest::{self, history::Entry, history::History, Evaluation};
+    use slo_gen::promapi::Series;
+    let checked = slo_spec::check(&[slo_spec::Source {
+        path: "s.yaml".into(),
+        text: "version: v1\nservice: s\nowner: o\nslos:\n  - name: a\n    description: d\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(r_total{code=\"5\"}[{{window}}]))\n        total: sum(rate(r_total[{{window}}]))\n".into(),
+    }]);
+    let targets = backtest::targets(&checked.services);
+    let (from, to) = (START, START + MONTH);
+    let need = targets[0].need(from, to, Evaluation::Groups);
+    let traffic = Traffic {
+        per_hour: 10.0,
+        error_share: 0.001,
+        outages: vec![],
+        seed: 1000,
+        even: false,
+    };
+    let g = history(&targets[0].plan, &traffic, need.start, to);
+    let series = |s: &slo_eval::Samples| {
+        vec![Series {
+            labels: Default::default(),
+            samples: s.points().collect(),
+        }]
+    };
+    let h = History {
+        prometheus: "simulated".into(),
+        from,
+        to,
+        entries: vec![Entry {
+            service: need.service.clone(),
+            slo: need.slo.clone(),
+            queries: need.queries.clone(),
+            step: need.step,
+            start: need.start,
+            end: to,
+            events: series(&g.events),
+            errors: series(&g.errors),
+            inputs: series(&g.inputs),
+        }],
+    };
+    let run = backtest::replay(&targets, &h, Evaluation::Groups).unwrap();
+    let s = &run.slos[0];
+    let (old_pages, _) = s.without_low_traffic_test.expect("an event SLI");
+    println!(
+        "low-traffic: backtest of a simulated month: {} pages, {old_pages} without the test",
+        s.count(Tier::Page)
+    );
+    assert!(old_pages > s.count(Tier::Page));
+    let text = backtest::render::text(&backtest::render::Report {
+        run: &run,
+        baseline: None,
+        scores: None,
+    });
+    assert!(
+        text.contains(&format!(
+            "without the low-traffic test: {old_pages} pages ({} with it)",
+            s.count(Tier::Page)
+        )),
+        "{text}"
+    );
+}

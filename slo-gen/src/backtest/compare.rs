@@ -263,6 +263,7 @@ mod tests {
             from: Timestamp(0),
             to: Timestamp(1000),
             slos: vec![SloResult {
+                without_low_traffic_test: None,
                 service: "s".into(),
                 slo: "a".into(),
                 objective: "99.9".into(),

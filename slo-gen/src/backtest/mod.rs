@@ -94,6 +94,9 @@ pub struct SloResult {
     pub attainment_since: Option<Timestamp>,
     pub budget_remaining: Option<f64>,
     pub budget_consumed_at_first_page: Option<f64>,
+    /// Pages and tickets the rules before the low-traffic test raise on the same history
+    /// (`None` for SLIs without the test).
+    pub without_low_traffic_test: Option<(usize, usize)>,
 }
 
 impl SloResult {
@@ -129,6 +132,22 @@ pub struct NotInHistory {
     pub step: f64,
 }
 
+/// The outcomes of the rules as they were before the low-traffic test, for comparison;
+/// `None` when no tier of the SLO has the test.
+fn before_low_traffic_test(
+    t: &Target<'_>,
+    groups: &[slo_eval::GroupHistory],
+    sched: &Schedule,
+) -> Option<Vec<slo_eval::GroupOutcome>> {
+    t.plan.tiers.iter().any(|tier| tier.z2.is_some()).then(|| {
+        let mut plan = t.plan.clone();
+        for tier in &mut plan.tiers {
+            tier.z2 = None;
+        }
+        evaluate(t.slo, &plan, groups, sched)
+    })
+}
+
 /// Replays every target over the history.
 pub fn replay(
     targets: &[Target<'_>],
@@ -146,7 +165,18 @@ pub fn replay(
                 step: sched.step as f64 / 1000.0,
             })?;
         let groups = entry.groups(&t.slo.group_by);
+        let before = before_low_traffic_test(t, &groups, &sched);
         for outcome in evaluate(t.slo, &t.plan, &groups, &sched) {
+            let without_low_traffic_test = before.as_ref().map(|b| {
+                let count = |tier| {
+                    b.iter()
+                        .filter(|o| o.labels == outcome.labels)
+                        .flat_map(|o| &o.firings)
+                        .filter(|f| f.tier == tier)
+                        .count()
+                };
+                (count(Tier::Page), count(Tier::Ticket))
+            });
             slos.push(SloResult {
                 service: t.service.name.clone(),
                 slo: t.slo.name.clone(),
@@ -165,6 +195,7 @@ pub fn replay(
                 attainment_since: outcome.attainment_since,
                 budget_remaining: outcome.budget_remaining,
                 budget_consumed_at_first_page: outcome.budget_consumed_at_first_page,
+                without_low_traffic_test,
             });
         }
     }

@@ -87,6 +87,9 @@ pub fn text(r: &Report) -> String {
         "\n{} SLOs: {pages} pages, {tickets} tickets",
         b.slos.len()
     );
+    if let Some(line) = before_test(b) {
+        let _ = writeln!(o, "{line}");
+    }
     if let Some((name, _, diffs)) = &r.baseline {
         let _ = writeln!(o, "\nchange against {name}:");
         if diffs.is_empty() {
@@ -207,6 +210,7 @@ fn slos_json(b: &Backtest) -> Vec<Value> {
                 "attainment": s.attainment,
                 "attainment_since": s.attainment_since.map(rfc3339),
                 "budget_remaining": s.budget_remaining,
+                "without_low_traffic_test": s.without_low_traffic_test.map(|(p, t)| json!({"pages": p, "tickets": t})),
             })
         })
         .collect()
@@ -323,10 +327,36 @@ pub fn markdown(r: &Report) -> String {
             span(s.firing(Tier::Page, b.from, b.to))
         );
     }
+    if let Some(line) = before_test(b) {
+        let _ = writeln!(o, "\n{line}");
+    }
     if let Some(s) = &r.scores {
         let mut t = String::new();
         incidents_text(&mut t, s);
         let _ = writeln!(o, "\n```text{t}```");
     }
     o
+}
+
+/// What the rules before the low-traffic test raise on the same history, when it differs:
+/// `without the low-traffic test: 93 pages (6 with it), 12 tickets (12)`.
+fn before_test(b: &Backtest) -> Option<String> {
+    let (mut pages, mut tickets) = (0, 0);
+    for s in &b.slos {
+        let (p, t) = s
+            .without_low_traffic_test
+            .unwrap_or((s.count(Tier::Page), s.count(Tier::Ticket)));
+        pages += p;
+        tickets += t;
+    }
+    let now: (usize, usize) = (
+        b.slos.iter().map(|s| s.count(Tier::Page)).sum(),
+        b.slos.iter().map(|s| s.count(Tier::Ticket)).sum(),
+    );
+    ((pages, tickets) != now).then(|| {
+        format!(
+            "without the low-traffic test: {pages} pages ({} with it), {tickets} tickets ({})",
+            now.0, now.1
+        )
+    })
 }
