@@ -434,7 +434,8 @@ fn evaluate_group(slo: &Slo, plan: &Plan, g: &GroupHistory, sched: &Schedule) ->
                     // As the rule computes it, operation by operation.
                     let mean = events * t.null_ratio;
                     let g = 2.0 * (errors * (errors / mean).ln() - (errors - mean));
-                    if !(g > t.z2) {
+                    // NaN (no errors) fails the test, as PromQL's `>` does.
+                    if g.partial_cmp(&t.z2) != Some(std::cmp::Ordering::Greater) {
                         return None;
                     }
                 }

@@ -89,7 +89,7 @@ pub fn history_with(
             }
         }
         counters.push((t, events, errors));
-        t = t + scrape;
+        t += scrape;
     }
     // The base rates at every evaluation of the rules (their interval may be shorter than
     // the scrape), each over the samples inside `(t - base, t]`.
@@ -113,7 +113,7 @@ pub fn history_with(
             er.push((t, rate(window, (t, base as f64), |c| c.2)));
             inputs.push((t, 1.0));
         }
-        t = t + step;
+        t += step;
     }
     GroupHistory {
         events: Samples::new(ev),
