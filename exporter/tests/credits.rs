@@ -72,6 +72,7 @@ fn report() -> String {
                 credit: None,
                 excluded: Vec::new(),
                 coverage: Some(1.0),
+                replayed: None,
             };
             r.credit = credit(slo, r.attainment());
             r

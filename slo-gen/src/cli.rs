@@ -341,6 +341,10 @@ pub struct ReportArgs {
     /// each credit in money.
     #[arg(long, value_name = "FILE", requires = "statements")]
     pub charges: Option<PathBuf>,
+    /// Skip the replay of the rules over the range with and without the low-traffic test
+    /// (it reads the SLIs' base series over the range, as `backtest` does).
+    #[arg(long)]
+    pub no_replay: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -299,16 +299,22 @@ fn backtest_shows_what_the_rules_before_the_test_would_have_raised() {
         s.count(Tier::Page)
     );
     assert!(old_pages > s.count(Tier::Page));
-    let text = backtest::render::text(&backtest::render::Report {
+    let report = backtest::render::Report {
         run: &run,
         baseline: None,
         scores: None,
-    });
-    assert!(
-        text.contains(&format!(
-            "without the low-traffic test: {old_pages} pages ({} with it)",
-            s.count(Tier::Page)
-        )),
-        "{text}"
+    };
+    let (text, md) = (
+        backtest::render::text(&report),
+        backtest::render::markdown(&report),
     );
+    let pages = s.count(Tier::Page);
+    for line in [
+        format!("without the low-traffic test: {old_pages} pages ({pages} with it)"),
+        format!("; {old_pages} without the low-traffic test"),
+    ] {
+        assert!(text.contains(&line), "{line:?} not in\n{text}");
+    }
+    let cell = format!("| {pages} ({old_pages} without the test) |");
+    assert!(md.contains(&cell), "{cell:?} not in\n{md}");
 }

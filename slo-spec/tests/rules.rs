@@ -559,3 +559,36 @@ fn alert_policy_overrides() {
         ],
     );
 }
+
+#[test]
+fn low_traffic_policy() {
+    let with = |alerting: &str| {
+        spec(&VALID_SLO.replace("    alerting:\n", &format!("    alerting:\n{alerting}")))
+    };
+    check_one(&with("      page:\n        confidence: 99\n"), &[]);
+    check_one(&with("      ticket:\n        confidence: 50\n"), &[]);
+    check_one(
+        &with("      page:\n        confidence: 100\n"),
+        &["14:21 E022 `alerting.page.confidence` must be a percentage from 50 up to, not including, 100, got 100"],
+    );
+    check_one(
+        &with("      ticket:\n        confidence: 49.99\n"),
+        &["14:21 E022 `alerting.ticket.confidence` must be a percentage from 50 up to, not including, 100, got 49.99"],
+    );
+    let rate = |r: &str| {
+        spec(&VALID_SLO.replace(
+            "    objective: 99.9\n",
+            &format!("    objective: 99.9\n    expected_rate: {r}\n"),
+        ))
+    };
+    // One event a second fills every window; one an hour fills none.
+    check_one(&rate("1"), &[]);
+    check_one(
+        &rate("0.0002778"),
+        &["8:20 W008 at 0.0002778 events/s no tier can fire at its threshold: the fastest pair's 1h window holds 1.0 events, and errors at 14.4x need 191 to stand out from a healthy service"],
+    );
+    check_one(
+        &rate("-1"),
+        &["8:20 E022 `expected_rate` must be a positive number of events per second, got -1"],
+    );
+}

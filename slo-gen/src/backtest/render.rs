@@ -41,44 +41,7 @@ pub fn text(r: &Report) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "backtest {} → {}", rfc3339(b.from), rfc3339(b.to));
     for s in &b.slos {
-        let _ = writeln!(
-            o,
-            "\n{}  objective {}%  attainment {}  budget left {}",
-            s.name(),
-            s.objective,
-            pct(s.attainment),
-            pct(s.budget_remaining)
-        );
-        for tier in Tier::ALL {
-            let n = s.count(tier);
-            if n == 0 && tier == Tier::Absent {
-                continue;
-            }
-            let _ = write!(
-                o,
-                "  {:<7} {n} firing{}, {} firing",
-                tier.as_str(),
-                if n == 1 { "" } else { "s" },
-                span(s.firing(tier, b.from, b.to))
-            );
-            if tier == Tier::Page {
-                if let Some(c) = s.budget_consumed_at_first_page {
-                    let _ = write!(o, "; first page with {} of the budget spent", pct(Some(c)));
-                }
-            }
-            o.push('\n');
-            for a in s.alerts.iter().filter(|a| a.firing.tier == tier) {
-                let _ = writeln!(
-                    o,
-                    "    {} → {}  {} ({}){}",
-                    rfc3339(a.firing.start),
-                    end(a),
-                    a.alert,
-                    a.severity,
-                    peak(a)
-                );
-            }
-        }
+        slo_text(&mut o, s, b);
     }
     let pages: usize = b.slos.iter().map(|s| s.count(Tier::Page)).sum();
     let tickets: usize = b.slos.iter().map(|s| s.count(Tier::Ticket)).sum();
@@ -116,6 +79,62 @@ pub fn text(r: &Report) -> String {
         incidents_text(&mut o, s);
     }
     o
+}
+
+/// One SLO's lines: its attainment, then each tier's firings.
+fn slo_text(o: &mut String, s: &SloResult, b: &Backtest) {
+    let _ = writeln!(
+        o,
+        "\n{}  objective {}%  attainment {}  budget left {}",
+        s.name(),
+        s.objective,
+        pct(s.attainment),
+        pct(s.budget_remaining)
+    );
+    for tier in Tier::ALL {
+        let n = s.count(tier);
+        if n == 0 && tier == Tier::Absent {
+            continue;
+        }
+        let _ = write!(
+            o,
+            "  {:<7} {n} firing{}, {} firing",
+            tier.as_str(),
+            if n == 1 { "" } else { "s" },
+            span(s.firing(tier, b.from, b.to))
+        );
+        if let Some(n) = without_test(s, tier) {
+            let _ = write!(o, "; {n} without the low-traffic test");
+        }
+        if tier == Tier::Page {
+            if let Some(c) = s.budget_consumed_at_first_page {
+                let _ = write!(o, "; first page with {} of the budget spent", pct(Some(c)));
+            }
+        }
+        o.push('\n');
+        for a in s.alerts.iter().filter(|a| a.firing.tier == tier) {
+            let _ = writeln!(
+                o,
+                "    {} → {}  {} ({}){}",
+                rfc3339(a.firing.start),
+                end(a),
+                a.alert,
+                a.severity,
+                peak(a)
+            );
+        }
+    }
+}
+
+/// What the rules before the low-traffic test raise at `tier`, when it differs.
+fn without_test(s: &SloResult, tier: Tier) -> Option<usize> {
+    let (p, t) = s.without_low_traffic_test?;
+    let n = match tier {
+        Tier::Page => p,
+        Tier::Ticket => t,
+        _ => return None,
+    };
+    (n != s.count(tier)).then_some(n)
 }
 
 fn change(c: &Change) -> String {
@@ -321,8 +340,8 @@ pub fn markdown(r: &Report) -> String {
             s.objective,
             pct(s.attainment),
             pct(s.budget_remaining),
-            s.count(Tier::Page),
-            s.count(Tier::Ticket),
+            with_before(s, Tier::Page),
+            with_before(s, Tier::Ticket),
             s.count(Tier::Absent),
             span(s.firing(Tier::Page, b.from, b.to))
         );
@@ -336,6 +355,14 @@ pub fn markdown(r: &Report) -> String {
         let _ = writeln!(o, "\n```text{t}```");
     }
     o
+}
+
+/// A tier's count in a Markdown cell, with the count before the low-traffic test when it differs.
+fn with_before(s: &SloResult, tier: Tier) -> String {
+    match without_test(s, tier) {
+        Some(n) => format!("{} ({n} without the test)", s.count(tier)),
+        None => s.count(tier).to_string(),
+    }
 }
 
 /// What the rules before the low-traffic test raise on the same history, when it differs:

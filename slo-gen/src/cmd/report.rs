@@ -39,7 +39,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         super::statements::run(args, dir, (&loaded, &range, &client), err)?;
         return Ok(Outcome::Clean);
     }
-    let report = report::build(
+    let mut report = report::build(
         &client,
         &loaded.checked.services,
         &range,
@@ -49,6 +49,17 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         },
     )
     .map_err(|e| Error::Usage(e.to_string()))?;
+    if !args.no_replay {
+        report::replayed::attach(
+            &client,
+            &loaded.checked.services,
+            &mut report,
+            &mut |line| {
+                let _ = writeln!(err, "report: replay: {line}");
+            },
+        )
+        .map_err(|e| Error::Usage(e.to_string()))?;
+    }
     match (args.format, &args.output) {
         (ReportFormat::Markdown, Some(path)) => {
             // Charts beside the file, named after it.

@@ -16,6 +16,7 @@
 
 mod excluded;
 pub mod render;
+pub mod replayed;
 pub mod statements;
 pub mod svg;
 
@@ -103,6 +104,8 @@ pub struct SloReport {
     pub excluded: Vec<(String, Millis)>,
     /// The share of the range with data, 0 to 1; `None` when nothing was scraped.
     pub coverage: Option<f64>,
+    /// The rules replayed over the range with and without the low-traffic test.
+    pub replayed: Option<replayed::Replayed>,
 }
 
 impl SloReport {
@@ -278,6 +281,7 @@ fn slo_report(
                 credit: None,
                 excluded: excluded.clone(),
                 coverage: coverage.get(&k).copied(),
+                replayed: None,
             };
             r.firings.sort_by_key(|f| (f.start, f.tier));
             r.credit = credit(slo, r.attainment());

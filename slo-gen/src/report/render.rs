@@ -2,6 +2,7 @@
 //! (stable, for invoicing jobs: the `credits` list is what they read) and HTML (one
 //! self-contained file with inline charts).
 
+use super::replayed::Replayed;
 use super::{svg, Report, SloReport};
 use crate::backtest::history::rfc3339;
 use crate::text::span as span_text;
@@ -123,6 +124,7 @@ pub fn markdown(report: &Report, svgs: Option<&[String]>) -> String {
             credit_text(r)
         );
     }
+    replayed_markdown(&mut o, report);
     if let Some(files) = svgs {
         o.push('\n');
         for (r, f) in report.slos.iter().zip(files) {
@@ -135,6 +137,37 @@ pub fn markdown(report: &Report, svgs: Option<&[String]>) -> String {
         }
     }
     o
+}
+
+/// The SLOs replayed with and without the low-traffic test, when any were.
+fn replayed(report: &Report) -> Vec<(String, Replayed)> {
+    report
+        .slos
+        .iter()
+        .filter_map(|r| Some((r.name(), r.replayed?)))
+        .collect()
+}
+
+fn replayed_markdown(o: &mut String, report: &Report) {
+    let rows = replayed(report);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nThe rules replayed over the range, with the low-traffic test and without it:\n\n| SLO | pages | tickets | pages without the test | tickets without the test |\n|---|---:|---:|---:|---:|"
+    );
+    for (name, r) in rows {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            name.replace('|', "\\|"),
+            r.pages,
+            r.tickets,
+            r.pages_without_test,
+            r.tickets_without_test
+        );
+    }
 }
 
 pub fn json(report: &Report) -> String {
@@ -163,6 +196,11 @@ pub fn json(report: &Report) -> String {
                     "absent": r.firing(Tier::Absent) as f64 / 1000.0,
                 },
                 "longest_incident": r.longest_incident().map(|(s, e)| json!({"start": rfc3339(s), "end": rfc3339(e)})),
+                "replayed": r.replayed.map(|p| json!({
+                    "pages": p.pages,
+                    "tickets": p.tickets,
+                    "without_low_traffic_test": {"pages": p.pages_without_test, "tickets": p.tickets_without_test},
+                })),
                 "alerts": r.firings.iter().map(|f| json!({"tier": f.tier.as_str(), "start": rfc3339(f.start), "end": f.end.map(rfc3339)})).collect::<Vec<_>>(),
                 "sla": r.credit.as_ref().map(|c| json!({
                     "objective": c.sla_objective,
@@ -234,6 +272,16 @@ pub fn html(report: &Report) -> String {
                             td { (span_text(r.firing(Tier::Page) + r.firing(Tier::Ticket))) }
                             td { (longest(r)) }
                             td { (credit_text(r)) }
+                        }
+                    }
+                }
+                @let rows = replayed(report);
+                @if !rows.is_empty() {
+                    p { "The rules replayed over the range, with the low-traffic test and without it:" }
+                    table {
+                        tr { th { "SLO" } th { "pages" } th { "tickets" } th { "pages without the test" } th { "tickets without the test" } }
+                        @for (name, r) in &rows {
+                            tr { td { (name) } td { (r.pages) } td { (r.tickets) } td { (r.pages_without_test) } td { (r.tickets_without_test) } }
                         }
                     }
                 }

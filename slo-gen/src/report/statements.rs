@@ -367,6 +367,7 @@ mod tests {
             }),
             excluded: vec![("maintenance, weekly".into(), 7_200_000)],
             coverage: Some(0.5),
+            replayed: None,
         }
     }
 

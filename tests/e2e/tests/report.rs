@@ -4,7 +4,8 @@
 //! an SLO with no series at all. Attainment must be within 0.01% of the exact value over
 //! October's 31 days, the SLA credit owed to the burning account only, "no data" never
 //! 100%, and every format written. Then the same month with account a's outage excluded
-//! after the fact: exactly the raw counters less those inside the interval.
+//! after the fact: exactly the raw counters less those inside the interval. The rules
+//! replayed over the month count the same pages with and without the low-traffic test.
 
 use e2e::{run_slo_gen, Backfilled};
 use serde_json::Value;
@@ -144,6 +145,27 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         ghost["attainment"].is_null() && ghost["met"].is_null(),
         "{ghost}"
     );
+    // The rules replayed over October: both accounts page as the month opens (the windows
+    // still hold September 30's 50% errors), a once more for its outage; at 1000 requests
+    // a minute the low-traffic test changes nothing; without series the ghost raises none.
+    let (ra, rb) = (&a["replayed"], &b["replayed"]);
+    assert_eq!(
+        ra["pages"].as_u64().unwrap(),
+        rb["pages"].as_u64().unwrap() + 1,
+        "{ra} {rb}"
+    );
+    for r in [ra, rb] {
+        assert_eq!(r["without_low_traffic_test"]["pages"], r["pages"], "{r}");
+        assert_eq!(
+            r["without_low_traffic_test"]["tickets"], r["tickets"],
+            "{r}"
+        );
+    }
+    assert_eq!(ghost["replayed"]["pages"], 0, "{ghost}");
+    println!(
+        "e2e: report: October replayed: account a {} pages, {} without the low-traffic test",
+        ra["pages"], ra["without_low_traffic_test"]["pages"]
+    );
     // The invoicing list: account a only, exact decimals as text.
     let credits = doc["credits"].as_array().unwrap();
     assert_eq!(credits.len(), 1, "{credits:?}");
@@ -169,6 +191,12 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         text.contains("usage-api: 3 SLOs, 1 met, 1 missed, 1 no data; 1 SLA credits owed"),
         "{text}"
     );
+    assert!(
+        text.contains(
+            "| SLO | pages | tickets | pages without the test | tickets without the test |"
+        ) && text.contains("| usage-api/availability {account=b} | 1 | 1 | 1 | 1 |"),
+        "{text}"
+    );
     let svg = std::fs::read_to_string(
         md.parent()
             .unwrap()
@@ -179,6 +207,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
     let (code, html, err) = report(&prom.url, &["--format", "html"]);
     assert_eq!(code, 0, "{err}");
     assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("pages without the test"), "{html}");
     assert_eq!(html.matches("<svg").count(), 3);
     assert!(
         !html.contains("src=\"http") && !html.contains("href=\"http"),
@@ -213,6 +242,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         "2026-10",
         "--format",
         "json",
+        "--no-replay",
     ]);
     assert_eq!(code, 0, "{err}");
     let doc: Value = serde_json::from_str(&out).unwrap();
@@ -230,6 +260,7 @@ fn a_month_report_is_exact_and_credits_only_the_account_that_missed() {
         "{a}"
     );
     assert_eq!(a["bad"].as_f64().unwrap().round() as u64, 0, "{a}");
+    assert!(a["replayed"].is_null(), "--no-replay: {a}");
     assert_eq!(a["met"], true);
     assert_eq!(a["sla"]["met"], true);
     assert_eq!(
