@@ -4,7 +4,7 @@
 use super::catalogue::SyncTarget;
 use crate::instrument::labels::closed_set;
 use std::collections::BTreeMap;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 closed_set! {
@@ -151,6 +151,8 @@ pub fn parse_assignment(text: &str) -> Result<(Fault, Value), FaultError> {
 #[derive(Default, Debug)]
 pub struct Faults {
     values: RwLock<BTreeMap<Fault, Value>>,
+    /// Calls consulted per fault, for [`Faults::fails`].
+    calls: Mutex<BTreeMap<Fault, u64>>,
 }
 
 impl Faults {
@@ -202,10 +204,18 @@ impl Faults {
         }
     }
 
-    /// Whether this call should fail, drawn at the fault's rate.
+    /// Whether this call should fail: exactly the fault's share of calls, spread evenly
+    /// (the n-th fails when `n × rate` passes a whole number), so the error ratio of any
+    /// span of calls is the rate, whichever calls a window of a test happens to hold.
     pub fn fails(&self, fault: Fault) -> bool {
         let rate = self.rate(fault);
-        rate > 0.0 && rand::random::<f64>() < rate
+        if rate <= 0.0 {
+            return false;
+        }
+        let mut calls = self.calls.lock().expect("fault calls lock");
+        let n = calls.entry(fault).or_default();
+        *n += 1;
+        (*n as f64 * rate).floor() > ((*n - 1) as f64 * rate).floor()
     }
 
     pub fn stalled(&self, fault: Fault) -> bool {
@@ -216,6 +226,33 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_rates_fail_exactly_their_share_of_any_span_of_calls() {
+        let f = Faults::default();
+        for (rate, calls) in [(0.5, 10u32), (0.2, 100), (0.001, 5000), (1.0, 7), (0.0, 50)] {
+            f.set(Fault::PaymentsErrorRate, Value::Rate(rate));
+            let failed: Vec<bool> = (0..calls)
+                .map(|_| f.fails(Fault::PaymentsErrorRate))
+                .collect();
+            let n = failed.iter().filter(|x| **x).count() as f64;
+            assert!(
+                (n - rate * f64::from(calls)).abs() <= 1.0,
+                "{rate}: {n} of {calls}"
+            );
+            // Any run of 1/rate calls holds one failure, give or take the run's edges.
+            if rate > 0.0 {
+                let w = (1.0 / rate).round() as usize;
+                for run in failed.windows(w) {
+                    assert!(run.iter().filter(|x| **x).count() <= 2, "{rate}");
+                }
+            }
+        }
+        assert!(
+            !f.fails(Fault::IngestErrorRate),
+            "a fault not set never fails"
+        );
+    }
 
     #[test]
     fn parsing() {

@@ -2,7 +2,9 @@
 //! by Prometheus and by VictoriaMetrics (on its default `-search.latencyOffset=30s`, which
 //! hides the last 30s of every series from every query, vmalert's included), the same
 //! generated rules evaluated by Prometheus and by vmalert. Payments webhooks fail at 50%
-//! from the start (many errors, so spans a few seconds apart still compare within 1%); once three minutes are recorded, each engine's recorded 1d ratio, period
+//! from the start, every other call (the exporter spreads a fault's errors evenly), so
+//! spans a few seconds apart still compare within 1% however vmalert's evaluations jitter
+//! on busy cores; once three minutes are recorded, each engine's recorded 1d ratio, period
 //! (30d) ratio and calendar-month ratio must be within 1% of the ratio of the raw counters
 //! it scraped itself, over what its totals cover.
 
