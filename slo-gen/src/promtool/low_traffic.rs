@@ -8,7 +8,6 @@
 
 use super::behaviour::{fastest_page_pair, fmt, on_grid, scraped, test_series, Behaviour};
 use super::file::{Check, Scenario, Summary, TestFile};
-use crate::names;
 use crate::rules::{self, emit, Options};
 use slo_eval::Plan;
 use slo_spec::significance;
@@ -47,15 +46,7 @@ pub(super) fn suite(
     let groups = rules::slo_groups(svc, &scraped(slo), opts);
     let mut text = String::new();
     emit::groups(&mut text, 0, &groups);
-    let alerts = |tiers: &str| {
-        format!(
-            "count(ALERTS{{alertname=\"{}\",service=\"{}\",slo=\"{}\",{}=~\"{tiers}\",alertstate=\"firing\"}})",
-            slo.alerting.name,
-            svc.name,
-            slo.name,
-            names::TIER_LABEL
-        )
-    };
+    let page = super::file::alerts_count(&slo.alerting.name, &svc.name, &slo.name, Some("page"));
     // Clean traffic fills the long window first; arrivals fall on the scrape grid.
     let warm = on_grid(pair.long + plan.base, GAP);
     let span = warm + pair.long;
@@ -92,7 +83,7 @@ pub(super) fn suite(
         let (ev, er) = series(&|t| u64::from(t >= warm));
         let quiet: Vec<Check> = (1..=pair.long.as_secs() / 300)
             .map(|i| Check {
-                expr: alerts("page"),
+                expr: page.clone(),
                 at: warm + Duration::from_secs(300 * i),
                 value: None,
             })
@@ -134,7 +125,7 @@ pub(super) fn suite(
         name,
         series: vec![(events, ev), (errors, er)],
         checks: vec![Check {
-            expr: alerts("page"),
+            expr: page.clone(),
             at: deadline,
             value: floor.is_none().then_some(1.0),
         }],
