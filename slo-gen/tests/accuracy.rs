@@ -113,11 +113,12 @@ fn long_window_ratio_is_exact_under_diurnal_traffic() {
     let sel = r#"{service="checkout",slo="availability"}"#;
     let generated = format!("sum(slo:sli_error:ratio_rate1d{sel})");
     let average = format!("sum(avg_over_time(slo:sli_error:ratio_rate5m{sel}[1d]))");
-    // Read both figures (promtool prints the values of checks that do not hold).
+    // Read both figures (promtool prints the values of checks that do not hold): one
+    // promtool run over the two days, the bounds asserted on what it computed.
     let (_, probe) = promtool(
         dir.path(),
         &rules,
-        &[(generated.clone(), -1.0), (average.clone(), -1.0)],
+        &[(generated, -1.0), (average, -1.0)],
     );
     let got = got_values(&probe);
     assert_eq!(got.len(), 2, "{probe}");
@@ -139,14 +140,4 @@ fn long_window_ratio_is_exact_under_diurnal_traffic() {
         (avg / exact - 1.0).abs() > 0.5,
         "average of ratios {avg} should be far off {exact}"
     );
-    // The same bounds, checked by promtool itself.
-    let (passed, output) = promtool(
-        dir.path(),
-        &rules,
-        &[
-            (format!("abs({generated} / {exact} - 1) < bool 0.01"), 1.0),
-            (format!("abs({average} / {exact} - 1) > bool 0.5"), 1.0),
-        ],
-    );
-    assert!(passed, "{output}");
 }

@@ -69,6 +69,29 @@ fn dashboards_validate_against_grafana_schema() {
     assert!(!validator.is_valid(&broken));
 }
 
+/// The typed dashboard structs declare their fields in key order: printing a committed
+/// dashboard back through a sorted map gives the same bytes. A field declared out of
+/// order (or a `Value` map replaced by a struct carelessly) moves a key and fails here.
+#[test]
+fn dashboards_are_in_canonical_sorted_key_form() {
+    let mut n = 0;
+    for entry in std::fs::read_dir(root().join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let tree: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            slo_gen::dashboards::to_text(&tree) == text,
+            "{}: keys out of order",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n >= 7, "{n}");
+}
+
 #[test]
 fn every_query_parses_and_reads_only_recorded_series() {
     let recorded = recorded();

@@ -17,15 +17,15 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         dashboards: &dashboards,
         alertmanager: &alertmanager,
     };
-    let outputs = outputs::outputs(&loaded.checked.services, dirs, args.format.into(), &opts);
-    let dirs = dirs.all();
+    let format = args.format.into();
+    let services = &loaded.checked.services;
     if args.check {
-        let drift = outputs::drift(&outputs, &dirs)?;
+        let (produced, drift) = outputs::check(services, dirs, format, &opts)?;
         for d in &drift {
             writeln!(out, "{d}")?;
         }
         if drift.is_empty() {
-            writeln!(err, "{} generated files are up to date", outputs.len())?;
+            writeln!(err, "{produced} generated files are up to date")?;
             return Ok(Outcome::Clean);
         }
         writeln!(
@@ -34,7 +34,7 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
         )?;
         return Ok(Outcome::Findings);
     }
-    let changed = outputs::write(&outputs, &dirs)?;
+    let (produced, changed) = outputs::generate(services, dirs, format, &opts)?;
     for d in &changed {
         match d {
             Drift::Missing(p) => writeln!(out, "{}: written", p.display())?,
@@ -42,11 +42,6 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
             Drift::Orphaned(_) => writeln!(out, "{d}")?,
         }
     }
-    writeln!(
-        err,
-        "{} files generated, {} changed",
-        outputs.len(),
-        changed.len()
-    )?;
+    writeln!(err, "{produced} files generated, {} changed", changed.len())?;
     Ok(Outcome::Clean)
 }

@@ -1,30 +1,63 @@
 //! Grafana dashboard JSON primitives: datasource references, queries, thresholds, panels
 //! placed on the grid, links and the dashboard envelope. Nothing here knows about SLOs.
+//!
+//! Typed rather than `serde_json::Value` trees: ten thousand SLOs' panels are built and
+//! printed without a map node or a key string allocated per field. Every struct declares
+//! its fields in the byte order of their JSON names, the order serde_json's sorted maps
+//! print, so the text keeps one canonical form (`tests/dashboards.rs` re-sorts every
+//! committed dashboard to prove it).
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Grafana's dashboard JSON version this targets.
 pub const SCHEMA_VERSION: u32 = 39;
 
-/// The `datasource` template variable every panel and query uses.
-pub fn datasource() -> Value {
-    json!({"type": "prometheus", "uid": "${datasource}"})
+/// A reference to the `datasource` template variable every panel and query uses.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Datasource {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    uid: &'static str,
+}
+
+pub const DATASOURCE: Datasource = Datasource {
+    kind: "prometheus",
+    uid: "${datasource}",
+};
+
+/// A Prometheus query of a panel.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    datasource: Datasource,
+    pub expr: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instant: Option<bool>,
+    legend_format: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    range: Option<bool>,
+    ref_id: String,
 }
 
 /// A Prometheus query; `instant` ones come back as a table row.
-pub fn target(expr: &str, legend: &str, ref_id: &str, instant: bool) -> Value {
-    let mut t = json!({
-        "datasource": datasource(),
-        "expr": expr,
-        "legendFormat": legend,
-        "refId": ref_id,
-    });
-    if instant {
-        t["instant"] = json!(true);
-        t["range"] = json!(false);
-        t["format"] = json!("table");
+pub fn target(
+    expr: impl Into<String>,
+    legend: impl Into<String>,
+    ref_id: &str,
+    instant: bool,
+) -> Target {
+    Target {
+        datasource: DATASOURCE,
+        expr: expr.into(),
+        format: instant.then_some("table"),
+        instant: instant.then_some(true),
+        legend_format: legend.into(),
+        range: instant.then_some(false),
+        ref_id: ref_id.to_string(),
     }
-    t
 }
 
 /// The query letter of the `i`-th target: A..Z, then Q26, Q27, ...
@@ -37,24 +70,281 @@ pub fn ref_id(i: usize) -> String {
     }
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    color: &'static str,
+    value: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Thresholds {
+    mode: &'static str,
+    steps: Vec<Step>,
+}
+
 /// Absolute threshold steps; the first has no value (the base colour).
-pub fn thresholds(steps: &[(&str, Option<f64>)]) -> Value {
-    json!({
-        "mode": "absolute",
-        "steps": steps.iter().map(|(c, v)| json!({"color": c, "value": v})).collect::<Vec<_>>(),
-    })
+pub fn thresholds(steps: &[(&'static str, Option<f64>)]) -> Thresholds {
+    Thresholds {
+        mode: "absolute",
+        steps: steps
+            .iter()
+            .map(|&(color, value)| Step { color, value })
+            .collect(),
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Mode {
+    mode: &'static str,
+}
+
+/// How a time series panel draws its lines.
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lines {
+    fill_opacity: u32,
+    line_width: u32,
+    span_nulls: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thresholds_style: Option<Mode>,
+}
+
+/// Thin lines, no fill, gaps left open.
+pub const LINES: Lines = Lines {
+    fill_opacity: 0,
+    line_width: 1,
+    span_nulls: false,
+    thresholds_style: None,
+};
+
+/// Time series drawn as lines, thresholds as lines with shaded areas.
+pub const LINES_WITH_THRESHOLDS: Lines = Lines {
+    thresholds_style: Some(Mode { mode: "line+area" }),
+    ..LINES
+};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Custom {
+    Lines(Lines),
+    Other(Value),
+}
+
+/// A panel's `fieldConfig.defaults`: only the fields set are written.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Defaults {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<Custom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_value: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unit: Option<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FieldConfig {
+    pub defaults: Defaults,
+    pub overrides: Vec<Value>,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct GridPos {
+    h: u32,
+    w: u32,
+    x: u32,
+    y: u32,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ReduceOptions {
+    calcs: [&'static str; 1],
+    fields: &'static str,
+    values: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatOptions {
+    color_mode: &'static str,
+    graph_mode: &'static str,
+    justify_mode: &'static str,
+    orientation: &'static str,
+    reduce_options: ReduceOptions,
+    text_mode: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Legend {
+    calcs: [&'static str; 0],
+    display_mode: &'static str,
+    placement: &'static str,
+    show_legend: bool,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Tooltip {
+    mode: &'static str,
+    sort: &'static str,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SeriesOptions {
+    legend: Legend,
+    tooltip: Tooltip,
+}
+
+#[derive(Clone, Copy, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableOptions {
+    cell_height: &'static str,
+    show_header: bool,
+}
+
+/// A panel's `options`, by panel kind.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Options {
+    Stat(StatOptions),
+    Series(SeriesOptions),
+    Table(TableOptions),
+    Text { content: String, mode: &'static str },
+    Other(Value),
+}
+
+pub const STAT_OPTIONS: Options = Options::Stat(StatOptions {
+    color_mode: "background",
+    graph_mode: "area",
+    justify_mode: "auto",
+    orientation: "auto",
+    reduce_options: ReduceOptions {
+        calcs: ["lastNotNull"],
+        fields: "",
+        values: false,
+    },
+    text_mode: "auto",
+});
+
+pub const SERIES_OPTIONS: Options = Options::Series(SeriesOptions {
+    legend: Legend {
+        calcs: [],
+        display_mode: "list",
+        placement: "bottom",
+        show_legend: true,
+    },
+    tooltip: Tooltip {
+        mode: "multi",
+        sort: "none",
+    },
+});
+
+pub const TABLE_OPTIONS: Options = Options::Table(TableOptions {
+    cell_height: "sm",
+    show_header: true,
+});
+
+/// A dashboard link, in the header or on a panel.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    as_dropdown: bool,
+    icon: &'static str,
+    include_vars: bool,
+    keep_time: bool,
+    tags: [&'static str; 0],
+    target_blank: bool,
+    title: String,
+    tooltip: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
+}
+
+/// A link to another dashboard, keeping the time range and variables.
+pub fn link(title: &str, url: &str) -> Link {
+    Link {
+        as_dropdown: false,
+        icon: "dashboard",
+        include_vars: true,
+        keep_time: true,
+        tags: [],
+        target_blank: false,
+        title: title.to_string(),
+        tooltip: "",
+        kind: "link",
+        url: url.to_string(),
+    }
+}
+
+/// A panel link that opens a document in a new tab.
+pub fn doc_link(title: &str, url: &str) -> Link {
+    Link {
+        icon: "doc",
+        include_vars: false,
+        keep_time: false,
+        target_blank: true,
+        ..link(title, url)
+    }
 }
 
 /// One panel's content; [`Grid::place`] gives it an id and a position.
 pub struct Panel<'a> {
-    pub kind: &'a str,
+    pub kind: &'static str,
     pub title: &'a str,
     pub description: &'a str,
     /// (x, width, height) on the 24-column grid, at the grid's current row.
     pub at: (u32, u32, u32),
-    pub targets: Vec<Value>,
-    pub defaults: Value,
-    pub options: Value,
+    pub targets: Vec<Target>,
+    pub defaults: Defaults,
+    pub options: Options,
+}
+
+/// A panel placed on the grid.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placed {
+    datasource: Datasource,
+    description: String,
+    pub field_config: FieldConfig,
+    grid_pos: GridPos,
+    id: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<Link>>,
+    options: Options,
+    pub targets: Vec<Target>,
+    title: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// A full-width row header.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Row {
+    collapsed: bool,
+    grid_pos: GridPos,
+    id: u32,
+    panels: [Value; 0],
+    title: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// What a dashboard's `panels` holds.
+// Nine items in ten are panels: boxing them would add an allocation each to save a row's slack.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum Item {
+    Row(Row),
+    Panel(Placed),
 }
 
 /// Panel ids and the current row of a dashboard being built.
@@ -70,112 +360,98 @@ impl Grid {
         self.next_id
     }
 
-    pub fn place(&mut self, p: Panel) -> Value {
+    pub fn place(&mut self, p: Panel) -> Placed {
         let (x, w, h) = p.at;
-        let mut panel = json!({
-            "id": self.id(),
-            "type": p.kind,
-            "title": p.title,
-            "description": p.description,
-            "datasource": datasource(),
-            "gridPos": {"x": x, "y": self.y, "w": w, "h": h},
-            "fieldConfig": {"overrides": []},
-        });
-        // Moved in, not through `json!`, which would copy each value through `Serialize`.
-        panel["targets"] = Value::Array(p.targets);
-        panel["fieldConfig"]["defaults"] = p.defaults;
-        panel["options"] = p.options;
-        panel
+        Placed {
+            datasource: DATASOURCE,
+            description: p.description.to_string(),
+            field_config: FieldConfig {
+                defaults: p.defaults,
+                overrides: Vec::new(),
+            },
+            grid_pos: GridPos { h, w, x, y: self.y },
+            id: self.id(),
+            links: None,
+            options: p.options,
+            targets: p.targets,
+            title: p.title.to_string(),
+            kind: p.kind,
+        }
     }
 
     /// A full-width row header; the grid moves below it.
-    pub fn row(&mut self, title: &str) -> Value {
-        let row = json!({
-            "id": self.id(),
-            "type": "row",
-            "title": title,
-            "collapsed": false,
-            "gridPos": {"x": 0, "y": self.y, "w": 24, "h": 1},
-            "panels": [],
-        });
+    pub fn row(&mut self, title: String) -> Row {
+        let row = Row {
+            collapsed: false,
+            grid_pos: GridPos {
+                h: 1,
+                w: 24,
+                x: 0,
+                y: self.y,
+            },
+            id: self.id(),
+            panels: [],
+            title,
+            kind: "row",
+        };
         self.y += 1;
         row
     }
 }
 
-pub fn stat_options() -> Value {
-    json!({
-        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
-        "colorMode": "background",
-        "graphMode": "area",
-        "justifyMode": "auto",
-        "textMode": "auto",
-        "orientation": "auto",
-    })
+#[derive(Clone, Debug, Serialize)]
+pub struct List<T> {
+    list: Vec<T>,
 }
 
-pub fn series_options() -> Value {
-    json!({
-        "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
-        "tooltip": {"mode": "multi", "sort": "none"},
-    })
+#[derive(Clone, Debug, Serialize)]
+pub struct Time {
+    from: String,
+    to: &'static str,
 }
 
-/// Time series drawn as lines, thresholds as lines with shaded areas.
-pub fn line_thresholds_custom() -> Value {
-    json!({"thresholdsStyle": {"mode": "line+area"}, "lineWidth": 1, "fillOpacity": 0, "spanNulls": false})
+/// A dashboard, its panels of type `P`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard<P> {
+    annotations: List<Value>,
+    description: String,
+    editable: bool,
+    graph_tooltip: u32,
+    links: Vec<Link>,
+    pub panels: Vec<P>,
+    refresh: &'static str,
+    schema_version: u32,
+    tags: Vec<String>,
+    templating: List<Value>,
+    time: Time,
+    timezone: &'static str,
+    title: String,
+    uid: String,
+    version: u32,
 }
 
-/// A dashboard link.
-pub fn link(title: &str, url: &str) -> Value {
-    json!({
-        "title": title,
-        "type": "link",
-        "url": url,
-        "icon": "dashboard",
-        "tooltip": "",
-        "tags": [],
-        "asDropdown": false,
-        "includeVars": true,
-        "keepTime": true,
-        "targetBlank": false,
-    })
-}
-
-/// A panel link that opens a document in a new tab.
-pub fn doc_link(title: &str, url: &str) -> Value {
-    let mut l = link(title, url);
-    l["icon"] = json!("doc");
-    l["includeVars"] = json!(false);
-    l["keepTime"] = json!(false);
-    l["targetBlank"] = json!(true);
-    l
-}
-
-fn templating(variables: Vec<Value>) -> Value {
-    let mut list = vec![json!({
+/// The template variable choosing the Prometheus data source.
+fn datasource_variable() -> Value {
+    serde_json::json!({
         "name": "datasource",
         "label": "Prometheus",
         "type": "datasource",
         "query": "prometheus",
         "hide": 0,
         "current": {"text": "default", "value": "default"},
-    })];
-    list.extend(variables);
-    let mut t = json!({});
-    t["list"] = Value::Array(list);
-    t
+    })
 }
 
 /// A multi-select query variable over the values of `label` in `series`, `All` by default
 /// (matching every value, `.*`).
 pub fn label_variable(label: &str, series: &str) -> Value {
     let query = format!("label_values({series}, {label})");
-    json!({
+    serde_json::json!({
         "name": label,
         "label": label,
         "type": "query",
-        "datasource": datasource(),
+        "datasource": DATASOURCE,
         "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
         "refresh": 2,
         "multi": true,
@@ -196,36 +472,40 @@ pub struct Meta<'a> {
     pub tags: Vec<String>,
     /// The default time range's start, e.g. `now-30d`.
     pub time_from: &'a str,
-    pub links: Vec<Value>,
+    pub links: Vec<Link>,
     /// Template variables after `datasource`.
     pub variables: Vec<Value>,
 }
 
-pub fn dashboard(meta: Meta, panels: Vec<Value>) -> Value {
-    let mut d = json!({
-        "uid": meta.uid,
-        "title": meta.title,
-        "description": meta.description,
-        "tags": meta.tags,
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "editable": false,
-        "graphTooltip": 1,
-        "refresh": "1m",
-        "time": {"from": meta.time_from, "to": "now"},
-        "timezone": "browser",
-        "annotations": {"list": []},
-    });
-    d["templating"] = templating(meta.variables);
-    d["links"] = Value::Array(meta.links);
-    d["panels"] = Value::Array(panels);
-    d
+pub fn dashboard<P>(meta: Meta, panels: Vec<P>) -> Dashboard<P> {
+    let mut variables = vec![datasource_variable()];
+    variables.extend(meta.variables);
+    Dashboard {
+        annotations: List { list: Vec::new() },
+        description: meta.description.to_string(),
+        editable: false,
+        graph_tooltip: 1,
+        links: meta.links,
+        panels,
+        refresh: "1m",
+        schema_version: SCHEMA_VERSION,
+        tags: meta.tags,
+        templating: List { list: variables },
+        time: Time {
+            from: meta.time_from.to_string(),
+            to: "now",
+        },
+        timezone: "browser",
+        title: meta.title.to_string(),
+        uid: meta.uid.to_string(),
+        version: 1,
+    }
 }
 
 /// A series drawn as grey bars the panel's height wherever it has a value, on a hidden
 /// axis of its own (Grafana's dashboard schema leaves Prometheus annotations untyped).
 pub fn shaded(legend: &str) -> Value {
-    json!({
+    serde_json::json!({
         "matcher": {"id": "byName", "options": legend},
         "properties": [
             {"id": "custom.drawStyle", "value": "bars"},
@@ -240,9 +520,10 @@ pub fn shaded(legend: &str) -> Value {
     })
 }
 
-/// Pretty JSON with a trailing newline; keys sorted (serde_json's map), so output is stable.
-pub fn to_text(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("dashboards always serialise");
-    s.push('\n');
-    s
+/// Pretty JSON with a trailing newline, in the canonical (sorted-key) form.
+pub fn to_text<T: Serialize>(v: &T) -> String {
+    let mut out = Vec::with_capacity(64 * 1024);
+    serde_json::to_writer_pretty(&mut out, v).expect("dashboards always serialise");
+    out.push(b'\n');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
 }

@@ -1,7 +1,7 @@
 //! The overview dashboard: every SLO of every service in one table, lowest budget first,
 //! each service cell linking to that service's dashboard.
 
-use super::grafana::{self, target, Grid, Meta, Panel};
+use super::grafana::{self, target, Dashboard, Defaults, Grid, Meta, Options, Panel};
 use super::service::{budget_thresholds, burn_thresholds};
 use crate::names::{self, series};
 use serde_json::{json, Value};
@@ -10,9 +10,9 @@ use slo_spec::{policy, Service};
 /// Links in the dashboard header, at most; the table links every service anyway.
 const MAX_LINKS: usize = 50;
 
-pub fn dashboard(services: &[Service]) -> Value {
+pub fn dashboard(services: &[Service]) -> Dashboard<Value> {
     let mut g = Grid::default();
-    let mut links: Vec<Value> = services
+    let mut links: Vec<grafana::Link> = services
         .iter()
         .map(|s| {
             grafana::link(
@@ -58,14 +58,14 @@ fn table(g: &mut Grid) -> Value {
         target(&sli, "", "B", true),
         target(&worst_budget, "", "C", true),
         target(
-            &format!("max by (service, slo) ({})", series::CURRENT_BURN_RATE),
+            format!("max by (service, slo) ({})", series::CURRENT_BURN_RATE),
             "",
             "D",
             true,
         ),
         target(&firing, "", "E", true),
         target(
-            &format!("count by (service, slo) ({})", series::BUDGET_REMAINING),
+            format!("count by (service, slo) ({})", series::BUDGET_REMAINING),
             "",
             "F",
             true,
@@ -86,15 +86,24 @@ fn table(g: &mut Grid) -> Value {
     // `dashboard_uid` stays in the frame (hidden below): the service links read it.
     let exclude =
         json!({"Time": true, "Value #A": true, "__name__": true, "alertname": true, "sli": true});
-    let mut table = g.place(Panel {
+    let table = g.place(Panel {
         kind: "table",
         title: "Every SLO",
         description: "One row per SLO, lowest budget first; a grouped SLO shows its worst group and how many groups it has. Click a service to open its dashboard.",
         at: (0, 24, 20),
         targets,
-        defaults: json!({"custom": {"align": "auto", "filterable": true}}),
-        options: json!({"showHeader": true, "cellHeight": "sm", "sortBy": [{"displayName": "Budget remaining", "desc": false}]}),
+        defaults: Defaults {
+            custom: Some(grafana::Custom::Other(
+                json!({"align": "auto", "filterable": true}),
+            )),
+            ..Defaults::default()
+        },
+        options: Options::Other(
+            json!({"showHeader": true, "cellHeight": "sm", "sortBy": [{"displayName": "Budget remaining", "desc": false}]}),
+        ),
     });
+    // The one panel with transformations and overrides of its own: edited as a tree.
+    let mut table = serde_json::to_value(table).expect("panels always serialise");
     table["transformations"] = json!([
         {"id": "merge", "options": {}},
         {"id": "organize", "options": {"excludeByName": exclude, "renameByName": rename, "indexByName": {}}},

@@ -2,11 +2,12 @@
 //! series the generated rules record (or `ALERTS`).
 
 use super::grafana::{
-    self, doc_link, line_thresholds_custom, ref_id, series_options, stat_options, target,
-    thresholds, Grid, Meta, Panel,
+    self, doc_link, ref_id, target, thresholds, Custom, Dashboard, Defaults, Grid, Item, Link,
+    Meta, Options, Panel, Placed, Thresholds, LINES, LINES_WITH_THRESHOLDS, SERIES_OPTIONS,
+    STAT_OPTIONS, TABLE_OPTIONS,
 };
 use crate::names::{self, series};
-use serde_json::{json, Value};
+use serde_json::Value;
 use slo_eval::Plan;
 use slo_spec::decimal::Decimal;
 use slo_spec::names::format_duration;
@@ -22,7 +23,7 @@ struct View<'a> {
     /// `{service="…",slo="…"}`
     ids: String,
     budget: Decimal,
-    links: Vec<Value>,
+    links: Vec<Link>,
 }
 
 impl View<'_> {
@@ -63,7 +64,7 @@ impl View<'_> {
 }
 
 /// One service's dashboard.
-pub fn dashboard(svc: &Service) -> Value {
+pub fn dashboard(svc: &Service) -> Dashboard<Item> {
     let mut g = Grid::default();
     let mut panels = Vec::new();
     let mut longest = Duration::ZERO;
@@ -127,14 +128,14 @@ pub fn dashboard(svc: &Service) -> Value {
 
 /// The SLO's excluded time as a target of a time series panel and its override: grey
 /// bars wherever an exclusion holds, named by the reasons.
-fn excluded_time(v: &View, ref_id: &str) -> Option<(Value, Value)> {
+fn excluded_time(v: &View, ref_id: &str) -> Option<(grafana::Target, Value)> {
     v.slo.exclusions.first()?;
     let reasons: Vec<&str> = v.slo.exclusions.iter().map(|e| e.reason.as_str()).collect();
     let legend = format!("excluded: {}", reasons.join("; "));
     Some((
         target(
-            &format!("{} > 0", v.series(series::EXCLUDED)),
-            &legend,
+            format!("{} > 0", v.series(series::EXCLUDED)),
+            legend.as_str(),
             ref_id,
             false,
         ),
@@ -157,24 +158,30 @@ fn filtered_selector(service: &str, slo: &Slo) -> String {
 }
 
 /// The row of one SLO at `g.y`: a line of stats, then a line of time series.
-fn slo_panels(g: &mut Grid, v: &View) -> Vec<Value> {
+fn slo_panels(g: &mut Grid, v: &View) -> Vec<Item> {
     let title = format!(
         "{} — {}% over {}",
         v.slo.name,
         v.slo.objective.text,
         v.period()
     );
-    let mut out = vec![g.row(&title)];
-    out.push(about(g, v));
-    out.push(sli_stat(g, v));
-    out.push(budget_stat(g, v));
-    out.push(time_left_stat(g, v));
-    out.push(burn_rate_stat(g, v));
-    out.push(alerts_table(g, v));
+    let mut out = vec![Item::Row(g.row(title))];
+    let stats = [
+        about(g, v),
+        sli_stat(g, v),
+        budget_stat(g, v),
+        time_left_stat(g, v),
+        burn_rate_stat(g, v),
+        alerts_table(g, v),
+    ];
+    out.extend(stats.map(Item::Panel));
     g.y += 6;
-    out.push(error_ratio_series(g, v));
-    out.push(burn_down_series(g, v));
-    out.push(burn_rate_series(g, v));
+    let series = [
+        error_ratio_series(g, v),
+        burn_down_series(g, v),
+        burn_rate_series(g, v),
+    ];
+    out.extend(series.map(Item::Panel));
     g.y += 8;
     out
 }
@@ -187,7 +194,7 @@ fn calendar_noun(c: Calendar) -> &'static str {
     }
 }
 
-fn about(g: &mut Grid, v: &View) -> Value {
+fn about(g: &mut Grid, v: &View) -> Placed {
     let slo = v.slo;
     let budget_percent = v
         .budget
@@ -212,14 +219,17 @@ fn about(g: &mut Grid, v: &View) -> Value {
         description: "What this SLO promises, and where the runbook is.",
         at: (0, 5, 6),
         targets: vec![],
-        defaults: json!({}),
-        options: json!({"mode": "markdown", "content": text}),
+        defaults: Defaults::default(),
+        options: Options::Text {
+            content: text,
+            mode: "markdown",
+        },
     });
-    panel["links"] = json!(v.links);
+    panel.links = Some(v.links.clone());
     panel
 }
 
-fn sli_stat(g: &mut Grid, v: &View) -> Value {
+fn sli_stat(g: &mut Grid, v: &View) -> Placed {
     let objective = v.slo.objective.ratio_decimal().to_f64();
     let (ratio, title) = match v.slo.calendar() {
         Some(c) => (
@@ -241,25 +251,30 @@ fn sli_stat(g: &mut Grid, v: &View) -> Value {
             v.slo.objective.text
         ),
         at: (5, 4, 6),
-        targets: vec![target(&expr, "SLI", "A", false)],
-        defaults: json!({"unit": "percentunit", "decimals": 3, "thresholds": thresholds(&[("red", None), ("green", Some(objective))])}),
-        options: stat_options(),
+        targets: vec![target(expr, "SLI", "A", false)],
+        defaults: Defaults {
+            unit: Some("percentunit"),
+            decimals: Some(3),
+            thresholds: Some(thresholds(&[("red", None), ("green", Some(objective))])),
+            ..Defaults::default()
+        },
+        options: STAT_OPTIONS,
     });
-    panel["links"] = json!(v.links);
+    panel.links = Some(v.links.clone());
     panel
 }
 
 /// Colours of "budget remaining": red when spent, orange when low.
-pub(super) fn budget_thresholds() -> Value {
+pub(super) fn budget_thresholds() -> Thresholds {
     thresholds(&[("red", None), ("orange", Some(0.0)), ("green", Some(0.25))])
 }
 
 /// Colours of a burn rate: orange above sustainable (1), red above the page line.
-pub(super) fn burn_thresholds(page: f64) -> Value {
+pub(super) fn burn_thresholds(page: f64) -> Thresholds {
     thresholds(&[("green", None), ("orange", Some(1.0)), ("red", Some(page))])
 }
 
-fn budget_stat(g: &mut Grid, v: &View) -> Value {
+fn budget_stat(g: &mut Grid, v: &View) -> Placed {
     g.place(Panel {
         kind: "stat",
         title: "Error budget remaining",
@@ -269,17 +284,22 @@ fn budget_stat(g: &mut Grid, v: &View) -> Value {
         ),
         at: (9, 4, 6),
         targets: vec![target(
-            &v.series(series::BUDGET_REMAINING),
+            v.series(series::BUDGET_REMAINING),
             "budget left",
             "A",
             false,
         )],
-        defaults: json!({"unit": "percentunit", "decimals": 1, "thresholds": budget_thresholds()}),
-        options: stat_options(),
+        defaults: Defaults {
+            unit: Some("percentunit"),
+            decimals: Some(1),
+            thresholds: Some(budget_thresholds()),
+            ..Defaults::default()
+        },
+        options: STAT_OPTIONS,
     })
 }
 
-fn time_left_stat(g: &mut Grid, v: &View) -> Value {
+fn time_left_stat(g: &mut Grid, v: &View) -> Placed {
     if let Some(c) = v.slo.calendar() {
         let title = format!("Time left in the {}", calendar_noun(c));
         return g.place(Panel {
@@ -288,13 +308,17 @@ fn time_left_stat(g: &mut Grid, v: &View) -> Value {
             description: "Until the period ends at 00:00 UTC and its budget starts again.",
             at: (13, 3, 6),
             targets: vec![target(
-                &v.constant(series::CALENDAR_REMAINING),
+                v.constant(series::CALENDAR_REMAINING),
                 "time left",
                 "A",
                 false,
             )],
-            defaults: json!({"unit": "s", "thresholds": thresholds(&[("blue", None)])}),
-            options: stat_options(),
+            defaults: Defaults {
+                unit: Some("s"),
+                thresholds: Some(thresholds(&[("blue", None)])),
+                ..Defaults::default()
+            },
+            options: STAT_OPTIONS,
         });
     }
     // A burn rate under 0.001 counts as 0.001: "centuries", not "no data".
@@ -310,13 +334,22 @@ fn time_left_stat(g: &mut Grid, v: &View) -> Value {
         title: "Budget left at current burn",
         description: "How long the remaining budget lasts if errors continue at the current burn rate (a burn rate near 0 shows as centuries).",
         at: (13, 3, 6),
-        targets: vec![target(&expr, "time left", "A", false)],
-        defaults: json!({"unit": "s", "noValue": "not burning", "thresholds": thresholds(&[("red", None), ("orange", Some(86400.0)), ("green", Some(604800.0))])}),
-        options: stat_options(),
+        targets: vec![target(expr, "time left", "A", false)],
+        defaults: Defaults {
+            unit: Some("s"),
+            no_value: Some("not burning"),
+            thresholds: Some(thresholds(&[
+                ("red", None),
+                ("orange", Some(86400.0)),
+                ("green", Some(604800.0)),
+            ])),
+            ..Defaults::default()
+        },
+        options: STAT_OPTIONS,
     })
 }
 
-fn burn_rate_stat(g: &mut Grid, v: &View) -> Value {
+fn burn_rate_stat(g: &mut Grid, v: &View) -> Placed {
     let page = v.plan.page_line();
     g.place(Panel {
         kind: "stat",
@@ -327,13 +360,18 @@ fn burn_rate_stat(g: &mut Grid, v: &View) -> Value {
             v.period(),
         ),
         at: (16, 4, 6),
-        targets: vec![target(&v.series(series::CURRENT_BURN_RATE), "burn rate", "A", false)],
-        defaults: json!({"unit": "suffix:x", "decimals": 2, "thresholds": burn_thresholds(page)}),
-        options: stat_options(),
+        targets: vec![target(v.series(series::CURRENT_BURN_RATE), "burn rate", "A", false)],
+        defaults: Defaults {
+            unit: Some("suffix:x"),
+            decimals: Some(2),
+            thresholds: Some(burn_thresholds(page)),
+            ..Defaults::default()
+        },
+        options: STAT_OPTIONS,
     })
 }
 
-fn alerts_table(g: &mut Grid, v: &View) -> Value {
+fn alerts_table(g: &mut Grid, v: &View) -> Placed {
     // One `alertstate="none"` row when nothing fires, so the panel always has data.
     let expr = format!(
         "sum by (alertname, alertstate, severity) ({}) or on() label_replace(vector(0), \"alertstate\", \"none\", \"\", \"\")",
@@ -345,13 +383,16 @@ fn alerts_table(g: &mut Grid, v: &View) -> Value {
         description:
             "This SLO's burn-rate alerts from Prometheus (ALERTS). Empty: nothing is burning fast.",
         at: (20, 4, 6),
-        targets: vec![target(&expr, "", "A", true)],
-        defaults: json!({"noValue": "none"}),
-        options: json!({"showHeader": true, "cellHeight": "sm"}),
+        targets: vec![target(expr, "", "A", true)],
+        defaults: Defaults {
+            no_value: Some("none"),
+            ..Defaults::default()
+        },
+        options: TABLE_OPTIONS,
     })
 }
 
-fn error_ratio_series(g: &mut Grid, v: &View) -> Value {
+fn error_ratio_series(g: &mut Grid, v: &View) -> Placed {
     let (base, current) = (v.plan.base, v.plan.current);
     let mut panel = g.place(Panel {
         kind: "timeseries",
@@ -359,23 +400,26 @@ fn error_ratio_series(g: &mut Grid, v: &View) -> Value {
         description: "Bad events / all events. Sustained above the budget line, the SLO spends budget faster than it earns it.",
         at: (0, 8, 8),
         targets: vec![
-            target(&v.series(&series::error_ratio(base)), &format!("error ratio ({})", format_duration(base)), "A", false),
-            target(&v.series(&series::error_ratio(current)), &format!("error ratio ({})", format_duration(current)), "B", false),
-            target(&v.constant(series::ERROR_BUDGET), "budget", "C", false),
+            target(v.series(&series::error_ratio(base)), format!("error ratio ({})", format_duration(base)), "A", false),
+            target(v.series(&series::error_ratio(current)), format!("error ratio ({})", format_duration(current)), "B", false),
+            target(v.constant(series::ERROR_BUDGET), "budget", "C", false),
         ],
-        defaults: json!({"unit": "percentunit", "min": 0, "custom": {"lineWidth": 1, "fillOpacity": 0, "spanNulls": false}}),
-        options: series_options(),
+        defaults: Defaults {
+            unit: Some("percentunit"),
+            min: Some(0),
+            custom: Some(Custom::Lines(LINES)),
+            ..Defaults::default()
+        },
+        options: SERIES_OPTIONS,
     });
     if let Some((t, shade)) = excluded_time(v, "D") {
-        if let Some(targets) = panel["targets"].as_array_mut() {
-            targets.push(t);
-        }
-        panel["fieldConfig"]["overrides"] = Value::Array(vec![shade]);
+        panel.targets.push(t);
+        panel.field_config.overrides = vec![shade];
     }
     panel
 }
 
-fn burn_down_series(g: &mut Grid, v: &View) -> Value {
+fn burn_down_series(g: &mut Grid, v: &View) -> Placed {
     g.place(Panel {
         kind: "timeseries",
         title: "Budget burn-down",
@@ -384,13 +428,18 @@ fn burn_down_series(g: &mut Grid, v: &View) -> Value {
             v.period()
         ),
         at: (8, 8, 8),
-        targets: vec![target(&v.series(series::BUDGET_REMAINING), "budget left", "A", false)],
-        defaults: json!({"unit": "percentunit", "custom": line_thresholds_custom(), "thresholds": thresholds(&[("red", None), ("transparent", Some(0.0))])}),
-        options: series_options(),
+        targets: vec![target(v.series(series::BUDGET_REMAINING), "budget left", "A", false)],
+        defaults: Defaults {
+            unit: Some("percentunit"),
+            custom: Some(Custom::Lines(LINES_WITH_THRESHOLDS)),
+            thresholds: Some(thresholds(&[("red", None), ("transparent", Some(0.0))])),
+            ..Defaults::default()
+        },
+        options: SERIES_OPTIONS,
     })
 }
 
-fn burn_rate_series(g: &mut Grid, v: &View) -> Value {
+fn burn_rate_series(g: &mut Grid, v: &View) -> Placed {
     let mut windows: Vec<Duration> = v
         .plan
         .tiers
@@ -403,20 +452,20 @@ fn burn_rate_series(g: &mut Grid, v: &View) -> Value {
     }
     windows.sort();
     windows.dedup();
-    let targets: Vec<Value> = windows
+    let targets: Vec<grafana::Target> = windows
         .iter()
         .enumerate()
         .map(|(i, w)| {
             target(
-                &format!("{} / {}", v.series(&series::error_ratio(*w)), v.budget),
-                &format!("burn rate {}", format_duration(*w)),
+                format!("{} / {}", v.series(&series::error_ratio(*w)), v.budget),
+                format!("burn rate {}", format_duration(*w)),
                 &ref_id(i),
                 false,
             )
         })
         .collect();
     // One threshold line per burn rate: red where a page fires, orange a ticket.
-    let mut steps: Vec<(f64, &str)> = v
+    let mut steps: Vec<(f64, &'static str)> = v
         .plan
         .tiers
         .iter()
@@ -431,7 +480,7 @@ fn burn_rate_series(g: &mut Grid, v: &View) -> Value {
         .collect();
     steps.sort_by(|a, b| a.0.total_cmp(&b.0));
     steps.dedup_by(|a, b| a.0 == b.0);
-    let mut th: Vec<(&str, Option<f64>)> = vec![("transparent", None)];
+    let mut th: Vec<(&'static str, Option<f64>)> = vec![("transparent", None)];
     th.extend(steps.iter().map(|(v, c)| (*c, Some(*v))));
     g.place(Panel {
         kind: "timeseries",
@@ -439,7 +488,13 @@ fn burn_rate_series(g: &mut Grid, v: &View) -> Value {
         description: "Error ratio over each alert window divided by the budget. A tier fires when both its long and short window cross its threshold line (red: page, orange: ticket).",
         at: (16, 8, 8),
         targets,
-        defaults: json!({"unit": "suffix:x", "min": 0, "custom": line_thresholds_custom(), "thresholds": thresholds(&th)}),
-        options: series_options(),
+        defaults: Defaults {
+            unit: Some("suffix:x"),
+            min: Some(0),
+            custom: Some(Custom::Lines(LINES_WITH_THRESHOLDS)),
+            thresholds: Some(thresholds(&th)),
+            ..Defaults::default()
+        },
+        options: SERIES_OPTIONS,
     })
 }

@@ -151,7 +151,7 @@ pub fn run(engine: Engine) {
     assert_eq!(alert["labels"]["service"], "payments");
 
     // Every query of the payments dashboard returns data from this Prometheus.
-    let dashboard = slo_gen::dashboards::service(svc);
+    let dashboard = serde_json::to_value(slo_gen::dashboards::service(svc)).unwrap();
     // Group variables at their default, All (`.*`), as Grafana sends them.
     let variables: Vec<String> = dashboard["templating"]["list"]
         .as_array()
