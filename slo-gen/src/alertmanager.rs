@@ -25,7 +25,7 @@ pub fn inhibit_rules(services: &[Service]) -> String {
          # fires, the ticket for the same SLO and group is not sent.\n\
          inhibit_rules:\n"
     );
-    let tier = |t: Tier| scalar(&format!("{}=\"{}\"", names::TIER_LABEL, t.as_str()));
+    let tier = |t: Tier| scalar(&format!("{}=\"{}\"", names::TIER_LABEL, t.as_str())).into_owned();
     let _ = writeln!(out, "  - source_matchers:\n      - {}", tier(Tier::Page));
     let _ = writeln!(out, "    target_matchers:\n      - {}", tier(Tier::Ticket));
     let _ = writeln!(

@@ -55,7 +55,11 @@ pub fn each_output(
         });
         sink(Output {
             path: dirs.dashboards.join(names::dashboard_file(&svc.name)),
-            text: dashboards::to_text(&dashboards::service(svc)),
+            // About 32 KB of JSON per SLO.
+            text: dashboards::grafana::to_text_sized(
+                &dashboards::service(svc),
+                (svc.slos.len() + 1) * 40 * 1024,
+            ),
         });
     });
     sink(Output {

@@ -115,11 +115,7 @@ fn long_window_ratio_is_exact_under_diurnal_traffic() {
     let average = format!("sum(avg_over_time(slo:sli_error:ratio_rate5m{sel}[1d]))");
     // Read both figures (promtool prints the values of checks that do not hold): one
     // promtool run over the two days, the bounds asserted on what it computed.
-    let (_, probe) = promtool(
-        dir.path(),
-        &rules,
-        &[(generated, -1.0), (average, -1.0)],
-    );
+    let (_, probe) = promtool(dir.path(), &rules, &[(generated, -1.0), (average, -1.0)]);
     let got = got_values(&probe);
     assert_eq!(got.len(), 2, "{probe}");
     let (gen, avg) = (got[0], got[1]);

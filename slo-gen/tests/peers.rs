@@ -146,7 +146,12 @@ fn pyrra_files_compile_to_rules_promtool_accepts_and_whose_alerts_fire() {
         std::fs::copy(&f, specs.join(f.file_name().unwrap())).unwrap();
         if seen.insert(rule_shape(&loaded.checked.services)) {
             std::fs::copy(&f, shapes.join(f.file_name().unwrap())).unwrap();
-            tested += loaded.checked.services.iter().map(|s| s.slos.len()).sum::<usize>();
+            tested += loaded
+                .checked
+                .services
+                .iter()
+                .map(|s| s.slos.len())
+                .sum::<usize>();
         }
         n += 1;
     }

@@ -5,6 +5,7 @@
 
 pub mod grafana;
 pub mod overview;
+pub mod panel_config;
 pub mod service;
 
 pub use grafana::to_text;

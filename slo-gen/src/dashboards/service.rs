@@ -1,5 +1,6 @@
 //! A service's dashboard: one row per SLO, one function per panel. Every query reads only
 //! series the generated rules record (or `ALERTS`).
+//! Long: one function per panel of an SLO's row, in the order they appear on screen.
 
 use super::grafana::{
     self, doc_link, ref_id, target, thresholds, Custom, Dashboard, Defaults, Grid, Item, Link,

@@ -5,6 +5,7 @@
 use crate::names;
 use crate::rules::{Group, Rule};
 use slo_spec::names::format_duration;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -17,20 +18,20 @@ pub enum RulesFormat {
 }
 
 /// A YAML scalar for `s`: plain when that reads back as the same string, quoted otherwise.
-pub fn scalar(s: &str) -> String {
+/// Borrowed when plain: most names and labels are, and a rule file has thousands.
+pub fn scalar(s: &str) -> Cow<'_, str> {
     let plain_safe = !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-./:".contains(&b))
         && s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
         && !s.ends_with(':')
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "yes" | "no" | "on" | "off" | "null" | "y" | "n"
-        );
+        && !["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w));
     if plain_safe {
-        s.to_string()
+        Cow::Borrowed(s)
     } else {
-        serde_json::to_string(s).expect("strings always serialise")
+        Cow::Owned(serde_json::to_string(s).expect("strings always serialise"))
     }
 }
 
@@ -107,6 +108,16 @@ pub fn groups(out: &mut String, indent: usize, groups: &[Group]) {
 /// One service's rule file in the chosen format.
 pub fn rule_file(format: RulesFormat, service: &str, source: &str, gs: &[Group]) -> String {
     let mut out = names::rule_file_header(source);
+    // Sized up front: a service's file runs to hundreds of kilobytes, and growing it by
+    // doubling copied it over and over (a tenth of `generate`'s user time at 10,000 SLOs).
+    let expected: usize = gs
+        .iter()
+        .flat_map(|g| &g.rules)
+        .map(|r| match r {
+            Rule::Record { expr, .. } | Rule::Alert { expr, .. } => 2 * expr.len() + 400,
+        })
+        .sum();
+    out.reserve(expected);
     match format {
         RulesFormat::Prometheus => groups(&mut out, 0, gs),
         RulesFormat::PrometheusOperator => {
