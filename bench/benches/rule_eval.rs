@@ -491,6 +491,7 @@ struct Set {
 fn ours(services: &[Service]) -> Set {
     let opts = Options {
         grafana_url: "http://localhost:3000".into(),
+        ..Default::default()
     };
     let groups: Vec<Group> = services
         .iter()

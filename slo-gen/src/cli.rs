@@ -189,6 +189,23 @@ pub struct GenerateArgs {
     /// Grafana base URL for the `dashboard_url` annotation.
     #[arg(long, default_value = "http://localhost:3000")]
     pub grafana_url: String,
+    /// `split`: per service a local rule set for every cluster's Prometheus (under
+    /// `<rules>/local/`) and a global one for the ruler (under `<rules>/global/`).
+    #[arg(long, value_enum, default_value_t = Layout::Single)]
+    pub layout: Layout,
+    /// With `--layout split`: how late a cluster's recordings may reach the global ruler
+    /// (remote write plus the store's read delay) and still be counted.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = slo_spec::names::parse_duration)]
+    pub remote_write_delay: std::time::Duration,
+}
+
+/// Where an SLO's rules are evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    /// Every rule in one Prometheus (or ruler) that scrapes the raw series.
+    Single,
+    /// The base series in each cluster, everything else in a global ruler.
+    Split,
 }
 
 impl GenerateArgs {

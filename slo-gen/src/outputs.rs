@@ -31,6 +31,14 @@ impl<'a> Dirs<'a> {
     pub fn all(&self) -> [&'a Path; 3] {
         [self.rules, self.dashboards, self.alertmanager]
     }
+
+    /// Where orphaned generated files are looked for: every directory a layout writes
+    /// (a switch between layouts leaves the other's files orphaned, and they are removed).
+    fn scanned(&self) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.all().iter().map(|d| d.to_path_buf()).collect();
+        dirs.extend(["local", "global"].map(|set| self.rules.join(set)));
+        dirs
+    }
 }
 
 /// Every file `generate` writes, each handed to `sink` as soon as it is computed: from
@@ -48,11 +56,22 @@ pub fn each_output(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let groups = rules::service_groups(svc, opts);
-        sink(Output {
-            path: dirs.rules.join(names::rule_file(&svc.name)),
-            text: emit::rule_file(format, &svc.name, &source, &groups),
-        });
+        if opts.split {
+            let split = rules::service_split(svc, opts);
+            for (set, groups) in [("local", split.local), ("global", split.global)] {
+                let manifest = format!("{}-{set}", names::operator_rule(&svc.name));
+                sink(Output {
+                    path: dirs.rules.join(set).join(names::rule_file(&svc.name)),
+                    text: emit::rule_file_as(format, &svc.name, &manifest, &source, &groups),
+                });
+            }
+        } else {
+            let groups = rules::service_groups(svc, opts);
+            sink(Output {
+                path: dirs.rules.join(names::rule_file(&svc.name)),
+                text: emit::rule_file(format, &svc.name, &source, &groups),
+            });
+        }
         sink(Output {
             path: dirs.dashboards.join(names::dashboard_file(&svc.name)),
             // About 32 KB of JSON per SLO.
@@ -188,7 +207,9 @@ pub fn check(
         }
         lock(&named).insert(o.path);
     });
-    finish(found, named, failed, &dirs.all(), |_| Ok(()))
+    let scanned = dirs.scanned();
+    let scanned: Vec<&Path> = scanned.iter().map(PathBuf::as_path).collect();
+    finish(found, named, failed, &scanned, |_| Ok(()))
 }
 
 /// The drift found or repaired, in path order, then the orphans in `dirs`, each passed to
@@ -233,7 +254,9 @@ pub fn generate(
     format: RulesFormat,
     opts: &Options,
 ) -> io::Result<(usize, Vec<Drift>)> {
-    write_from(&dirs.all(), |sink| {
+    let scanned = dirs.scanned();
+    let scanned: Vec<&Path> = scanned.iter().map(PathBuf::as_path).collect();
+    write_from(&scanned, |sink| {
         each_output(services, dirs, format, opts, sink)
     })
 }

@@ -23,6 +23,7 @@ mod low_traffic;
 mod peers;
 mod scrape_intervals;
 mod sli_kinds;
+mod split;
 mod support;
 mod tidy;
 mod totals;

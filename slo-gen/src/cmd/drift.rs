@@ -15,6 +15,7 @@ pub fn run(args: &DriftArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result
     let loaded = load_valid(&args.specs.paths, "nothing was compared", err)?;
     let opts = Options {
         grafana_url: args.grafana_url.clone(),
+        ..Default::default()
     };
     let expected: Vec<(String, Vec<rules::Group>)> = loaded
         .checked

@@ -10,6 +10,8 @@ pub fn run(args: &GenerateArgs, out: &mut dyn Write, err: &mut dyn Write) -> Res
     let loaded = load_valid(&args.specs.paths, "nothing was written", err)?;
     let opts = Options {
         grafana_url: args.grafana_url.clone(),
+        remote_write_delay: args.remote_write_delay,
+        split: args.layout == crate::cli::Layout::Split,
     };
     let [rules, dashboards, alertmanager] = args.dirs();
     let dirs = outputs::Dirs {

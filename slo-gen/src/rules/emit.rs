@@ -107,6 +107,18 @@ pub fn groups(out: &mut String, indent: usize, groups: &[Group]) {
 
 /// One service's rule file in the chosen format.
 pub fn rule_file(format: RulesFormat, service: &str, source: &str, gs: &[Group]) -> String {
+    rule_file_as(format, service, &names::operator_rule(service), source, gs)
+}
+
+/// [`rule_file`] whose `PrometheusRule` manifest is called `manifest` (the split layout
+/// keeps a service's local and global sets in two).
+pub fn rule_file_as(
+    format: RulesFormat,
+    service: &str,
+    manifest: &str,
+    source: &str,
+    gs: &[Group],
+) -> String {
     let mut out = names::rule_file_header(source);
     // Sized up front: a service's file runs to hundreds of kilobytes, and growing it by
     // doubling copied it over and over (a tenth of `generate`'s user time at 10,000 SLOs).
@@ -122,7 +134,7 @@ pub fn rule_file(format: RulesFormat, service: &str, source: &str, gs: &[Group])
         RulesFormat::Prometheus => groups(&mut out, 0, gs),
         RulesFormat::PrometheusOperator => {
             out.push_str("apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n");
-            let _ = writeln!(out, "  name: {}", scalar(&names::operator_rule(service)));
+            let _ = writeln!(out, "  name: {}", scalar(manifest));
             out.push_str("  labels:\n    app.kubernetes.io/managed-by: slo-gen\n");
             let _ = writeln!(out, "    slo-gen/service: {}", scalar(service));
             out.push_str("spec:\n");

@@ -12,6 +12,7 @@ pub mod breakdown;
 pub mod emit;
 pub mod exclusions;
 pub mod sli;
+pub mod split;
 pub mod totals;
 
 use crate::names::series::Count;
@@ -49,14 +50,37 @@ pub struct Group {
 pub struct Options {
     /// Grafana base URL for `dashboard_url` annotations.
     pub grafana_url: String,
+    /// The split layout's allowance for remote write and the store's read delay
+    /// ([`split::lookback`]).
+    pub remote_write_delay: Duration,
+    /// The split layout: local and global rule sets ([`split`]).
+    pub split: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             grafana_url: "http://localhost:3000".into(),
+            remote_write_delay: Duration::from_secs(60),
+            split: false,
         }
     }
+}
+
+/// Every rule group of one service in the split layout: the local set, then the global.
+pub fn service_split(svc: &Service, opts: &Options) -> split::Split {
+    let mut out = split::Split {
+        local: Vec::new(),
+        global: Vec::new(),
+    };
+    for slo in &svc.slos {
+        let plan = slo_eval::plan(slo);
+        let groups = plan_groups(svc, slo, &plan, opts);
+        let s = split::split(svc, slo, &plan, groups, opts);
+        out.local.extend(s.local);
+        out.global.extend(s.global);
+    }
+    out
 }
 
 pub(crate) fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Rule {

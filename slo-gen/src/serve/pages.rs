@@ -178,6 +178,7 @@ pub fn slo(app: &App, svc: &Service, slo: &Slo, detail: Result<Detail, ApiError>
     let mut rules_text = String::new();
     let opts = rules::Options {
         grafana_url: app.grafana_url.clone(),
+        ..Default::default()
     };
     emit::groups(&mut rules_text, 0, &rules::slo_groups(svc, slo, &opts));
     let title = format!("{}/{}", svc.name, slo.name);

@@ -1,0 +1,151 @@
+//! The split layout: one SLO evaluated across clusters. The local set, loaded in every
+//! cluster's Prometheus, reads the raw series and records only the SLI's base series under
+//! the `slo_cluster:` level (remote write adds the cluster's external labels); the global
+//! set, loaded in the ruler where every cluster's recordings meet, merges them into the
+//! usual `slo:` base series and holds everything else, unchanged: every window, budget,
+//! calendar sum and alert, plus a missing-data alert per cluster.
+//!
+//! A derivation of the single layout's groups, not a second generator: the rules after the
+//! base series are the same bytes in both layouts.
+
+use super::{Group, Options, Rule};
+use crate::names::{self, series};
+use slo_eval::Plan;
+use slo_spec::names::format_duration;
+use slo_spec::{Service, Slo};
+use std::time::Duration;
+
+/// The label remote write adds to tell clusters apart (each Prometheus's external label).
+pub const CLUSTER_LABEL: &str = "cluster";
+
+/// How far back the merge reads a cluster's last recording: the local evaluation
+/// interval, plus what remote write and the store's read delay may add (VictoriaMetrics
+/// hides its last 30 s by default). A cluster silent longer than this drops out of the sum.
+pub fn lookback(plan: &Plan, delay: Duration) -> Duration {
+    2 * plan.interval + delay
+}
+
+/// The name a base series has in the local set.
+pub fn cluster_series(name: &str) -> String {
+    match name.strip_prefix("slo:") {
+        Some(rest) => format!("slo_cluster:{rest}"),
+        None => name.to_string(),
+    }
+}
+
+/// One SLO's rules in the split layout.
+#[derive(Clone, Debug)]
+pub struct Split {
+    pub local: Vec<Group>,
+    pub global: Vec<Group>,
+}
+
+/// Splits the single layout's `groups` of `slo` (as [`super::plan_groups`] makes them).
+pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &Options) -> Split {
+    let delay = opts.remote_write_delay;
+    let base: Vec<String> = vec![
+        series::events(plan.base),
+        series::error_events(plan.base),
+        series::INPUTS.to_string(),
+    ];
+    let sel = names::selector(&svc.name, &slo.name);
+    let mut by: Vec<&str> = vec!["service", "slo"];
+    by.extend(slo.group_by.iter().map(String::as_str));
+    let by = by.join(", ");
+    let lookback = format_duration(lookback(plan, delay));
+    let mut local_rules = Vec::new();
+    let mut global = Vec::new();
+    for mut g in groups {
+        for rule in &mut g.rules {
+            let Rule::Record { record, .. } = &*rule else {
+                continue;
+            };
+            if !base.contains(record) {
+                continue;
+            }
+            let local = cluster_series(record);
+            let mut kept = rule.clone();
+            if let Rule::Record { record, .. } = &mut kept {
+                record.clone_from(&local);
+            }
+            local_rules.push(kept);
+            if let Rule::Record { expr, .. } = rule {
+                *expr = format!("sum by ({by}) (\n  last_over_time({local}{sel}[{lookback}])\n)");
+            }
+        }
+        if let Some(absent) = &plan.absent {
+            if g.name == names::group(&svc.name, &slo.name, super::GroupKind::Alerts) {
+                // The input count is absent while the raw series are (an exporter down);
+                // the base rates are recorded as 0 then.
+                let inputs = cluster_series(series::INPUTS);
+                let has_inputs = local_rules
+                    .iter()
+                    .any(|r| matches!(r, Rule::Record { record, .. } if *record == inputs));
+                let watched = if has_inputs {
+                    series::INPUTS.to_string()
+                } else {
+                    series::events(plan.base)
+                };
+                g.rules
+                    .push(cluster_absent(svc, slo, &watched, absent, &lookback, opts));
+            }
+        }
+        global.push(g);
+    }
+    let local = vec![Group {
+        name: format!(
+            "{}-local",
+            names::group(&svc.name, &slo.name, super::GroupKind::Fast)
+        ),
+        interval: plan.interval,
+        rules: local_rules,
+    }];
+    Split { local, global }
+}
+
+/// Fires for each cluster that sent the SLO's `watched` series within the last hour and
+/// has sent none for the lookback: the global SLO keeps counting the others, this says which one
+/// it no longer sees.
+fn cluster_absent(
+    svc: &Service,
+    slo: &Slo,
+    watched: &str,
+    absent: &slo_eval::AbsentPlan,
+    lookback: &str,
+    opts: &Options,
+) -> Rule {
+    let for_ = absent.for_;
+    let events = format!(
+        "{}{}",
+        cluster_series(watched),
+        names::selector(&svc.name, &slo.name)
+    );
+    let by = format!("{CLUSTER_LABEL}, service, slo");
+    let expr = format!(
+        "max by ({by}) (max_over_time({events}[1h]))\nunless\nmax by ({by}) (last_over_time({events}[{lookback}]))"
+    );
+    let Rule::Alert {
+        labels,
+        mut annotations,
+        ..
+    } = super::alerts::absent(svc, slo, absent, opts)
+    else {
+        unreachable!("absent() makes an alert")
+    };
+    annotations.insert(
+        "summary".into(),
+        format!(
+            "{}/{}: cluster {{{{ $labels.{CLUSTER_LABEL} }}}} has sent no events for {}; the SLO counts only the clusters still sending",
+            svc.name,
+            slo.name,
+            format_duration(for_)
+        ),
+    );
+    Rule::Alert {
+        alert: format!("{}ClusterAbsent", slo.alerting.name),
+        expr,
+        for_: Some(for_),
+        labels,
+        annotations,
+    }
+}
