@@ -28,6 +28,7 @@ slos:
 
 struct Setup {
     dir: tempfile::TempDir,
+    slo: slo_spec::Slo,
     plan: slo_eval::Plan,
     /// `{service="payments",slo="webhooks"}` without the braces.
     ids: &'static str,
@@ -54,6 +55,7 @@ fn setup() -> Setup {
     assert!(!global.contains("http_requests_total"), "{global}");
     Setup {
         dir,
+        slo: svc.slos[0].clone(),
         plan,
         ids: r#"service="payments",slo="webhooks""#,
     }
@@ -77,7 +79,9 @@ fn suite(
     for (expr, at, value) in checks {
         t += &format!("      - expr: '{expr}'\n        eval_time: {at}\n        exp_samples:\n");
         if !value.is_empty() {
-            t += &format!("          - labels: '{{}}'\n            value: {value}\n");
+            // `{labels} value`, or a bare value for a label-less sample.
+            let (labels, value) = value.split_once(' ').unwrap_or(("{}", value));
+            t += &format!("          - labels: '{labels}'\n            value: {value}\n");
         }
     }
     std::fs::write(s.dir.path().join("test.yaml"), t).unwrap();
@@ -163,7 +167,12 @@ fn a_fault_in_one_cluster_pages_once_globally() {
         (inputs.clone(), "b", format!("1x{total}")),
     ];
     let page = r#"count(ALERTS{alertstate="firing",severity="page"})"#;
+    // The page's `clusters` annotation lists what this query returns: cluster a, with
+    // every error.
+    let sel = format!("{{{}}}", s.ids);
+    let named = slo_gen::rules::split::clusters_query(&s.slo, &s.plan, &sel);
     let checks = vec![
+        (named, "100m".to_string(), r#"{cluster="a"} 1"#),
         (page.to_string(), "29m".to_string(), ""),
         (page.to_string(), "100m".to_string(), "1"),
         (

@@ -34,9 +34,26 @@ pub fn annotation(slo: &Slo, t: &TierPlan) -> Option<String> {
         .map(|l| format!("{l}={{{{ label \"{l}\" . }}}}"))
         .collect::<Vec<_>>()
         .join(", ");
+    Some(template(
+        &query,
+        &rows,
+        &slo.alerting.breakdown.join(", "),
+        &slo.group_by,
+        window,
+    ))
+}
+
+/// The annotation listing `query`'s rows (each `rows: share of errors`), a grouped alert
+/// only its own group's. Shared with the split layout's `clusters` annotation.
+pub(crate) fn template(
+    query: &str,
+    rows: &str,
+    what: &str,
+    group_by: &[String],
+    window: Duration,
+) -> String {
     let row = format!("\n- {rows}: {{{{ value . | humanizePercentage }}}} of errors");
-    // A grouped alert lists its own group's rows.
-    let row = match slo.group_by.as_slice() {
+    let row = match group_by {
         [] => row,
         [g] => format!("{{{{ if eq (label \"{g}\" .) $labels.{g} }}}}{row}{{{{ end }}}}"),
         gs => format!(
@@ -47,13 +64,12 @@ pub fn annotation(slo: &Slo, t: &TierPlan) -> Option<String> {
                 .join(" ")
         ),
     };
-    Some(format!(
-        "{{{{ with query {} }}}}Top {} by share of errors over the last {}:{{{{ range . }}}}{row}{{{{ end }}}}{{{{ else }}}}No errors over the last {}.{{{{ end }}}}",
-        go_string(&query),
-        slo.alerting.breakdown.join(", "),
+    format!(
+        "{{{{ with query {} }}}}Top {what} by share of errors over the last {}:{{{{ range . }}}}{row}{{{{ end }}}}{{{{ else }}}}No errors over the last {}.{{{{ end }}}}",
+        go_string(query),
         format_duration(window),
         format_duration(window),
-    ))
+    )
 }
 
 /// The top values by error events per second over `window` (per group), as each one's

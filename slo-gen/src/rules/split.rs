@@ -73,6 +73,9 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
                 *expr = format!("sum by ({by}) (\n  last_over_time({local}{sel}[{lookback}])\n)");
             }
         }
+        if g.name == names::group(&svc.name, &slo.name, super::GroupKind::Alerts) {
+            name_clusters(&mut g, slo, plan, &sel);
+        }
         if let Some(absent) = &plan.absent {
             if g.name == names::group(&svc.name, &slo.name, super::GroupKind::Alerts) {
                 // The input count is absent while the raw series are (an exporter down);
@@ -101,6 +104,49 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
         rules: local_rules,
     }];
     Split { local, global }
+}
+
+/// The clusters by share of the SLO's errors per second at the base window (per group for
+/// a grouped SLO), largest first: what the global burn alerts' `clusters` annotation lists.
+pub fn clusters_query(slo: &Slo, plan: &Plan, sel: &str) -> String {
+    let errors = format!("{}{sel}", cluster_series(&series::error_events(plan.base)));
+    let groups = slo.group_by.join(", ");
+    let (by, with_cluster) = if groups.is_empty() {
+        (String::new(), CLUSTER_LABEL.to_string())
+    } else {
+        (
+            format!(" by ({groups})"),
+            format!("{CLUSTER_LABEL}, {groups}"),
+        )
+    };
+    format!(
+        "sort_desc(topk{by} (3, (sum by ({with_cluster}) ({errors}) > 0) / on({groups}) group_left() sum{by} ({errors})))"
+    )
+}
+
+/// Adds the `clusters` annotation to the burn-rate alerts of an alerts group: the page
+/// says which cluster is burning, from the recordings the global set already reads.
+fn name_clusters(g: &mut Group, slo: &Slo, plan: &Plan, sel: &str) {
+    let query = clusters_query(slo, plan, sel);
+    let text = super::breakdown::template(
+        &query,
+        &format!("{CLUSTER_LABEL}={{{{ label \"{CLUSTER_LABEL}\" . }}}}"),
+        CLUSTER_LABEL,
+        &slo.group_by,
+        plan.base,
+    );
+    for rule in &mut g.rules {
+        if let Rule::Alert {
+            labels,
+            annotations,
+            ..
+        } = rule
+        {
+            if labels.get(names::TIER_LABEL).map(String::as_str) != Some(names::ABSENT_TIER) {
+                annotations.insert("clusters".into(), text.clone());
+            }
+        }
+    }
 }
 
 /// Fires for each cluster that sent the SLO's `watched` series within the last hour and
