@@ -104,7 +104,7 @@ pub fn outputs(
 ) -> Vec<Output> {
     let out = Mutex::new(Vec::new());
     each_output(services, dirs, format, opts, &|o| lock(&out).push(o));
-    let mut out = out.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut out = into_inner(out);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }
@@ -112,6 +112,11 @@ pub fn outputs(
 /// A mutex's value, also after a panic elsewhere (every writer here leaves it whole).
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// [`lock`]'s value, taken out of the mutex.
+fn into_inner<T>(m: Mutex<T>) -> T {
+    m.into_inner().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Whether a file is one we generated: YAML with our header, or a dashboard with our tag.
@@ -194,48 +199,59 @@ pub fn check(
     format: RulesFormat,
     opts: &Options,
 ) -> io::Result<(usize, Vec<Drift>)> {
-    let found: Mutex<Vec<Drift>> = Mutex::default();
-    let named: Mutex<HashSet<PathBuf>> = Mutex::default();
-    let failed: Mutex<Option<io::Error>> = Mutex::default();
+    let seen = Seen::default();
     each_output(services, dirs, format, opts, &|o| {
-        match compare(&o) {
-            Ok(Some(d)) => lock(&found).push(d),
-            Ok(None) => {}
-            Err(e) => {
-                lock(&failed).get_or_insert(e);
-            }
-        }
-        lock(&named).insert(o.path);
+        seen.add(compare(&o), o.path)
     });
     let scanned = dirs.scanned();
     let scanned: Vec<&Path> = scanned.iter().map(PathBuf::as_path).collect();
-    finish(found, named, failed, &scanned, |_| Ok(()))
+    seen.finish(&scanned, |_| Ok(()))
 }
 
-/// The drift found or repaired, in path order, then the orphans in `dirs`, each passed to
-/// `orphan` (which removes it when writing).
-fn finish(
+/// What comparing or writing the outputs found, gathered from many threads.
+#[derive(Default)]
+struct Seen {
     found: Mutex<Vec<Drift>>,
     named: Mutex<HashSet<PathBuf>>,
     failed: Mutex<Option<io::Error>>,
-    dirs: &[&Path],
-    orphan: impl Fn(&Path) -> io::Result<()>,
-) -> io::Result<(usize, Vec<Drift>)> {
-    if let Some(e) = failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
-    let named = named.into_inner().unwrap_or_else(|p| p.into_inner());
-    let mut found = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    found.sort_by(|a, b| a.path().cmp(b.path()));
-    let produced = named.len();
-    let named: HashSet<&Path> = named.iter().map(PathBuf::as_path).collect();
-    for dir in dirs {
-        for path in orphans(dir, &named)? {
-            orphan(&path)?;
-            found.push(Drift::Orphaned(path));
+}
+
+impl Seen {
+    /// One output at `path` handled: the drift found or repaired, if any, or the error.
+    fn add(&self, result: io::Result<Option<Drift>>, path: PathBuf) {
+        match result {
+            Ok(Some(d)) => lock(&self.found).push(d),
+            Ok(None) => {}
+            Err(e) => {
+                lock(&self.failed).get_or_insert(e);
+            }
         }
+        lock(&self.named).insert(path);
     }
-    Ok((produced, found))
+
+    /// How many files were produced and the drift, in path order, then the orphans in
+    /// `dirs`, each passed to `orphan` (which removes it when writing).
+    fn finish(
+        self,
+        dirs: &[&Path],
+        orphan: impl Fn(&Path) -> io::Result<()>,
+    ) -> io::Result<(usize, Vec<Drift>)> {
+        if let Some(e) = into_inner(self.failed) {
+            return Err(e);
+        }
+        let named: HashSet<PathBuf> = into_inner(self.named);
+        let mut found: Vec<Drift> = into_inner(self.found);
+        found.sort_by(|a, b| a.path().cmp(b.path()));
+        let produced = named.len();
+        let named: HashSet<&Path> = named.iter().map(PathBuf::as_path).collect();
+        for dir in dirs {
+            for path in orphans(dir, &named)? {
+                orphan(&path)?;
+                found.push(Drift::Orphaned(path));
+            }
+        }
+        Ok((produced, found))
+    }
 }
 
 /// Writes each changed file atomically and removes orphaned generated files. Returns the
@@ -273,21 +289,12 @@ fn write_from(
 ) -> io::Result<(usize, Vec<Drift>)> {
     let (tx, rx) = mpsc::sync_channel::<Output>(4 * WRITERS);
     let rx = Mutex::new(rx);
-    let repaired: Mutex<Vec<Drift>> = Mutex::default();
-    let named: Mutex<HashSet<PathBuf>> = Mutex::default();
-    let failed: Mutex<Option<io::Error>> = Mutex::default();
+    let seen = Seen::default();
     std::thread::scope(|s| {
         for _ in 0..WRITERS {
             s.spawn(|| loop {
                 let Ok(o) = lock(&rx).recv() else { break };
-                match repair(&o) {
-                    Ok(Some(d)) => lock(&repaired).push(d),
-                    Ok(None) => {}
-                    Err(e) => {
-                        lock(&failed).get_or_insert(e);
-                    }
-                }
-                lock(&named).insert(o.path);
+                seen.add(repair(&o), o.path);
             });
         }
         produce(&|o| {
@@ -296,9 +303,7 @@ fn write_from(
         });
         drop(tx);
     });
-    finish(repaired, named, failed, dirs, |path| {
-        std::fs::remove_file(path)
-    })
+    seen.finish(dirs, |path| std::fs::remove_file(path))
 }
 
 /// Writes `o` unless the disk already holds it: the drift repaired, if any.

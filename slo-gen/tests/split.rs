@@ -88,6 +88,18 @@ fn suite(
     promtool(s.dir.path(), &["test", "rules", "test.yaml"])
 }
 
+impl Setup {
+    /// The local set's recordings the global set reads: events, errors, inputs.
+    fn recorded(&self) -> (String, String, String) {
+        use slo_gen::names::series;
+        (
+            cluster_series(&series::events(self.plan.base)),
+            cluster_series(&series::error_events(self.plan.base)),
+            cluster_series(series::INPUTS),
+        )
+    }
+}
+
 /// Samples per evaluation step over `minutes`.
 fn steps(s: &Setup, minutes: u64) -> u64 {
     minutes * 60 / s.plan.interval.as_secs()
@@ -97,9 +109,7 @@ fn steps(s: &Setup, minutes: u64) -> u64 {
 #[ignore = "slow: promtool over two hours of two clusters (scripts/test runs it)"]
 fn a_silent_cluster_raises_its_own_alert_and_the_others_keep_counting() {
     let s = setup();
-    let events = cluster_series(&slo_gen::names::series::events(s.plan.base));
-    let errors = cluster_series(&slo_gen::names::series::error_events(s.plan.base));
-    let inputs = cluster_series(slo_gen::names::series::INPUTS);
+    let (events, errors, inputs) = s.recorded();
     let total = steps(&s, 120);
     let stop = steps(&s, 60);
     // Cluster a sends all along, cluster b stops at minute 60.
@@ -147,9 +157,7 @@ fn a_silent_cluster_raises_its_own_alert_and_the_others_keep_counting() {
 #[ignore = "slow: promtool over two hours of two clusters (scripts/test runs it)"]
 fn a_fault_in_one_cluster_pages_once_globally() {
     let s = setup();
-    let events = cluster_series(&slo_gen::names::series::events(s.plan.base));
-    let errors = cluster_series(&slo_gen::names::series::error_events(s.plan.base));
-    let inputs = cluster_series(slo_gen::names::series::INPUTS);
+    let (events, errors, inputs) = s.recorded();
     let total = steps(&s, 120);
     let healthy = steps(&s, 30);
     // 20x the budget over both clusters' events, all of it in cluster a.

@@ -53,6 +53,7 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
     by.extend(slo.group_by.iter().map(String::as_str));
     let by = by.join(", ");
     let lookback = format_duration(lookback(plan, delay));
+    let alerts_group = names::group(&svc.name, &slo.name, super::GroupKind::Alerts);
     let mut local_rules = Vec::new();
     let mut global = Vec::new();
     for mut g in groups {
@@ -73,22 +74,17 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
                 *expr = format!("sum by ({by}) (\n  last_over_time({local}{sel}[{lookback}])\n)");
             }
         }
-        if g.name == names::group(&svc.name, &slo.name, super::GroupKind::Alerts) {
+        if g.name == alerts_group {
             name_clusters(&mut g, slo, plan, &sel);
-        }
-        if let Some(absent) = &plan.absent {
-            if g.name == names::group(&svc.name, &slo.name, super::GroupKind::Alerts) {
+            if let Some(absent) = &plan.absent {
                 // The input count is absent while the raw series are (an exporter down);
                 // the base rates are recorded as 0 then.
-                let inputs = cluster_series(series::INPUTS);
-                let has_inputs = local_rules
-                    .iter()
-                    .any(|r| matches!(r, Rule::Record { record, .. } if *record == inputs));
-                let watched = if has_inputs {
+                let watched = if has_record(&local_rules, &cluster_series(series::INPUTS)) {
                     series::INPUTS.to_string()
                 } else {
                     series::events(plan.base)
                 };
+                let watched = format!("{}{sel}", cluster_series(&watched));
                 g.rules
                     .push(cluster_absent(svc, slo, &watched, absent, &lookback, opts));
             }
@@ -104,6 +100,12 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
         rules: local_rules,
     }];
     Split { local, global }
+}
+
+fn has_record(rules: &[Rule], name: &str) -> bool {
+    rules
+        .iter()
+        .any(|r| matches!(r, Rule::Record { record, .. } if record == name))
 }
 
 /// The clusters by share of the SLO's errors per second at the base window (per group for
@@ -149,9 +151,9 @@ fn name_clusters(g: &mut Group, slo: &Slo, plan: &Plan, sel: &str) {
     }
 }
 
-/// Fires for each cluster that sent the SLO's `watched` series within the last hour and
-/// has sent none for the lookback: the global SLO keeps counting the others, this says which one
-/// it no longer sees.
+/// Fires for each cluster that sent the `watched` series (a selector of a local
+/// recording) within the last hour and has sent none for the lookback: the global SLO
+/// keeps counting the others, this says which one it no longer sees.
 fn cluster_absent(
     svc: &Service,
     slo: &Slo,
@@ -161,14 +163,9 @@ fn cluster_absent(
     opts: &Options,
 ) -> Rule {
     let for_ = absent.for_;
-    let events = format!(
-        "{}{}",
-        cluster_series(watched),
-        names::selector(&svc.name, &slo.name)
-    );
     let by = format!("{CLUSTER_LABEL}, service, slo");
     let expr = format!(
-        "max by ({by}) (max_over_time({events}[1h]))\nunless\nmax by ({by}) (last_over_time({events}[{lookback}]))"
+        "max by ({by}) (max_over_time({watched}[1h]))\nunless\nmax by ({by}) (last_over_time({watched}[{lookback}]))"
     );
     let Rule::Alert {
         labels,
