@@ -12,7 +12,7 @@ use slo_spec::names::format_duration;
 const SPEC: &str = r#"version: v1
 service: payments
 owner: billing-payments
-scrape_interval: 30s
+scrape_interval: SCRAPE
 slos:
   - name: webhooks
     description: Provider webhooks are accepted.
@@ -23,6 +23,7 @@ slos:
         errors: sum(rate(http_requests_total{code=~"5.."}[{{window}}]))
         total: sum(rate(http_requests_total[{{window}}]))
     alerting:
+      breakdown: [code]
       annotations: {runbook_url: https://runbooks.example.com/webhooks}
 "#;
 
@@ -34,10 +35,11 @@ struct Setup {
     ids: &'static str,
 }
 
-fn setup() -> Setup {
+/// The spec scraped every `scrape` (`15s`, `1m`).
+fn setup(scrape: &str) -> Setup {
     let checked = slo_spec::check(&[slo_spec::Source {
         path: "payments.yaml".into(),
-        text: SPEC.into(),
+        text: SPEC.replace("SCRAPE", scrape),
     }]);
     assert!(!checked.has_errors(), "{:?}", checked.diagnostics);
     let svc = &checked.services[0];
@@ -47,10 +49,12 @@ fn setup() -> Setup {
     let mut rules = String::new();
     emit::groups(&mut rules, 0, &split.global);
     std::fs::write(dir.path().join("global.yaml"), rules).unwrap();
-    // The global set reads no raw series: only recordings the local set makes.
+    // The global set reads no raw series, not even in the breakdown annotation: only
+    // recordings the local set makes.
     let mut local = String::new();
     emit::groups(&mut local, 0, &split.local);
     assert!(!local.contains("record: slo:"), "{local}");
+    assert!(local.contains("record: slo_cluster:sli_breakdown_error_events:rate"));
     let global = std::fs::read_to_string(dir.path().join("global.yaml")).unwrap();
     assert!(!global.contains("http_requests_total"), "{global}");
     Setup {
@@ -108,7 +112,13 @@ fn steps(s: &Setup, minutes: u64) -> u64 {
 #[test]
 #[ignore = "slow: promtool over two hours of two clusters (scripts/test runs it)"]
 fn a_silent_cluster_raises_its_own_alert_and_the_others_keep_counting() {
-    let s = setup();
+    for scrape in ["15s", "1m"] {
+        silent_cluster(scrape);
+    }
+}
+
+fn silent_cluster(scrape: &str) {
+    let s = setup(scrape);
     let (events, errors, inputs) = s.recorded();
     let total = steps(&s, 120);
     let stop = steps(&s, 60);
@@ -145,9 +155,9 @@ fn a_silent_cluster_raises_its_own_alert_and_the_others_keep_counting() {
         (other_alerts.to_string(), "119m".to_string(), ""),
     ];
     let (ok, out) = suite(&s, &series, &checks);
-    assert!(ok, "{out}");
+    assert!(ok, "at a {scrape} scrape: {out}");
     println!(
-        "split: cluster b silent at 60m; merged events 15/s -> 10/s after {}, its alert by {}",
+        "split at a {scrape} scrape: cluster b silent at 60m; merged events 15/s -> 10/s after {}, its alert by {}",
         format_duration(late),
         format_duration(std::time::Duration::from_secs(fires - 3600))
     );
@@ -156,7 +166,13 @@ fn a_silent_cluster_raises_its_own_alert_and_the_others_keep_counting() {
 #[test]
 #[ignore = "slow: promtool over two hours of two clusters (scripts/test runs it)"]
 fn a_fault_in_one_cluster_pages_once_globally() {
-    let s = setup();
+    for scrape in ["15s", "1m"] {
+        one_cluster_fault(scrape);
+    }
+}
+
+fn one_cluster_fault(scrape: &str) {
+    let s = setup(scrape);
     let (events, errors, inputs) = s.recorded();
     let total = steps(&s, 120);
     let healthy = steps(&s, 30);
@@ -190,14 +206,18 @@ fn a_fault_in_one_cluster_pages_once_globally() {
         ),
     ];
     let (ok, out) = suite(&s, &series, &checks);
-    assert!(ok, "{out}");
+    assert!(ok, "at a {scrape} scrape: {out}");
 }
 
 #[test]
 fn generate_writes_both_sets_and_check_covers_them() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("slos")).unwrap();
-    std::fs::write(dir.path().join("slos/payments.yaml"), SPEC).unwrap();
+    std::fs::write(
+        dir.path().join("slos/payments.yaml"),
+        SPEC.replace("SCRAPE", "30s"),
+    )
+    .unwrap();
     let (code, _, err) = run(dir.path(), &["generate", "slos", "--layout", "split"]);
     assert_eq!(code, 0, "{err}");
     for set in ["local", "global"] {

@@ -22,11 +22,20 @@ pub const TOP: usize = 3;
 
 /// The `breakdown` annotation of a burn alert; `None` without `alerting.breakdown`.
 pub fn annotation(slo: &Slo, t: &TierPlan) -> Option<String> {
+    let window = window(slo, t)?;
+    Some(annotation_of(slo, &query(slo, window)?, window))
+}
+
+/// The window a tier's breakdown covers: its shortest; `None` without `alerting.breakdown`.
+pub fn window(slo: &Slo, t: &TierPlan) -> Option<Duration> {
     if slo.alerting.breakdown.is_empty() {
         return None;
     }
-    let window = t.pairs.iter().map(|p| p.short).min()?;
-    let query = query(slo, window)?;
+    t.pairs.iter().map(|p| p.short).min()
+}
+
+/// The annotation listing the rows of `query` (as [`shares`] makes it) over `window`.
+pub fn annotation_of(slo: &Slo, query: &str, window: Duration) -> String {
     let rows = slo
         .alerting
         .breakdown
@@ -34,13 +43,13 @@ pub fn annotation(slo: &Slo, t: &TierPlan) -> Option<String> {
         .map(|l| format!("{l}={{{{ label \"{l}\" . }}}}"))
         .collect::<Vec<_>>()
         .join(", ");
-    Some(template(
-        &query,
+    template(
+        query,
         &rows,
         &slo.alerting.breakdown.join(", "),
         &slo.group_by,
         window,
-    ))
+    )
 }
 
 /// The annotation listing `query`'s rows (each `rows: share of errors`), a grouped alert
@@ -75,20 +84,34 @@ pub(crate) fn template(
 /// The top values by error events per second over `window` (per group), as each one's
 /// share of the group's errors, largest first.
 pub fn query(slo: &Slo, window: Duration) -> Option<String> {
+    Some(shares(slo, &errors(slo, window)?))
+}
+
+/// The SLI's error events per second over `window` by the group and breakdown labels, a
+/// value with no errors kept at 0; `None` without `alerting.breakdown` or error events.
+pub fn errors(slo: &Slo, window: Duration) -> Option<String> {
+    if slo.alerting.breakdown.is_empty() {
+        return None;
+    }
     let mut labels = slo.group_by.clone();
     labels.extend(slo.alerting.breakdown.iter().cloned());
     let sli = regrouped(&slo.sli, window, &labels)?;
     let (_, events) = sli::base_exprs(&sli, window, "", &labels);
     let (errors, _) = sli::base_exprs(&sli, window, &format!("({events})"), &labels);
+    Some(errors)
+}
+
+/// The top rows of `errors` (per group) as shares of the group's errors, largest first.
+pub fn shares(slo: &Slo, errors: &str) -> String {
     let groups = slo.group_by.join(", ");
     let by = if groups.is_empty() {
         String::new()
     } else {
         format!(" by ({groups})")
     };
-    Some(format!(
+    format!(
         "sort_desc(topk{by} ({TOP}, (({errors}) > 0) / on({groups}) group_left() sum{by} ({errors})))"
-    ))
+    )
 }
 
 /// The SLI with its queries aggregated by `labels` (a latency SLI is already written per

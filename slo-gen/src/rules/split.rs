@@ -76,6 +76,7 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
         }
         if g.name == alerts_group {
             name_clusters(&mut g, slo, plan, &sel);
+            break_down(&mut g, slo, plan, &sel);
             if let Some(absent) = &plan.absent {
                 // The input count is absent while the raw series are (an exporter down);
                 // the base rates are recorded as 0 then.
@@ -91,6 +92,9 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
         }
         global.push(g);
     }
+    if let Some(rule) = local_breakdown(slo, plan, &local_rules) {
+        local_rules.push(rule);
+    }
     let local = vec![Group {
         name: format!(
             "{}-local",
@@ -100,6 +104,61 @@ pub fn split(svc: &Service, slo: &Slo, plan: &Plan, groups: Vec<Group>, opts: &O
         rules: local_rules,
     }];
     Split { local, global }
+}
+
+/// The name of the local recording of the SLI's errors by breakdown label.
+pub fn breakdown_series(plan: &Plan) -> String {
+    format!(
+        "slo_cluster:sli_breakdown_error_events:rate{}",
+        format_duration(plan.base)
+    )
+}
+
+/// The local recording a global `breakdown` annotation reads: the SLI's errors at the
+/// base window by the group and breakdown labels (labelled as the other base series).
+fn local_breakdown(slo: &Slo, plan: &Plan, local: &[Rule]) -> Option<Rule> {
+    let expr = super::breakdown::errors(slo, plan.base)?;
+    let labels = local.iter().find_map(|r| match r {
+        Rule::Record { labels, .. } => Some(labels),
+        Rule::Alert { .. } => None,
+    })?;
+    Some(super::record(breakdown_series(plan), expr, labels))
+}
+
+/// Rewrites the burn alerts' `breakdown` annotation to read the clusters' breakdown
+/// recordings (summed across clusters, averaged over the tier's window) instead of raw
+/// series, which the global store does not hold.
+fn break_down(g: &mut Group, slo: &Slo, plan: &Plan, sel: &str) {
+    let mut by = slo.group_by.clone();
+    by.extend(slo.alerting.breakdown.iter().cloned());
+    let by = by.join(", ");
+    for rule in &mut g.rules {
+        let Rule::Alert {
+            labels,
+            annotations,
+            ..
+        } = rule
+        else {
+            continue;
+        };
+        let tier = labels.get(names::TIER_LABEL).map(String::as_str);
+        let Some(t) = plan.tiers.iter().find(|t| Some(t.tier.as_str()) == tier) else {
+            continue;
+        };
+        let Some(window) = super::breakdown::window(slo, t) else {
+            continue;
+        };
+        let errors = format!(
+            "sum by ({by}) (avg_over_time({}{sel}[{}]))",
+            breakdown_series(plan),
+            format_duration(window)
+        );
+        let query = super::breakdown::shares(slo, &errors);
+        annotations.insert(
+            "breakdown".into(),
+            super::breakdown::annotation_of(slo, &query, window),
+        );
+    }
 }
 
 fn has_record(rules: &[Rule], name: &str) -> bool {
