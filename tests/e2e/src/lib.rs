@@ -4,6 +4,7 @@
 //! by the `demo` binary. Every process started is stopped on drop, also on failure.
 //! Long: the stack's processes, their configs and waits share the lifecycle types kept here.
 
+pub mod clusters;
 pub mod specs;
 
 use serde_json::Value;
@@ -203,6 +204,36 @@ fn spawn(name: &'static str, cmd: &mut Command, log: &Path) -> Result<Proc, Stri
     Ok(Proc { name, child })
 }
 
+/// The exporter's arguments: listeners on `ex_port` and `admin_port`, data under `d`,
+/// `traffic` requests a second, aggregation and invoicing fast, `faults` set from the start.
+fn exporter_args(
+    d: &Path,
+    ex_port: u16,
+    admin_port: u16,
+    traffic: f64,
+    faults: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = [
+        "--listen".to_string(),
+        format!("127.0.0.1:{ex_port}"),
+        "--admin-listen".into(),
+        format!("127.0.0.1:{admin_port}"),
+        "--data-dir".into(),
+        d.join("billing-data").display().to_string(),
+        "--traffic".into(),
+        traffic.to_string(),
+        "--aggregation-interval".into(),
+        "1".into(),
+        "--invoice-interval".into(),
+        "2".into(),
+    ]
+    .into();
+    for fault in faults {
+        args.extend(["--fault".to_string(), fault.to_string()]);
+    }
+    args
+}
+
 /// Starts `billing-exporter` with `cmd` (binary, arguments) and waits until it is ready;
 /// its log is appended to `exporter.log` in `dir`.
 fn start_exporter(cmd: &(PathBuf, Vec<String>), dir: &Path, url: &str) -> Result<Proc, String> {
@@ -282,10 +313,6 @@ impl Stack {
         echo_notifications: bool,
         faults: &[&str],
     ) -> Result<Stack, String> {
-        let alertmanager = tool(
-            &["prometheus-alertmanager", "alertmanager"],
-            "prometheus-alertmanager",
-        )?;
         let exporter = exporter_binary()?;
         let dir = tempfile::Builder::new()
             .prefix("slo-e2e-")
@@ -328,65 +355,25 @@ impl Stack {
             (free_port(), free_port(), free_port(), free_port());
         let mut procs = Vec::new();
 
-        let mut exporter_args: Vec<String> = [
-            "--listen".to_string(),
-            format!("127.0.0.1:{ex_port}"),
-            "--admin-listen".into(),
-            format!("127.0.0.1:{admin_port}"),
-            "--data-dir".into(),
-            d.join("billing-data").display().to_string(),
-            "--traffic".into(),
-            traffic.to_string(),
-            "--aggregation-interval".into(),
-            "1".into(),
-            "--invoice-interval".into(),
-            "2".into(),
-        ]
-        .into();
-        for fault in faults {
-            exporter_args.extend(["--fault".to_string(), fault.to_string()]);
-        }
+        let exporter_args = exporter_args(&d, ex_port, admin_port, traffic, faults);
         let exporter_url = format!("http://127.0.0.1:{ex_port}");
         let exporter_cmd = (exporter, exporter_args);
         let exporter = Some(start_exporter(&exporter_cmd, &d, &exporter_url)?);
 
-        // The generated inhibit rules, merged as the README says: appended as a top-level key.
-        let inhibit = std::fs::read_to_string(am_dir.join(slo_gen::names::INHIBIT_FILE))
-            .map_err(|e| e.to_string())?;
-        std::fs::write(
-            d.join("alertmanager.yml"),
-            format!(
-                "route:\n  receiver: test\n  group_by: [alertname, service, slo, severity]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
-                 receivers:\n  - name: test\n    webhook_configs:\n      - url: http://127.0.0.1:{recv_port}/alerts\n        send_resolved: true\n{inhibit}"
-            ),
-        )
-        .map_err(|e| e.to_string())?;
-        procs.push(spawn(
-            "alertmanager",
-            Command::new(&alertmanager)
-                .arg(format!(
-                    "--config.file={}",
-                    d.join("alertmanager.yml").display()
-                ))
-                .arg(format!("--storage.path={}", d.join("am-data").display()))
-                .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
-                // No cluster port on every interface.
-                .arg("--cluster.listen-address="),
-            &d.join("alertmanager.log"),
-        )?);
-        let alertmanager_url = format!("http://127.0.0.1:{am_port}");
-        wait_ready(
-            "alertmanager",
-            &format!("{alertmanager_url}/-/ready"),
-            Duration::from_secs(60),
-        )?;
+        let alertmanager_url = start_alertmanager(&d, &am_dir, recv_port, am_port, &mut procs)?;
 
         let (prometheus_url, rules_url) = if engine == Engine::Prometheus {
             let url = start_prometheus(&d, ex_port, am_port, prom_port, &mut procs)?;
             (url.clone(), url)
         } else {
             let scrape = (engine == Engine::VictoriaMetrics).then_some(ex_port);
-            let (url, vmalert) = start_victoriametrics(&d, scrape, am_port, prom_port, &mut procs)?;
+            let rules = format!("{}/rules/*.yaml", d.display());
+            let vm = Vm {
+                scrape,
+                rules: &rules,
+                latency_offset: None,
+            };
+            let (url, vmalert) = start_victoriametrics(&d, vm, am_port, prom_port, &mut procs)?;
             if engine == Engine::AgentToVictoriaMetrics {
                 start_agent(&d, ex_port, &url, &mut procs)?;
             }
@@ -419,8 +406,13 @@ impl Stack {
         };
         let (ex_port, am_port) = (port(&self.exporter_url)?, port(&self.alertmanager_url)?);
         let d = self.dir.path().to_path_buf();
-        start_victoriametrics(&d, Some(ex_port), am_port, free_port(), &mut self.procs)
-            .map(|(vm, _)| vm)
+        let rules = format!("{}/rules/*.yaml", d.display());
+        let vm = Vm {
+            scrape: Some(ex_port),
+            rules: &rules,
+            latency_offset: None,
+        };
+        start_victoriametrics(&d, vm, am_port, free_port(), &mut self.procs).map(|(vm, _)| vm)
     }
 
     /// The directory the rule engine reads its rule files from.
@@ -482,37 +474,12 @@ impl Stack {
 
     /// An instant query; the result vector.
     pub fn query(&self, expr: &str) -> Result<Vec<Value>, String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
-        let mut resp = agent
-            .get(&format!("{}/api/v1/query", self.prometheus_url))
-            .query("query", expr)
-            .call()
-            .map_err(|e| format!("{expr}: {e}"))?;
-        let v: Value = serde_json::from_str(
-            &resp
-                .body_mut()
-                .read_to_string()
-                .map_err(|e| e.to_string())?,
-        )
-        .map_err(|e| e.to_string())?;
-        if v["status"] != "success" {
-            return Err(format!("{expr}: {v}"));
-        }
-        Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
+        query_at(&self.prometheus_url, expr, None)
     }
 
     /// Sets (`Some`) or removes a fault through the exporter's admin listener.
     pub fn fault(&self, name: &str, value: Option<&str>) -> Result<(), String> {
-        let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-        let url = format!("{}/faults/{name}", self.admin_url);
-        let r = match value {
-            Some(v) => agent.put(&url).send(v),
-            None => agent.delete(&url).call(),
-        };
-        r.map(|_| ()).map_err(|e| format!("{url}: {e}"))
+        set_fault(&self.admin_url, name, value)
     }
 
     /// Where a person looks, each URL checked to answer 200 here: the first of a label's
@@ -565,27 +532,46 @@ impl Stack {
 
     /// The logs of the processes, for a failure message.
     pub fn logs(&self) -> String {
-        [
-            "exporter.log",
-            "prometheus.log",
-            "victoria-metrics.log",
-            "vmalert.log",
-            "prometheus-agent.log",
-            "alertmanager.log",
-        ]
-        .iter()
-        .filter(|f| self.dir.path().join(f).is_file())
-        .map(|f| {
-            let text = std::fs::read_to_string(self.dir.path().join(f)).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(15).collect();
-            format!(
-                "--- {f} ---\n{}",
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+        logs_in(self.dir.path())
     }
+}
+
+/// Sets (`Some`) or removes a fault through an exporter's admin listener at `admin_url`.
+pub fn set_fault(admin_url: &str, name: &str, value: Option<&str>) -> Result<(), String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let url = format!("{admin_url}/faults/{name}");
+    let r = match value {
+        Some(v) => agent.put(&url).send(v),
+        None => agent.delete(&url).call(),
+    };
+    r.map(|_| ()).map_err(|e| format!("{url}: {e}"))
+}
+
+/// An instant query of the Prometheus-compatible API at `url`, at `time` (Unix seconds)
+/// or now: the result vector.
+pub fn query_at(url: &str, expr: &str, time: Option<f64>) -> Result<Vec<Value>, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into();
+    let mut req = agent
+        .get(&format!("{url}/api/v1/query"))
+        .query("query", expr);
+    if let Some(t) = time {
+        req = req.query("time", format!("{t:.3}"));
+    }
+    let mut resp = req.call().map_err(|e| format!("{expr}: {e}"))?;
+    let v: Value = serde_json::from_str(
+        &resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    if v["status"] != "success" {
+        return Err(format!("{expr}: {v}"));
+    }
+    Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
 }
 
 /// Every alert of every notification, with the time its notification arrived.
@@ -609,11 +595,69 @@ pub fn notified(
     status: &str,
     labels: &[(&str, &str)],
 ) -> Option<(Instant, Value)> {
-    alerts(&stack.notifications.lock().expect("notifications"))
+    notified_in(&stack.notifications, since, status, labels)
+}
+
+/// As [`notified`], among `notifications`.
+pub fn notified_in(
+    notifications: &Notifications,
+    since: Instant,
+    status: &str,
+    labels: &[(&str, &str)],
+) -> Option<(Instant, Value)> {
+    alerts(&notifications.lock().expect("notifications"))
         .into_iter()
         .find(|(t, a)| {
             *t > since && a["status"] == status && labels.iter().all(|(k, v)| a["labels"][*k] == *v)
         })
+}
+
+/// What a failing wait shows: the tails of the processes' logs.
+pub trait Logs {
+    fn logs(&self) -> String;
+}
+
+impl Logs for Stack {
+    fn logs(&self) -> String {
+        logs_in(self.dir.path())
+    }
+}
+
+/// The last lines of every process log in `dir` (and its subdirectories one level down).
+fn logs_in(dir: &Path) -> String {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .flat_map(|p| {
+            if p.is_dir() {
+                std::fs::read_dir(&p)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path())
+                    .collect()
+            } else {
+                vec![p]
+            }
+        })
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            format!(
+                "--- {} ---\n{}",
+                f.strip_prefix(dir).unwrap_or(f).display(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Polls `f` every 200 ms until it gives a value; past `timeout` the test fails with the
@@ -621,7 +665,7 @@ pub fn notified(
 pub fn wait<T>(
     what: &str,
     timeout: Duration,
-    stack: &Stack,
+    stack: &impl Logs,
     mut f: impl FnMut() -> Option<T>,
 ) -> T {
     let deadline = Instant::now() + timeout;
@@ -654,6 +698,52 @@ pub fn wait_recorded(
     });
 }
 
+/// Alertmanager on `am_port` with the generated inhibit rules in `am_dir` merged as the
+/// README says (appended as a top-level key), notifying our receiver on `recv_port` one
+/// second after an alert arrives. Returns its URL once ready.
+fn start_alertmanager(
+    d: &Path,
+    am_dir: &Path,
+    recv_port: u16,
+    am_port: u16,
+    procs: &mut Vec<Proc>,
+) -> Result<String, String> {
+    let alertmanager = tool(
+        &["prometheus-alertmanager", "alertmanager"],
+        "prometheus-alertmanager",
+    )?;
+    let inhibit = std::fs::read_to_string(am_dir.join(slo_gen::names::INHIBIT_FILE))
+        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        d.join("alertmanager.yml"),
+        format!(
+            "route:\n  receiver: test\n  group_by: [alertname, service, slo, severity]\n  group_wait: 1s\n  group_interval: 1s\n  repeat_interval: 1h\n\
+             receivers:\n  - name: test\n    webhook_configs:\n      - url: http://127.0.0.1:{recv_port}/alerts\n        send_resolved: true\n{inhibit}"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    procs.push(spawn(
+        "alertmanager",
+        Command::new(&alertmanager)
+            .arg(format!(
+                "--config.file={}",
+                d.join("alertmanager.yml").display()
+            ))
+            .arg(format!("--storage.path={}", d.join("am-data").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
+            // No cluster port on every interface.
+            .arg("--cluster.listen-address="),
+        &d.join("alertmanager.log"),
+    )?);
+    let url = format!("http://127.0.0.1:{am_port}");
+    wait_ready(
+        "alertmanager",
+        &format!("{url}/-/ready"),
+        Duration::from_secs(60),
+    )?;
+    Ok(url)
+}
+
 /// Prometheus scraping the exporter every second, evaluating the generated rules and
 /// notifying the Alertmanager. Returns its URL once ready.
 fn start_prometheus(
@@ -663,19 +753,23 @@ fn start_prometheus(
     prom_port: u16,
     procs: &mut Vec<Proc>,
 ) -> Result<String, String> {
+    let config = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+         rule_files:\n  - {}/rules/*.yaml\n\
+         alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
+         scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
+        d.display()
+    );
+    procs.push(prometheus_server(d, &config, prom_port)?);
+    Ok(format!("http://127.0.0.1:{prom_port}"))
+}
+
+/// A Prometheus server with `config`, its config, data and log under `d`, on `port`;
+/// returned once ready.
+fn prometheus_server(d: &Path, config: &str, port: u16) -> Result<Proc, String> {
     let prometheus = tool(&["prometheus"], "prometheus")?;
-    std::fs::write(
-        d.join("prometheus.yml"),
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n  - {}/rules/*.yaml\n\
-             alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\n\
-             scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
-            d.display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    procs.push(spawn(
+    std::fs::write(d.join("prometheus.yml"), config).map_err(|e| e.to_string())?;
+    let proc = spawn(
         "prometheus",
         Command::new(&prometheus)
             .arg(format!(
@@ -686,33 +780,48 @@ fn start_prometheus(
                 "--storage.tsdb.path={}",
                 d.join("prom-data").display()
             ))
-            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}")),
+            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
         &d.join("prometheus.log"),
-    )?);
-    let prometheus_url = format!("http://127.0.0.1:{prom_port}");
+    )?;
     wait_ready(
         "prometheus",
-        &format!("{prometheus_url}/-/ready"),
+        &format!("http://127.0.0.1:{port}/-/ready"),
         Duration::from_secs(90),
     )?;
-    Ok(prometheus_url)
+    Ok(proc)
 }
 
-/// `victoria-metrics` (scraping the exporter every second itself when `scrape` names its
-/// port; else fed by remote write) and `vmalert`
-/// evaluating every generated rule file in `d/rules` every second, writing recorded series
-/// back (flushed every second), restoring alert state from it, notifying Alertmanager.
-/// Returns VictoriaMetrics' and vmalert's URLs once both answer.
+/// How a stack runs VictoriaMetrics and vmalert.
+struct Vm<'a> {
+    /// The exporter's port when VictoriaMetrics scrapes it itself (else fed by remote write).
+    scrape: Option<u16>,
+    /// The rule files vmalert loads (a glob).
+    rules: &'a str,
+    /// `-search.latencyOffset`, when not the default.
+    latency_offset: Option<&'a str>,
+}
+
+/// `victoria-metrics` and `vmalert` evaluating `vm.rules` every second, writing recorded
+/// series back (flushed every second), restoring alert state from it, notifying
+/// Alertmanager. Returns VictoriaMetrics' and vmalert's URLs once both answer.
 fn start_victoriametrics(
     d: &Path,
-    scrape: Option<u16>,
+    vm: Vm,
     am_port: u16,
     vm_port: u16,
     procs: &mut Vec<Proc>,
 ) -> Result<(String, String), String> {
+    let Vm {
+        scrape,
+        rules,
+        latency_offset,
+    } = vm;
     let vm = tool(&["victoria-metrics"], "victoria-metrics")?;
     let vmalert = tool(&["vmalert"], "victoria-metrics")?;
     let mut cmd = Command::new(&vm);
+    if let Some(offset) = latency_offset {
+        cmd.arg(format!("-search.latencyOffset={offset}"));
+    }
     cmd.arg(format!(
         "-storageDataPath={}",
         d.join(format!("vm-data-{vm_port}")).display()
@@ -748,7 +857,7 @@ fn start_victoriametrics(
     procs.push(spawn(
         "vmalert",
         Command::new(&vmalert)
-            .arg(format!("-rule={}/rules/*.yaml", d.display()))
+            .arg(format!("-rule={rules}"))
             .arg(format!("-datasource.url={vm_url}"))
             .arg(format!("-remoteWrite.url={vm_url}"))
             .arg("-remoteWrite.flushInterval=1s")

@@ -2,6 +2,7 @@
 //! loopback ports it got from port 0 or probed free) and mostly waits on it.
 
 mod absent;
+mod clusters;
 mod drift;
 mod engines;
 mod freshness;

@@ -1,0 +1,239 @@
+//! Many clusters, one SLO, on real processes: per cluster (`a`, `b`) a billing exporter
+//! and a Prometheus with the external label `cluster` evaluating the split layout's local
+//! set and remote-writing only its `slo_cluster:` recordings to VictoriaMetrics, where
+//! vmalert evaluates the global set and notifies Alertmanager. Beside them, a reference
+//! Prometheus scrapes both exporters with the single layout's rules: the answer the
+//! global set must agree with.
+
+use super::{
+    exporter_args, exporter_binary, free_port, logs_in, prometheus_server, receiver,
+    start_alertmanager, start_exporter, start_victoriametrics, Logs, Notifications, Proc, Vm,
+};
+use serde_json::Value;
+use slo_gen::outputs::{self, Dirs};
+use slo_gen::rules::emit::RulesFormat;
+use slo_gen::rules::Options;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The stack's `-search.latencyOffset`, shorter than VictoriaMetrics's 30 s default to keep
+/// the test short, and the `--remote-write-delay` the rules are generated with to match
+/// it (remote write's one-second batches, the offset, and room to spare).
+pub const LATENCY_OFFSET: Duration = Duration::from_secs(5);
+pub const REMOTE_WRITE_DELAY: Duration = Duration::from_secs(10);
+
+/// The clusters, by their `cluster` external label.
+pub const NAMES: [&str; 2] = ["a", "b"];
+
+/// One cluster: its exporter and its Prometheus.
+pub struct Cluster {
+    pub name: &'static str,
+    pub exporter_url: String,
+    pub admin_url: String,
+    pub prometheus_url: String,
+    prometheus: Option<Proc>,
+    _exporter: Proc,
+}
+
+pub struct Clusters {
+    pub dir: tempfile::TempDir,
+    /// VictoriaMetrics: the global store, where every cluster's recordings meet.
+    pub vm_url: String,
+    pub vmalert_url: String,
+    /// The Prometheus scraping both exporters with the single layout's rules.
+    pub reference_url: String,
+    pub alertmanager_url: String,
+    pub notifications: Notifications,
+    pub services: Vec<slo_spec::Service>,
+    /// The rule options the split sets were generated with.
+    pub options: Options,
+    pub clusters: Vec<Cluster>,
+    // Dropped in reverse order of start, after the clusters.
+    procs: Vec<Proc>,
+}
+
+impl Drop for Clusters {
+    fn drop(&mut self) {
+        for c in &mut self.clusters {
+            c.prometheus.take();
+        }
+        self.clusters.clear();
+        while let Some(p) = self.procs.pop() {
+            drop(p);
+        }
+    }
+}
+
+impl Logs for Clusters {
+    fn logs(&self) -> String {
+        logs_in(self.dir.path())
+    }
+}
+
+/// Writes the specs' outputs in `layout` (split or not) under `d`: `rules/`,
+/// `dashboards/`, `alertmanager/`.
+fn generate(services: &[slo_spec::Service], d: &Path, opts: &Options) -> Result<(), String> {
+    let (rules, dashboards, am) = (
+        d.join("rules"),
+        d.join("dashboards"),
+        d.join("alertmanager"),
+    );
+    let dirs = Dirs {
+        rules: &rules,
+        dashboards: &dashboards,
+        alertmanager: &am,
+    };
+    let outs = outputs::outputs(services, dirs, RulesFormat::Prometheus, opts);
+    outputs::write(&outs, &dirs.all()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+impl Clusters {
+    /// Starts everything for the specs in `slos`, each exporter at `traffic` req/s.
+    // Long: the processes of the stack in start order, each a few lines of configuration.
+    pub fn start(slos: &Path, traffic: f64) -> Result<Clusters, String> {
+        let dir = tempfile::Builder::new()
+            .prefix("slo-e2e-clusters-")
+            .tempdir()
+            .map_err(|e| e.to_string())?;
+        let d = dir.path().to_path_buf();
+        let loaded = slo_gen::load(&[slos.to_path_buf()]).map_err(|e| e.to_string())?;
+        let services = loaded.checked.services;
+        let options = Options {
+            split: true,
+            remote_write_delay: REMOTE_WRITE_DELAY,
+            ..Options::default()
+        };
+        generate(&services, &d.join("split"), &options)?;
+        generate(&services, &d.join("single"), &Options::default())?;
+
+        let mut procs = Vec::new();
+        let (notifications, recv_port) = receiver(false);
+        let am_port = free_port();
+        let alertmanager_url = start_alertmanager(
+            &d,
+            &d.join("split/alertmanager"),
+            recv_port,
+            am_port,
+            &mut procs,
+        )?;
+        let rules = format!("{}/split/rules/global/*.yaml", d.display());
+        let offset = format!("{}s", LATENCY_OFFSET.as_secs());
+        let vm = Vm {
+            scrape: None,
+            rules: &rules,
+            latency_offset: Some(&offset),
+        };
+        let (vm_url, vmalert_url) =
+            start_victoriametrics(&d, vm, am_port, free_port(), &mut procs)?;
+
+        let mut clusters = Vec::new();
+        for name in NAMES {
+            clusters.push(Cluster::start(&d, name, traffic, &vm_url)?);
+        }
+        let reference = d.join("reference");
+        std::fs::create_dir_all(&reference).map_err(|e| e.to_string())?;
+        let targets: String = clusters
+            .iter()
+            .map(|c| {
+                format!(
+                    "      - targets: ['{}']\n        labels: {{cluster: {}}}\n",
+                    c.exporter_url.trim_start_matches("http://"),
+                    c.name
+                )
+            })
+            .collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n  - {}/single/rules/*.yaml\n\
+             scrape_configs:\n  - job_name: billing\n    static_configs:\n{targets}",
+            d.display()
+        );
+        let port = free_port();
+        procs.push(prometheus_server(&reference, &config, port)?);
+        Ok(Clusters {
+            dir,
+            vm_url,
+            vmalert_url,
+            reference_url: format!("http://127.0.0.1:{port}"),
+            alertmanager_url,
+            notifications,
+            services,
+            options,
+            clusters,
+            procs,
+        })
+    }
+
+    pub fn cluster(&self, name: &str) -> &Cluster {
+        self.clusters
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("no cluster {name}"))
+    }
+
+    /// Stops a cluster's Prometheus (SIGTERM, and waits): its recordings stop arriving.
+    pub fn stop_prometheus(&mut self, name: &str) {
+        if let Some(c) = self.clusters.iter_mut().find(|c| c.name == name) {
+            c.prometheus.take();
+        }
+    }
+
+    /// The alerts vmalert holds now, pending and firing (its `/api/v1/alerts`).
+    pub fn active_alerts(&self) -> Result<Vec<Value>, String> {
+        let agent = super::http(Duration::from_secs(10));
+        let url = format!("{}/api/v1/alerts", self.vmalert_url);
+        let mut r = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
+        let v: Value = serde_json::from_str(
+            &r.body_mut()
+                .read_to_string()
+                .map_err(|e| format!("{url}: {e}"))?,
+        )
+        .map_err(|e| format!("{url}: {e}"))?;
+        Ok(v["data"]["alerts"].as_array().cloned().unwrap_or_default())
+    }
+
+    /// Where the generated rule sets are.
+    pub fn rules_dir(&self, layout: &str) -> PathBuf {
+        self.dir.path().join(layout).join("rules")
+    }
+}
+
+impl Cluster {
+    /// The cluster's exporter and its Prometheus: scrape and evaluation every second, the
+    /// local set, `cluster: name` as an external label, the `slo_cluster:` recordings
+    /// (and nothing else) remote-written to `vm`.
+    fn start(d: &Path, name: &'static str, traffic: f64, vm: &str) -> Result<Cluster, String> {
+        let cd = d.join(name);
+        std::fs::create_dir_all(&cd).map_err(|e| e.to_string())?;
+        let (ex_port, admin_port, prom_port) = (free_port(), free_port(), free_port());
+        let exporter_url = format!("http://127.0.0.1:{ex_port}");
+        let cmd = (
+            exporter_binary()?,
+            exporter_args(&cd, ex_port, admin_port, traffic, &[]),
+        );
+        let exporter = start_exporter(&cmd, &cd, &exporter_url)?;
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  external_labels: {{cluster: {name}}}\n\
+             rule_files:\n  - {}/split/rules/local/*.yaml\n\
+             scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n\
+             remote_write:\n  - url: {vm}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n\
+             \x20   write_relabel_configs:\n      - source_labels: [__name__]\n        regex: 'slo_cluster:.*'\n        action: keep\n",
+            d.display()
+        );
+        let prometheus = prometheus_server(&cd, &config, prom_port)?;
+        Ok(Cluster {
+            name,
+            exporter_url,
+            admin_url: format!("http://127.0.0.1:{admin_port}"),
+            prometheus_url: format!("http://127.0.0.1:{prom_port}"),
+            prometheus: Some(prometheus),
+            _exporter: exporter,
+        })
+    }
+
+    /// Sets (`Some`) or removes a fault through the cluster's exporter's admin listener.
+    pub fn fault(&self, name: &str, value: Option<&str>) -> Result<(), String> {
+        super::set_fault(&self.admin_url, name, value)
+    }
+}
