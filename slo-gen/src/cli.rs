@@ -259,13 +259,17 @@ pub struct CheckMetricsArgs {
     /// Scrape this URL (http://…/metrics).
     #[arg(
         long,
-        conflicts_with = "metrics_file",
-        required_unless_present = "metrics_file"
+        conflicts_with_all = ["metrics_file", "global"],
+        required_unless_present_any = ["metrics_file", "global"]
     )]
     pub metrics_url: Option<String>,
     /// Read an exposition saved to a file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "global")]
     pub metrics_file: Option<PathBuf>,
+    /// The split layout: ask the global store (http://host:port, a Prometheus query API:
+    /// VictoriaMetrics, Thanos, Mimir) which clusters send each SLO's local recordings.
+    #[arg(long, value_name = "URL")]
+    pub global: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,9 @@ use std::io::Write;
 
 pub fn run(args: &CheckMetricsArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result {
     let loaded = load_valid(&args.specs.paths, "fix them first", err)?;
+    if let Some(url) = &args.global {
+        return global(&loaded.checked.services, url, out, err);
+    }
     let (source, text) = match (&args.metrics_url, &args.metrics_file) {
         (Some(url), _) => {
             let text = ureq::get(url)
@@ -57,6 +60,61 @@ pub fn run(args: &CheckMetricsArgs, out: &mut dyn Write, err: &mut dyn Write) ->
         series.len()
     )?;
     Ok(if missing > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Clean
+    })
+}
+
+/// `--global`: every SLO's local recordings arrive in the global store from every
+/// cluster that sends any.
+fn global(
+    services: &[slo_spec::Service],
+    url: &str,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result {
+    use crate::rules::arrivals;
+    let client = crate::promapi::Client::new(url).map_err(|e| Error::Usage(e.to_string()))?;
+    let found: Vec<_> = client
+        .query(arrivals::QUERY, crate::backtest::history::now())
+        .map_err(|e| Error::Usage(e.to_string()))?
+        .into_iter()
+        .map(|s| s.labels)
+        .collect();
+    let all = arrivals::arrivals(services, &found);
+    let mut findings = 0;
+    let mut clusters = std::collections::BTreeSet::new();
+    for a in &all {
+        clusters.extend(a.clusters.iter().cloned());
+        if a.clusters.is_empty() {
+            findings += 1;
+            writeln!(
+                out,
+                "{}/{}: no cluster sends its recordings: load rules/local/ in every cluster's Prometheus and remote-write `slo_cluster:.*` to {url}",
+                a.service, a.slo
+            )?;
+        }
+        for (cluster, name) in &a.missing {
+            findings += 1;
+            writeln!(
+                out,
+                "{}/{}: cluster {cluster} sends no {name}: regenerate and reload its local rules",
+                a.service, a.slo
+            )?;
+        }
+    }
+    let whole = all
+        .iter()
+        .filter(|a| !a.clusters.is_empty() && a.missing.is_empty())
+        .count();
+    writeln!(
+        err,
+        "{whole} of {} SLOs arrive whole from every cluster sending them (clusters: {}) at {url}",
+        all.len(),
+        clusters.into_iter().collect::<Vec<_>>().join(", ")
+    )?;
+    Ok(if findings > 0 {
         Outcome::Findings
     } else {
         Outcome::Clean

@@ -8,6 +8,7 @@
 //! the groups as YAML.
 
 pub mod alerts;
+pub mod arrivals;
 pub mod breakdown;
 pub mod emit;
 pub mod exclusions;

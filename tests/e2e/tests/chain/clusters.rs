@@ -191,6 +191,18 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
         row["budget_remaining"].as_f64().unwrap_or_default()
     );
 
+    // check-metrics asks the global store which clusters send each SLO's recordings.
+    let slos_arg = slos.to_string_lossy();
+    let (code, out, err) = e2e::run_slo_gen(&["check-metrics", &slos_arg, "--global", &c.vm_url]);
+    assert_eq!(code, 0, "{out}{err}");
+    let total = c.services.iter().map(|s| s.slos.len()).sum::<usize>();
+    assert!(
+        err.contains(&format!("{total} of {total} SLOs arrive whole"))
+            && err.contains("(clusters: a, b)"),
+        "{err}"
+    );
+    println!("e2e[clusters]: check-metrics --global: {}", err.trim());
+
     // The global error ratios against one Prometheus's over a minute of the fault, from
     // ten seconds after it began (past the base window's ramp). The global store sees
     // each instant a lag later: its latency offset, plus the age of the clusters' last
