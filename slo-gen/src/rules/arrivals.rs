@@ -86,9 +86,12 @@ mod tests {
 
     const SPEC: &str = "version: v1\nservice: pay\nowner: team\nslos:\n  - name: hooks\n    description: Hooks.\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(req_total{code=~\"5..\"}[{{window}}]))\n        total: sum(rate(req_total[{{window}}]))\n  - name: quiet\n    description: Quiet.\n    objective: 99\n    sli:\n      ratio:\n        errors: sum(rate(b_total{code=~\"5..\"}[{{window}}]))\n        total: sum(rate(b_total[{{window}}]))\n";
 
+    /// An SLO, its clusters, its missing (cluster, recording) pairs.
+    type Expected<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
     /// `sent`: (cluster, slo, recording) label sets the store holds; `expected`: per SLO,
     /// its clusters and its missing (cluster, recording) pairs.
-    fn check(sent: &[(&str, &str, &str)], expected: &[(&str, &[&str], &[(&str, &str)])]) {
+    fn check(sent: &[(&str, &str, &str)], expected: &[Expected]) {
         let checked = slo_spec::check(&[slo_spec::Source {
             path: "pay.yaml".into(),
             text: SPEC.into(),
