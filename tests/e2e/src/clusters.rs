@@ -127,9 +127,21 @@ impl Clusters {
         let (vm_url, vmalert_url) =
             start_victoriametrics(&d, vm, am_port, free_port(), &mut procs)?;
 
+        // The reference also receives the clusters' recordings, so one server measures
+        // what reading raw series costs and what reading the recordings does.
+        let port = free_port();
+        let reference_url = format!("http://127.0.0.1:{port}");
         let mut clusters = Vec::new();
         for name in NAMES {
-            clusters.push(Cluster::start(&d, name, traffic, &vm_url)?);
+            clusters.push(Cluster::start(
+                &d,
+                name,
+                traffic,
+                &[
+                    &format!("{vm_url}/api/v1"),
+                    &format!("{reference_url}/api/v1"),
+                ],
+            )?);
         }
         let reference = d.join("reference");
         std::fs::create_dir_all(&reference).map_err(|e| e.to_string())?;
@@ -149,13 +161,17 @@ impl Clusters {
              scrape_configs:\n  - job_name: billing\n    static_configs:\n{targets}",
             d.display()
         );
-        let port = free_port();
-        procs.push(prometheus_server(&reference, &config, port)?);
+        procs.push(prometheus_server(
+            &reference,
+            &config,
+            port,
+            &["--web.enable-remote-write-receiver"],
+        )?);
         Ok(Clusters {
             dir,
             vm_url,
             vmalert_url,
-            reference_url: format!("http://127.0.0.1:{port}"),
+            reference_url,
             alertmanager_url,
             notifications,
             services,
@@ -202,8 +218,13 @@ impl Clusters {
 impl Cluster {
     /// The cluster's exporter and its Prometheus: scrape and evaluation every second, the
     /// local set, `cluster: name` as an external label, the `slo_cluster:` recordings
-    /// (and nothing else) remote-written to `vm`.
-    fn start(d: &Path, name: &'static str, traffic: f64, vm: &str) -> Result<Cluster, String> {
+    /// (and nothing else) remote-written to each of `stores` (`<base>/write` each).
+    fn start(
+        d: &Path,
+        name: &'static str,
+        traffic: f64,
+        stores: &[&str],
+    ) -> Result<Cluster, String> {
         let cd = d.join(name);
         std::fs::create_dir_all(&cd).map_err(|e| e.to_string())?;
         let (ex_port, admin_port, prom_port) = (free_port(), free_port(), free_port());
@@ -217,11 +238,17 @@ impl Cluster {
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  external_labels: {{cluster: {name}}}\n\
              rule_files:\n  - {}/split/rules/local/*.yaml\n\
              scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n\
-             remote_write:\n  - url: {vm}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\n\
-             \x20   write_relabel_configs:\n      - source_labels: [__name__]\n        regex: 'slo_cluster:.*'\n        action: keep\n",
-            d.display()
+             remote_write:\n{}",
+            d.display(),
+            stores
+                .iter()
+                .map(|url| format!(
+                    "  - url: {url}/write\n    queue_config:\n      batch_send_deadline: 1s\n\
+                     \x20   write_relabel_configs:\n      - source_labels: [__name__]\n        regex: 'slo_cluster:.*'\n        action: keep\n"
+                ))
+                .collect::<String>()
         );
-        let prometheus = prometheus_server(&cd, &config, prom_port)?;
+        let prometheus = prometheus_server(&cd, &config, prom_port, &[])?;
         Ok(Cluster {
             name,
             exporter_url,

@@ -574,6 +574,60 @@ pub fn query_at(url: &str, expr: &str, time: Option<f64>) -> Result<Vec<Value>, 
     Ok(v["data"]["result"].as_array().cloned().unwrap_or_default())
 }
 
+/// The samples a Prometheus at `url` reads to evaluate `expr` now (its query statistics'
+/// `totalQueryableSamples`).
+pub fn samples_read(url: &str, expr: &str) -> Result<u64, String> {
+    let agent = http(Duration::from_secs(10));
+    let mut resp = agent
+        .get(&format!("{url}/api/v1/query"))
+        .query("query", expr)
+        .query("stats", "all")
+        .call()
+        .map_err(|e| format!("{expr}: {e}"))?;
+    let v: Value = serde_json::from_str(
+        &resp
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    v["data"]["stats"]["samples"]["totalQueryableSamples"]
+        .as_u64()
+        .ok_or_else(|| format!("{expr}: no query statistics in {v}"))
+}
+
+/// Every query of a service's dashboard as (panel title, query), group variables at
+/// their default, All (`.*`), as Grafana sends them.
+pub fn dashboard_queries(svc: &slo_spec::Service) -> Vec<(String, String)> {
+    let dashboard = serde_json::to_value(slo_gen::dashboards::service(svc)).expect("JSON");
+    let variables: Vec<String> = dashboard["templating"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["type"] == "query")
+        .filter_map(|v| v["name"].as_str().map(str::to_string))
+        .collect();
+    dashboard["panels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|panel| {
+            panel["targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| {
+                    let mut expr = t["expr"].as_str()?.to_string();
+                    for v in &variables {
+                        expr = expr.replace(&format!("${v}"), ".*");
+                    }
+                    Some((panel["title"].to_string(), expr))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Every alert of every notification, with the time its notification arrived.
 pub fn alerts(n: &[(Instant, Value)]) -> Vec<(Instant, Value)> {
     n.iter()
@@ -760,13 +814,13 @@ fn start_prometheus(
          scrape_configs:\n  - job_name: billing\n    static_configs:\n      - targets: ['127.0.0.1:{ex_port}']\n",
         d.display()
     );
-    procs.push(prometheus_server(d, &config, prom_port)?);
+    procs.push(prometheus_server(d, &config, prom_port, &[])?);
     Ok(format!("http://127.0.0.1:{prom_port}"))
 }
 
-/// A Prometheus server with `config`, its config, data and log under `d`, on `port`;
-/// returned once ready.
-fn prometheus_server(d: &Path, config: &str, port: u16) -> Result<Proc, String> {
+/// A Prometheus server with `config`, its config, data and log under `d`, on `port`,
+/// with `extra` arguments; returned once ready.
+fn prometheus_server(d: &Path, config: &str, port: u16, extra: &[&str]) -> Result<Proc, String> {
     let prometheus = tool(&["prometheus"], "prometheus")?;
     std::fs::write(d.join("prometheus.yml"), config).map_err(|e| e.to_string())?;
     let proc = spawn(
@@ -780,7 +834,8 @@ fn prometheus_server(d: &Path, config: &str, port: u16) -> Result<Proc, String> 
                 "--storage.tsdb.path={}",
                 d.join("prom-data").display()
             ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}")),
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .args(extra),
         &d.join("prometheus.log"),
     )?;
     wait_ready(

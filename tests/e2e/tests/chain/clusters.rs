@@ -11,6 +11,7 @@ use e2e::clusters::{Clusters, LATENCY_OFFSET};
 use e2e::{alerts, query_at, wait};
 use serde_json::Value;
 use slo_gen::names::series;
+use slo_gen::rules::Options;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -70,6 +71,72 @@ fn by_labels(url: &str, expr: &str, at: f64) -> BTreeMap<String, f64> {
             (Value::Object(m).to_string(), value(v))
         })
         .collect()
+}
+
+/// What a ruler reads per evaluation round to get every SLO's base series.
+struct Cost {
+    /// The single layout's base rules over every cluster's raw series.
+    raw: u64,
+    /// The global set's merges over the clusters' recordings.
+    merged: u64,
+    /// A rule per window over raw series (the peers' shape), at steady state: each
+    /// window's read is the base read scaled by the window over the base window.
+    raw_windows: f64,
+}
+
+/// Measured on the reference, which holds both the raw series and the clusters'
+/// recordings, from its query statistics.
+fn read_per_round(c: &Clusters) -> Cost {
+    let mut cost = Cost {
+        raw: 0,
+        merged: 0,
+        raw_windows: 0.0,
+    };
+    let read = |expr: &str| e2e::samples_read(&c.reference_url, expr).unwrap();
+    for svc in &c.services {
+        let global = slo_gen::rules::service_split(svc, &c.options).global;
+        for slo in &svc.slos {
+            let plan = slo_eval::plan(slo);
+            let base = [
+                series::events(plan.base),
+                series::error_events(plan.base),
+                series::INPUTS.to_string(),
+            ];
+            let rules = |groups: &[slo_gen::rules::Group]| -> Vec<(String, String)> {
+                groups
+                    .iter()
+                    .flat_map(|g| &g.rules)
+                    .filter_map(|r| match r {
+                        slo_gen::rules::Rule::Record {
+                            record,
+                            expr,
+                            labels,
+                        } if base.contains(record) && labels.get("slo") == Some(&slo.name) => {
+                            Some((record.clone(), expr.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect()
+            };
+            let single = slo_gen::rules::slo_groups(svc, slo, &Options::default());
+            for (record, expr) in rules(&single) {
+                let n = read(&expr);
+                cost.raw += n;
+                if record != series::INPUTS {
+                    let scale: f64 = plan
+                        .windows
+                        .iter()
+                        .map(|w| w.as_secs_f64() / plan.base.as_secs_f64())
+                        .sum();
+                    cost.raw_windows += n as f64 * scale;
+                }
+            }
+            for (_, expr) in rules(&global) {
+                cost.merged += read(&expr);
+            }
+        }
+    }
+    cost
 }
 
 #[test]
@@ -201,7 +268,34 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
             && err.contains("(clusters: a, b)"),
         "{err}"
     );
-    println!("e2e[clusters]: check-metrics --global: {}", err.trim());
+    println!(
+        "e2e[clusters]: check-metrics --global: {}",
+        err.lines().last().unwrap_or_default()
+    );
+
+    // Every query of every dashboard has data from the global store.
+    let queries: Vec<(String, String)> =
+        c.services.iter().flat_map(e2e::dashboard_queries).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let empty = loop {
+        let empty: Vec<&(String, String)> = queries
+            .iter()
+            .filter(|(_, q)| query_at(&c.vm_url, q, None).map_or(true, |r| r.is_empty()))
+            .collect();
+        if empty.is_empty() || Instant::now() > deadline {
+            break empty;
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    };
+    assert!(
+        empty.is_empty(),
+        "no data from the global store: {empty:#?}"
+    );
+    println!(
+        "e2e[clusters]: dashboards on the global store: {} of {} queries return data",
+        queries.len(),
+        queries.len()
+    );
 
     // The global error ratios against one Prometheus's over a minute of the fault, from
     // ten seconds after it began (past the base window's ramp). The global store sees
@@ -246,6 +340,15 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
     assert!(
         reference.get(&key).is_some_and(|r| *r > 0.4),
         "the compared ratio holds the fault's errors: {reference:?}"
+    );
+
+    let cost = read_per_round(&c);
+    println!(
+        "e2e[clusters]: samples read per round for the SLIs' base series ({} SLOs, 2 clusters): raw-series rules at the ruler {}, the global set's merges {}; every window from raw series at the ruler (Sloth/Pyrra-style, at steady state, computed from the measured base reads) {:.0}",
+        c.services.iter().map(|s| s.slos.len()).sum::<usize>(),
+        cost.raw,
+        cost.merged,
+        cost.raw_windows
     );
 
     // Cluster b stops: its missing-data alerts fire, nothing else, and the global SLO

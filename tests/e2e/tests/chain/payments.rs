@@ -151,34 +151,7 @@ pub fn run(engine: Engine) {
     assert_eq!(alert["labels"]["service"], "payments");
 
     // Every query of the payments dashboard returns data from this Prometheus.
-    let dashboard = serde_json::to_value(slo_gen::dashboards::service(svc)).unwrap();
-    // Group variables at their default, All (`.*`), as Grafana sends them.
-    let variables: Vec<String> = dashboard["templating"]["list"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|v| v["type"] == "query")
-        .map(|v| v["name"].as_str().unwrap().to_string())
-        .collect();
-    let exprs: Vec<(String, String)> = dashboard["panels"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|panel| {
-            panel["targets"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| {
-                    let mut expr = t["expr"].as_str().unwrap().to_string();
-                    for v in &variables {
-                        expr = expr.replace(&format!("${v}"), ".*");
-                    }
-                    (panel["title"].to_string(), expr)
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let exprs = e2e::dashboard_queries(svc);
     let total = exprs.len();
     // Recorded series built on recorded series take a round trip each through vmalert's
     // remote write: give every query up to a minute (plus the latency offsets) to have data.
