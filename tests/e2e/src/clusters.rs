@@ -10,6 +10,7 @@ use super::{
     start_alertmanager, start_exporter, start_victoriametrics, Logs, Notifications, Proc, Vm,
 };
 use serde_json::Value;
+use slo_gen::names::series;
 use slo_gen::outputs::{self, Dirs};
 use slo_gen::rules::emit::RulesFormat;
 use slo_gen::rules::Options;
@@ -262,5 +263,74 @@ impl Cluster {
     /// Sets (`Some`) or removes a fault through the cluster's exporter's admin listener.
     pub fn fault(&self, name: &str, value: Option<&str>) -> Result<(), String> {
         super::set_fault(&self.admin_url, name, value)
+    }
+}
+
+/// What a ruler reads per evaluation round to get every SLO's base series.
+pub struct Cost {
+    /// The single layout's base rules over every cluster's raw series.
+    pub raw: u64,
+    /// The global set's merges over the clusters' recordings.
+    pub merged: u64,
+    /// A rule per window over raw series (the peers' shape), at steady state: each
+    /// window's read is the base read scaled by the window over the base window.
+    pub raw_windows: f64,
+}
+
+impl Clusters {
+    /// Measured on the reference, which holds both the raw series and the clusters'
+    /// recordings, from its query statistics.
+    pub fn read_per_round(&self) -> Cost {
+        let c = self;
+        let mut cost = Cost {
+            raw: 0,
+            merged: 0,
+            raw_windows: 0.0,
+        };
+        let read = |expr: &str| super::samples_read(&c.reference_url, expr).unwrap();
+        for svc in &c.services {
+            let global = slo_gen::rules::service_split(svc, &c.options).global;
+            for slo in &svc.slos {
+                let plan = slo_eval::plan(slo);
+                let base = [
+                    series::events(plan.base),
+                    series::error_events(plan.base),
+                    series::INPUTS.to_string(),
+                ];
+                let rules = |groups: &[slo_gen::rules::Group]| -> Vec<(String, String)> {
+                    groups
+                        .iter()
+                        .flat_map(|g| &g.rules)
+                        .filter_map(|r| match r {
+                            slo_gen::rules::Rule::Record {
+                                record,
+                                expr,
+                                labels,
+                            } if base.contains(record) && labels.get("slo") == Some(&slo.name) => {
+                                Some((record.clone(), expr.clone()))
+                            }
+                            _ => None,
+                        })
+                        .collect()
+                };
+                let single = slo_gen::rules::slo_groups(svc, slo, &Options::default());
+                for (record, expr) in rules(&single) {
+                    let n = read(&expr);
+                    cost.raw += n;
+                    if record != series::INPUTS {
+                        let scale: f64 = plan
+                            .windows
+                            .iter()
+                            .map(|w| w.as_secs_f64() / plan.base.as_secs_f64())
+                            .sum();
+                        cost.raw_windows += n as f64 * scale;
+                    }
+                }
+                for (_, expr) in rules(&global) {
+                    cost.merged += read(&expr);
+                }
+            }
+        }
+        cost
     }
 }

@@ -11,7 +11,6 @@ use e2e::clusters::{Clusters, LATENCY_OFFSET};
 use e2e::{alerts, query_at, wait};
 use serde_json::Value;
 use slo_gen::names::series;
-use slo_gen::rules::Options;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -71,72 +70,6 @@ fn by_labels(url: &str, expr: &str, at: f64) -> BTreeMap<String, f64> {
             (Value::Object(m).to_string(), value(v))
         })
         .collect()
-}
-
-/// What a ruler reads per evaluation round to get every SLO's base series.
-struct Cost {
-    /// The single layout's base rules over every cluster's raw series.
-    raw: u64,
-    /// The global set's merges over the clusters' recordings.
-    merged: u64,
-    /// A rule per window over raw series (the peers' shape), at steady state: each
-    /// window's read is the base read scaled by the window over the base window.
-    raw_windows: f64,
-}
-
-/// Measured on the reference, which holds both the raw series and the clusters'
-/// recordings, from its query statistics.
-fn read_per_round(c: &Clusters) -> Cost {
-    let mut cost = Cost {
-        raw: 0,
-        merged: 0,
-        raw_windows: 0.0,
-    };
-    let read = |expr: &str| e2e::samples_read(&c.reference_url, expr).unwrap();
-    for svc in &c.services {
-        let global = slo_gen::rules::service_split(svc, &c.options).global;
-        for slo in &svc.slos {
-            let plan = slo_eval::plan(slo);
-            let base = [
-                series::events(plan.base),
-                series::error_events(plan.base),
-                series::INPUTS.to_string(),
-            ];
-            let rules = |groups: &[slo_gen::rules::Group]| -> Vec<(String, String)> {
-                groups
-                    .iter()
-                    .flat_map(|g| &g.rules)
-                    .filter_map(|r| match r {
-                        slo_gen::rules::Rule::Record {
-                            record,
-                            expr,
-                            labels,
-                        } if base.contains(record) && labels.get("slo") == Some(&slo.name) => {
-                            Some((record.clone(), expr.clone()))
-                        }
-                        _ => None,
-                    })
-                    .collect()
-            };
-            let single = slo_gen::rules::slo_groups(svc, slo, &Options::default());
-            for (record, expr) in rules(&single) {
-                let n = read(&expr);
-                cost.raw += n;
-                if record != series::INPUTS {
-                    let scale: f64 = plan
-                        .windows
-                        .iter()
-                        .map(|w| w.as_secs_f64() / plan.base.as_secs_f64())
-                        .sum();
-                    cost.raw_windows += n as f64 * scale;
-                }
-            }
-            for (_, expr) in rules(&global) {
-                cost.merged += read(&expr);
-            }
-        }
-    }
-    cost
 }
 
 #[test]
@@ -342,7 +275,7 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
         "the compared ratio holds the fault's errors: {reference:?}"
     );
 
-    let cost = read_per_round(&c);
+    let cost = c.read_per_round();
     println!(
         "e2e[clusters]: samples read per round for the SLIs' base series ({} SLOs, 2 clusters): raw-series rules at the ruler {}, the global set's merges {}; every window from raw series at the ruler (Sloth/Pyrra-style, at steady state, computed from the measured base reads) {:.0}",
         c.services.iter().map(|s| s.slos.len()).sum::<usize>(),
