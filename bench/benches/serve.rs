@@ -85,6 +85,7 @@ fn serve(c: &mut Criterion) {
         client: Client::new(&prom.url).unwrap(),
         grafana_url: "http://localhost:3000".into(),
         prefix: String::new(),
+        source: Default::default(),
     };
     let rows = data::overview(&app).unwrap();
     assert_eq!(rows.len(), 1000);

@@ -208,6 +208,17 @@ pub enum Layout {
     Split,
 }
 
+impl Layout {
+    /// Where the commands that read Prometheus find an SLO's base series: the raw series
+    /// in a single layout, the merged recordings in the split layout's global store.
+    pub fn source(self) -> crate::rules::sli::Source {
+        match self {
+            Layout::Single => crate::rules::sli::Source::Raw,
+            Layout::Split => crate::rules::sli::Source::Recorded,
+        }
+    }
+}
+
 impl GenerateArgs {
     /// The rules, dashboards and Alertmanager directories. A directory not named goes under
     /// `--output`, or else beside the first one named (so `--rules-dir ../x/rules` never
@@ -338,6 +349,10 @@ pub struct ReportArgs {
     /// The Prometheus holding the SLIs and `ALERTS` (http://host:9090).
     #[arg(long)]
     pub prometheus: String,
+    /// `split`: the server is the split layout's global store, which holds the recorded
+    /// base series and no raw ones; counts are read from those.
+    #[arg(long, value_enum, default_value_t = Layout::Single)]
+    pub layout: Layout,
     /// A calendar month in UTC (YYYY-MM).
     #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
     pub month: Option<String>,
@@ -384,6 +399,10 @@ pub struct ServeArgs {
     /// The Prometheus the generated rules run in (http://host:9090).
     #[arg(long)]
     pub prometheus: String,
+    /// `split`: the server is the split layout's global store, which holds the recorded
+    /// base series and no raw ones; counts are read from those.
+    #[arg(long, value_enum, default_value_t = Layout::Single)]
+    pub layout: Layout,
     #[arg(long, default_value = "127.0.0.1:9099")]
     pub listen: std::net::SocketAddr,
     /// Grafana base URL, for dashboard links.

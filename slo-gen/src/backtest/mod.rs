@@ -11,7 +11,7 @@ pub mod render;
 pub mod synthetic;
 
 use crate::rules::alerts;
-use crate::rules::sli::{base_queries, BaseQueries};
+use crate::rules::sli::{source_queries, BaseQueries, Source};
 use history::{History, Need};
 use slo_eval::{evaluate, Firing, Millis, Plan, Schedule, Timestamp};
 use slo_spec::Tier;
@@ -57,12 +57,17 @@ impl Target<'_> {
 }
 
 pub fn targets(services: &[Service]) -> Vec<Target<'_>> {
+    targets_from(services, Source::Raw)
+}
+
+/// The targets, their base series read from `source`.
+pub fn targets_from(services: &[Service], source: Source) -> Vec<Target<'_>> {
     services
         .iter()
         .flat_map(|svc| {
             svc.slos.iter().map(move |slo| {
                 let plan = slo_eval::plan(slo);
-                let queries = base_queries(slo, &plan);
+                let queries = source_queries(source, &svc.name, slo, &plan);
                 Target {
                     service: svc,
                     slo,

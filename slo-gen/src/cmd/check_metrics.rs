@@ -74,15 +74,15 @@ fn global(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result {
-    use crate::rules::arrivals;
+    use crate::rules::senders;
     let client = crate::promapi::Client::new(url).map_err(|e| Error::Usage(e.to_string()))?;
     let found: Vec<_> = client
-        .query(arrivals::QUERY, crate::backtest::history::now())
+        .query(senders::QUERY, crate::backtest::history::now())
         .map_err(|e| Error::Usage(e.to_string()))?
         .into_iter()
         .map(|s| s.labels)
         .collect();
-    let all = arrivals::arrivals(services, &found);
+    let all = senders::senders(services, &found);
     let mut findings = 0;
     let mut clusters = std::collections::BTreeSet::new();
     for a in &all {

@@ -40,7 +40,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
         return Ok(Outcome::Clean);
     }
     let mut report = report::build(
-        &client,
+        (&client, args.layout.source()),
         &loaded.checked.services,
         &range,
         (report::Reads::Everything, &|_| true),
@@ -51,7 +51,7 @@ pub fn run(args: &ReportArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resul
     .map_err(|e| Error::Usage(e.to_string()))?;
     if !args.no_replay {
         report::replayed::attach(
-            &client,
+            (&client, args.layout.source()),
             &loaded.checked.services,
             &mut report,
             &mut |line| {

@@ -38,6 +38,7 @@ pub fn run(args: &ServeArgs, _out: &mut dyn Write, err: &mut dyn Write) -> Resul
         client,
         grafana_url: args.grafana_url.clone(),
         prefix: prefix.clone(),
+        source: args.layout.source(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -26,7 +26,7 @@ pub fn run(
         None => Default::default(),
     };
     let report = report::build(
-        client,
+        (client, args.layout.source()),
         &loaded.checked.services,
         range,
         (report::Reads::Counts, &statements::wanted),

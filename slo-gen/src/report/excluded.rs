@@ -3,7 +3,7 @@
 //! range the SLI's series were scraped in.
 
 use super::{Group, Range};
-use crate::promapi::{ApiError, Client};
+use crate::promapi::ApiError;
 use crate::rules::sli;
 use slo_eval::Millis;
 use slo_spec::Slo;
@@ -37,22 +37,34 @@ pub fn excluded(slo: &Slo, range: &Range) -> Vec<(String, Millis)> {
 /// The share of the range the SLI's series were scraped in, per group: the samples of its
 /// best-covered series over the samples one every scrape interval would give.
 pub(super) fn coverage(
-    client: &Client,
+    read: &super::Read,
     slo: &Slo,
     range: &Range,
 ) -> Result<BTreeMap<Group, f64>, ApiError> {
     let g = &slo.group_by;
     let secs = range.duration().as_secs().max(1);
-    let expected = secs as f64 / slo.scrape_interval.duration.as_secs_f64().max(1.0);
+    // Raw series come at the scrape interval; recorded ones at the rules' interval.
+    let (selectors, every) = match read.source {
+        sli::Source::Raw => (sli::input_selectors(&slo.sli), slo.scrape_interval.duration),
+        sli::Source::Recorded => (
+            vec![read
+                .queries
+                .inputs
+                .clone()
+                .unwrap_or_else(|| read.queries.events.clone())],
+            read.plan.interval,
+        ),
+    };
+    let expected = secs as f64 / every.as_secs_f64().max(1.0);
     let by = if g.is_empty() {
         String::new()
     } else {
         format!(" by ({})", g.join(", "))
     };
     let mut out = BTreeMap::new();
-    for selector in sli::input_selectors(&slo.sli) {
+    for selector in selectors {
         let q = format!("max{by}(count_over_time({selector}[{secs}s]))");
-        for s in client.query(&q, range.to)? {
+        for s in read.client.query(&q, range.to)? {
             if let Some(&(_, n)) = s.samples.first() {
                 let share = (n / expected).min(1.0);
                 let e = out.entry(s.group(g)).or_insert(0.0_f64);

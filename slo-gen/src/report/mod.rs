@@ -15,6 +15,7 @@
 //! the SLI's series were scraped in (time without data counts neither good nor bad).
 
 mod excluded;
+mod read;
 pub mod render;
 pub mod replayed;
 pub mod statements;
@@ -23,12 +24,13 @@ pub mod svg;
 use crate::backtest::history::rfc3339;
 use crate::names::series;
 use crate::promapi::{ApiError, Client};
-use crate::rules::sli;
-use excluded::{coverage, excluded, included_parts};
-use slo_eval::{millis, Firing, Millis, Timestamp};
+use crate::rules::sli::{self, Source};
+use excluded::{coverage, excluded};
+use read::{counts, curves, Read};
+use slo_eval::{Firing, Millis, Timestamp};
 use slo_spec::decimal::Decimal;
 use slo_spec::Tier;
-use slo_spec::{Service, Sli, Slo};
+use slo_spec::{Service, Slo};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -221,21 +223,29 @@ pub(crate) type Group = BTreeMap<String, String>;
 
 /// Reads everything for one SLO: exact counts, firings and the budget curve, per group.
 fn slo_report(
-    client: &Client,
+    (client, source): (&Client, Source),
     (svc, slo): (&Service, &Slo),
     range: &Range,
     reads: Reads,
     progress: &mut dyn FnMut(String),
 ) -> Result<Vec<SloReport>, ApiError> {
-    let (counts, unit) = counts(client, slo, range)?;
-    let coverage = coverage(client, slo, range)?;
+    let plan = slo_eval::plan(slo);
+    let queries = sli::source_queries(source, &svc.name, slo, &plan);
+    let read = Read {
+        client,
+        source,
+        queries: &queries,
+        plan: &plan,
+    };
+    let (counts, unit) = counts(&read, slo, range)?;
+    let coverage = coverage(&read, slo, range)?;
     let excluded = excluded(slo, range);
     let mut firings = match reads {
         Reads::Everything => firings(client, svc, slo, range)?,
         Reads::Counts => BTreeMap::new(),
     };
     let curves = match reads {
-        Reads::Everything => curves(client, slo, range)?,
+        Reads::Everything => curves(&read, slo, range)?,
         Reads::Counts => BTreeMap::new(),
     };
     progress(format!("read {}/{}", svc.name, slo.name));
@@ -290,54 +300,6 @@ fn slo_report(
         .collect())
 }
 
-/// Events and bad events over the range per group, exact, and what they count.
-#[allow(clippy::type_complexity)]
-fn counts(
-    client: &Client,
-    slo: &Slo,
-    range: &Range,
-) -> Result<(BTreeMap<Group, (Option<f64>, Option<f64>)>, &'static str), ApiError> {
-    let g = &slo.group_by;
-    let mut counts: BTreeMap<Group, (Option<f64>, Option<f64>)> = BTreeMap::new();
-    if let Sli::Ratio(_) | Sli::Latency(_) = &slo.sli {
-        // The SLI's own queries with each part outside the exclusions as the window: rates
-        // over exactly that part, times its length.
-        for (a, b) in included_parts(slo, range) {
-            let window = Duration::from_secs((b - a).max(1) as u64);
-            let (_, events) = sli::base_exprs(&slo.sli, window, "", g);
-            let (errors, _) = sli::base_exprs(&slo.sli, window, &format!("({events})"), g);
-            for (i, query) in [&events, &errors].into_iter().enumerate() {
-                for s in client.query(query, Timestamp(b * 1000))? {
-                    if let Some(&(_, v)) = s.samples.first() {
-                        let e = counts.entry(s.group(g)).or_default();
-                        let c = if i == 0 { &mut e.0 } else { &mut e.1 };
-                        *c = Some(c.unwrap_or(0.0) + v * window.as_secs_f64());
-                    }
-                }
-            }
-        }
-        return Ok((counts, "events"));
-    }
-    let plan = slo_eval::plan(slo);
-    let q = sli::base_queries(slo, &plan);
-    let step = millis(plan.interval);
-    let (from, to) = (range.from.floor(step), (range.to - 1).floor(step));
-    for (i, query) in [&q.events, &q.errors].into_iter().enumerate() {
-        for s in client.query_range(query, from, to, step, &mut |_, _| {})? {
-            let sum: f64 = s
-                .samples
-                .iter()
-                .filter(|p| !slo_spec::exclusion::excluded(&slo.exclusions, p.0 .0))
-                .map(|p| p.1)
-                .filter(|v| v.is_finite())
-                .sum();
-            let e = counts.entry(s.group(g)).or_default();
-            *(if i == 0 { &mut e.0 } else { &mut e.1 }) = Some(sum);
-        }
-    }
-    Ok((counts, "time slices"))
-}
-
 /// The firing alerts per group, from `ALERTS`.
 fn firings(
     client: &Client,
@@ -378,42 +340,6 @@ fn firings(
     Ok(firings)
 }
 
-/// Events and bad events per chart step (about 240 over the range), per group.
-fn curves(
-    client: &Client,
-    slo: &Slo,
-    range: &Range,
-) -> Result<BTreeMap<Group, [BTreeMap<Timestamp, f64>; 2]>, ApiError> {
-    let g = &slo.group_by;
-    let secs = range.duration().as_secs_f64();
-    let chart_step = Duration::from_secs(((secs / 240.0).max(300.0) / 60.0).round() as u64 * 60);
-    let (c_events, c_errors) = match &slo.sli {
-        Sli::Ratio(_) | Sli::Latency(_) => {
-            let (_, events) = sli::base_exprs(&slo.sli, chart_step, "", g);
-            let (errors, _) = sli::base_exprs(&slo.sli, chart_step, &format!("({events})"), g);
-            (events, errors)
-        }
-        _ => {
-            let q = sli::base_queries(slo, &slo_eval::plan(slo));
-            (q.events, q.errors)
-        }
-    };
-    let cs = millis(chart_step);
-    let first = range.from + cs;
-    let mut curves: BTreeMap<Group, [BTreeMap<Timestamp, f64>; 2]> = BTreeMap::new();
-    if first <= range.to {
-        for (i, q) in [&c_events, &c_errors].into_iter().enumerate() {
-            for s in client.query_range(q, first, range.to, cs, &mut |_, _| {})? {
-                let m = &mut curves.entry(s.group(g)).or_default()[i];
-                for &(t, v) in &s.samples {
-                    m.insert(t, if v.is_finite() { v } else { 0.0 });
-                }
-            }
-        }
-    }
-    Ok(curves)
-}
-
 /// What a report reads besides the counts, exclusions and coverage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reads {
@@ -425,7 +351,7 @@ pub enum Reads {
 
 /// Reads the report of every SLO of `services` for which `wanted` holds over `range`.
 pub fn build(
-    client: &Client,
+    (client, source): (&Client, Source),
     services: &[Service],
     range: &Range,
     (reads, wanted): (Reads, &dyn Fn(&Slo) -> bool),
@@ -434,7 +360,13 @@ pub fn build(
     let mut slos = Vec::new();
     for svc in services {
         for slo in svc.slos.iter().filter(|s| wanted(s)) {
-            slos.extend(slo_report(client, (svc, slo), range, reads, progress)?);
+            slos.extend(slo_report(
+                (client, source),
+                (svc, slo),
+                range,
+                reads,
+                progress,
+            )?);
         }
     }
     Ok(Report {

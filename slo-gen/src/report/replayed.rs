@@ -20,12 +20,12 @@ pub struct Replayed {
 
 /// Replays the SLOs with the test over the report's range and attaches the counts.
 pub fn attach(
-    client: &Client,
+    (client, source): (&Client, crate::rules::sli::Source),
     services: &[Service],
     report: &mut Report,
     progress: &mut dyn FnMut(String),
 ) -> Result<(), ApiError> {
-    let targets: Vec<_> = backtest::targets(services)
+    let targets: Vec<_> = backtest::targets_from(services, source)
         .into_iter()
         .filter(|t| t.plan.tiers.iter().any(|tier| tier.z2.is_some()))
         .collect();

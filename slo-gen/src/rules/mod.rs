@@ -8,10 +8,10 @@
 //! the groups as YAML.
 
 pub mod alerts;
-pub mod arrivals;
 pub mod breakdown;
 pub mod emit;
 pub mod exclusions;
+pub mod senders;
 pub mod sli;
 pub mod split;
 pub mod totals;

@@ -148,6 +148,41 @@ pub fn base_queries(slo: &slo_spec::Slo, plan: &slo_eval::Plan) -> BaseQueries {
     }
 }
 
+/// Where a command reads an SLO's base series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Source {
+    /// The SLI's own queries over raw series: a Prometheus that scrapes them.
+    #[default]
+    Raw,
+    /// The base series the rules recorded: the split layout's global store holds only
+    /// these (merged across clusters), no raw series.
+    Recorded,
+}
+
+/// The base series of an SLO of `service` as read from `source`.
+pub fn source_queries(
+    source: Source,
+    service: &str,
+    slo: &slo_spec::Slo,
+    plan: &slo_eval::Plan,
+) -> BaseQueries {
+    match source {
+        Source::Raw => base_queries(slo, plan),
+        Source::Recorded => {
+            let sel = crate::names::selector(service, &slo.name);
+            let named = |name: &str| format!("{name}{sel}");
+            BaseQueries {
+                events: named(&crate::names::series::events(plan.base)),
+                errors: named(&crate::names::series::error_events(plan.base)),
+                inputs: plan
+                    .absent
+                    .as_ref()
+                    .map(|_| named(crate::names::series::INPUTS)),
+            }
+        }
+    }
+}
+
 /// `(errors, events)` of the SLI over `window` as standalone queries of raw series (the
 /// events inlined where the errors subtract the good events).
 pub fn raw_queries(slo: &slo_spec::Slo, window: Duration) -> (String, String) {

@@ -26,6 +26,8 @@ pub struct App {
     pub grafana_url: String,
     /// Where the pages are mounted (`/slo`), without a trailing slash; empty at the root.
     pub prefix: String,
+    /// Where the report page reads the SLIs' base series (`--layout`).
+    pub source: crate::rules::sli::Source,
 }
 
 impl App {
@@ -137,7 +139,7 @@ async fn report_page(
     };
     let report = blocking(&app, move |a| {
         crate::report::build(
-            &a.client,
+            (&a.client, a.source),
             &a.services,
             &range,
             (crate::report::Reads::Everything, &|_| true),

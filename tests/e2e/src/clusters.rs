@@ -6,7 +6,7 @@
 //! global set must agree with.
 
 use super::{
-    exporter_args, exporter_binary, free_port, logs_in, prometheus_server, receiver,
+    exporter_args, exporter_binary, free_port, logs_in, prometheus_server, query_at, receiver,
     start_alertmanager, start_exporter, start_victoriametrics, Logs, Notifications, Proc, Vm,
 };
 use serde_json::Value;
@@ -14,8 +14,9 @@ use slo_gen::names::series;
 use slo_gen::outputs::{self, Dirs};
 use slo_gen::rules::emit::RulesFormat;
 use slo_gen::rules::Options;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The stack's `-search.latencyOffset`, shorter than VictoriaMetrics's 30 s default to keep
 /// the test short, and the `--remote-write-delay` the rules are generated with to match
@@ -333,4 +334,85 @@ impl Clusters {
         }
         cost
     }
+}
+
+/// Now, in Unix seconds.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// A query result's sample value (NaN without one).
+pub fn value(v: &Value) -> f64 {
+    v["value"][1]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// The one value of `expr` at `url` (at `at`, or now), if there is exactly one.
+pub fn scalar(url: &str, expr: &str, at: Option<f64>) -> Option<f64> {
+    match query_at(url, expr, at).ok()?.as_slice() {
+        [v] => Some(value(v)),
+        _ => None,
+    }
+}
+
+/// Every label set but `__name__` of each series of `expr`, with its value.
+pub fn by_labels(url: &str, expr: &str, at: f64) -> BTreeMap<String, f64> {
+    query_at(url, expr, Some(at))
+        .unwrap_or_else(|e| panic!("{url}: {e}"))
+        .iter()
+        .map(|v| {
+            let mut m = v["metric"].as_object().cloned().unwrap_or_default();
+            m.remove("__name__");
+            (Value::Object(m).to_string(), value(v))
+        })
+        .collect()
+}
+
+/// `slo-gen report` of the specs in `slos` against `url` over `[from, to]` (Unix
+/// seconds) in `layout`: (events, bad) by `service/slo group`.
+pub fn report_counts(
+    slos: &Path,
+    url: &str,
+    from: f64,
+    to: f64,
+    layout: &str,
+) -> BTreeMap<String, (f64, f64)> {
+    let at = |t: f64| jiff::Timestamp::from_second(t as i64).unwrap().to_string();
+    let (from, to) = (at(from), at(to));
+    let slos = slos.to_string_lossy();
+    let (code, out, err) = super::run_slo_gen(&[
+        "report",
+        &slos,
+        "--prometheus",
+        url,
+        "--layout",
+        layout,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    v["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                format!("{}/{} {}", r["service"], r["slo"], r["group"]),
+                (
+                    r["events"].as_f64().unwrap_or(f64::NAN),
+                    r["bad"].as_f64().unwrap_or(f64::NAN),
+                ),
+            )
+        })
+        .collect()
 }

@@ -1084,6 +1084,15 @@ impl Backfilled {
 /// Serves `slo-gen serve` for the specs in `slos` against `prometheus`, on a free port of
 /// 127.0.0.1 from a thread of its own, and returns its URL once `/healthz` answers.
 pub fn start_serve(slos: &Path, prometheus: &str) -> Result<String, String> {
+    start_serve_from(slos, prometheus, Default::default())
+}
+
+/// As [`start_serve`], reading the SLIs' base series from `source`.
+pub fn start_serve_from(
+    slos: &Path,
+    prometheus: &str,
+    source: slo_gen::rules::sli::Source,
+) -> Result<String, String> {
     let loaded = slo_gen::load(&[slos.to_path_buf()]).map_err(|e| e.to_string())?;
     let app = slo_gen::serve::App {
         services: loaded.checked.services,
@@ -1091,6 +1100,7 @@ pub fn start_serve(slos: &Path, prometheus: &str) -> Result<String, String> {
         client: slo_gen::promapi::Client::new(prometheus).map_err(|e| e.to_string())?,
         grafana_url: "http://localhost:3000".into(),
         prefix: String::new(),
+        source,
     };
     let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let url = format!(

@@ -53,6 +53,7 @@ fn app(
         client: Client::new(prometheus).unwrap(),
         grafana_url: "http://grafana.example.com".into(),
         prefix: "/slo".into(),
+        source: Default::default(),
     }
 }
 

@@ -7,41 +7,20 @@
 //! against the global store; stopping cluster b's Prometheus raises its missing-data
 //! alerts and nothing else, and the global SLO then counts cluster a alone.
 
-use e2e::clusters::{Clusters, LATENCY_OFFSET};
+use e2e::clusters::{by_labels, now, report_counts, scalar, Clusters, LATENCY_OFFSET};
 use e2e::{alerts, query_at, wait};
 use serde_json::Value;
 use slo_gen::names::series;
+use slo_gen::rules::sli::Source;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 const SEL: &str = r#"{service="payments",slo="webhook-availability"}"#;
 const PAGE: &str = "PaymentsWebhookAvailability";
 /// Cluster a's outage: every payments request there fails (many errors make the
 /// comparison with one Prometheus a fine one).
 const ERROR_RATE: &str = "1";
-
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
-}
-
-fn value(v: &Value) -> f64 {
-    v["value"][1]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(f64::NAN)
-}
-
-/// The one value of `expr` at `url` (at `at`, or now), if there is exactly one.
-fn scalar(url: &str, expr: &str, at: Option<f64>) -> Option<f64> {
-    match query_at(url, expr, at).ok()?.as_slice() {
-        [v] => Some(value(v)),
-        _ => None,
-    }
-}
 
 /// An alert's identity across Alertmanager's notifications and vmalert's API.
 fn identity(labels: &Value) -> BTreeMap<String, String> {
@@ -57,19 +36,6 @@ fn identity(labels: &Value) -> BTreeMap<String, String> {
     .iter()
     .filter_map(|k| Some((k.to_string(), labels[*k].as_str()?.to_string())))
     .collect()
-}
-
-/// Every label set but `__name__` of each series of `expr`, with its value.
-fn by_labels(url: &str, expr: &str, at: f64) -> BTreeMap<String, f64> {
-    query_at(url, expr, Some(at))
-        .unwrap_or_else(|e| panic!("{url}: {e}"))
-        .iter()
-        .map(|v| {
-            let mut m = v["metric"].as_object().cloned().unwrap_or_default();
-            m.remove("__name__");
-            (Value::Object(m).to_string(), value(v))
-        })
-        .collect()
 }
 
 #[test]
@@ -165,7 +131,7 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
 
     // serve reads the global store: budgets, burn rates and the page, once VictoriaMetrics
     // shows the last level of recordings (each level a latency offset after the one before).
-    let serve = e2e::start_serve(&slos, &c.vm_url).unwrap();
+    let serve = e2e::start_serve_from(&slos, &c.vm_url, Source::Recorded).unwrap();
     let agent = e2e::http(Duration::from_secs(60));
     let row = wait(
         "serve showing the page",
@@ -190,6 +156,12 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
         row["burn_rate"].as_f64().unwrap_or_default(),
         row["budget_remaining"].as_f64().unwrap_or_default()
     );
+
+    // Its report page reads the recorded base series (`serve --layout split`).
+    let mut r = agent.get(&format!("{serve}report")).call().unwrap();
+    let page = r.body_mut().read_to_string().unwrap();
+    assert_eq!(r.status(), 200, "{page}");
+    assert!(page.contains("webhook-availability"), "{page}");
 
     // check-metrics asks the global store which clusters send each SLO's recordings.
     let slos_arg = slos.to_string_lossy();
@@ -274,6 +246,69 @@ fn one_slo_across_two_clusters_through_a_global_ruler() {
         reference.get(&key).is_some_and(|r| *r > 0.4),
         "the compared ratio holds the fault's errors: {reference:?}"
     );
+
+    // `report --layout split` counts from the global store's recordings what `report`
+    // counts exactly from one Prometheus's raw counters, over the same instants (the
+    // global store's a lag later).
+    // The fault ends first, so no range edge cuts through its errors.
+    c.cluster("a").fault("payments.error_rate", None).unwrap();
+    let faulted = format!(r#"sum({errors}{{slo=~"webhook-availability|payment-processing"}})"#);
+    let settled = wait(
+        "the fault's end in both",
+        Duration::from_secs(120),
+        &c,
+        || {
+            let at = now() - lag - offset - 2.0;
+            let g = scalar(&c.vm_url, &faulted, Some(at + lag))?;
+            let r = scalar(&c.reference_url, &faulted, Some(at))?;
+            (g == 0.0 && r == 0.0).then_some(at)
+        },
+    );
+    let (from, to) = ((fault_on - 10.0).floor(), settled.floor());
+    let global = report_counts(
+        &slos,
+        &c.vm_url,
+        from + lag.ceil(),
+        to + lag.ceil(),
+        "split",
+    );
+    // The reference's own recordings of the same base series, and its raw counters.
+    let recorded = report_counts(&slos, &c.reference_url, from, to, "split");
+    let exact = report_counts(&slos, &c.reference_url, from, to, "single");
+    assert_eq!(
+        global.keys().collect::<Vec<_>>(),
+        exact.keys().collect::<Vec<_>>()
+    );
+    for (k, &(events, bad)) in &recorded {
+        let (e, b) = global[k];
+        let (exact_events, exact_bad) = exact[k];
+        // A time-slice SLI's slices are per cluster in the global store (each cluster's
+        // pipeline judged on its own), one per step for one Prometheus reading both.
+        let clusters = if k.contains("aggregation-freshness") {
+            2.0
+        } else {
+            1.0
+        };
+        println!(
+            "e2e[clusters]: report {k}: events {e:.0} vs {:.0}, bad {b:.0} vs {bad:.0} (global store vs one Prometheus's recordings); raw counters {exact_events:.0}, {exact_bad:.0}",
+            events * clusters
+        );
+        assert!(
+            (e - events * clusters).abs() <= 0.01 * events * clusters,
+            "{k}: events {e} vs {events}"
+        );
+        assert!(
+            (b - bad).abs() <= 0.01 * bad.max(100.0),
+            "{k}: bad {b} vs {bad}"
+        );
+        // Recorded rates miss what a new series counted before its first scrape (the
+        // fault's first 503s); exact counts extrapolate them back.
+        assert!(
+            (e - exact_events * clusters).abs() <= 0.03 * exact_events * clusters,
+            "{k}"
+        );
+        assert!((b - exact_bad).abs() <= 0.03 * exact_bad.max(100.0), "{k}");
+    }
 
     let cost = c.read_per_round();
     println!(

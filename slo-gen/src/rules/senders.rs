@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const QUERY: &str =
     "group by (__name__, cluster, service, slo) ({__name__=~\"slo_cluster:.+\"})";
 
-/// One SLO's arrivals.
+/// One SLO's senders.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Arrivals {
+pub struct Senders {
     pub service: String,
     pub slo: String,
     /// Every cluster sending any of the SLO's recordings.
@@ -22,12 +22,9 @@ pub struct Arrivals {
     pub missing: Vec<(String, String)>,
 }
 
-/// Each SLO's arrivals, in spec order, from the label sets the store answered [`QUERY`]
+/// Each SLO's senders, in spec order, from the label sets the store answered [`QUERY`]
 /// with.
-pub fn arrivals(
-    services: &[slo_spec::Service],
-    found: &[BTreeMap<String, String>],
-) -> Vec<Arrivals> {
+pub fn senders(services: &[slo_spec::Service], found: &[BTreeMap<String, String>]) -> Vec<Senders> {
     // (service, slo) -> recording -> clusters
     let mut seen: BTreeMap<(&str, &str), BTreeMap<&str, BTreeSet<&str>>> = BTreeMap::new();
     for labels in found {
@@ -68,7 +65,7 @@ pub fn arrivals(
                     }
                 }
             }
-            out.push(Arrivals {
+            out.push(Senders {
                 service: svc.name.clone(),
                 slo: slo.name.clone(),
                 clusters,
@@ -81,7 +78,7 @@ pub fn arrivals(
 
 #[cfg(test)]
 mod tests {
-    use super::arrivals;
+    use super::senders;
     use std::collections::BTreeMap;
 
     const SPEC: &str = "version: v1\nservice: pay\nowner: team\nslos:\n  - name: hooks\n    description: Hooks.\n    objective: 99.9\n    sli:\n      ratio:\n        errors: sum(rate(req_total{code=~\"5..\"}[{{window}}]))\n        total: sum(rate(req_total[{{window}}]))\n  - name: quiet\n    description: Quiet.\n    objective: 99\n    sli:\n      ratio:\n        errors: sum(rate(b_total{code=~\"5..\"}[{{window}}]))\n        total: sum(rate(b_total[{{window}}]))\n";
@@ -111,7 +108,7 @@ mod tests {
                 .collect()
             })
             .collect();
-        let got: Vec<_> = arrivals(&checked.services, &found)
+        let got: Vec<_> = senders(&checked.services, &found)
             .into_iter()
             .map(|a| (a.slo, a.clusters.into_iter().collect::<Vec<_>>(), a.missing))
             .collect();
