@@ -228,7 +228,9 @@ impl Metrics {
     /// (`slo-gen check-metrics`) sees every series the specs read from the first scrape.
     pub fn initialise(self, providers: &[&'static str]) -> Self {
         let served = ROUTES.iter().filter(|r| r.api != Api::Ops.as_str());
-        self.http.initialise(served, &[200, 500]);
+        // 503 too: what an overload or a failing dependency answers (and the faults
+        // inject); its first errors would otherwise be lost to `rate()`.
+        self.http.initialise(served, &[200, 500, 503]);
         for &outcome in UsageOutcome::ALL {
             let _ = self.usage_events.get_or_create(&UsageLabels { outcome });
         }
