@@ -52,6 +52,8 @@ pub struct Clusters {
     pub clusters: Vec<Cluster>,
     // Dropped in reverse order of start, after the clusters.
     procs: Vec<Proc>,
+    /// Released last, once every process has stopped.
+    _cores: Option<std::sync::RwLockWriteGuard<'static, ()>>,
 }
 
 impl Drop for Clusters {
@@ -63,6 +65,7 @@ impl Drop for Clusters {
         while let Some(p) = self.procs.pop() {
             drop(p);
         }
+        self._cores.take();
     }
 }
 
@@ -94,6 +97,7 @@ impl Clusters {
     /// Starts everything for the specs in `slos`, each exporter at `traffic` req/s.
     // Long: the processes of the stack in start order, each a few lines of configuration.
     pub fn start(slos: &Path, traffic: f64) -> Result<Clusters, String> {
+        let cores = super::all_cores();
         let dir = tempfile::Builder::new()
             .prefix("slo-e2e-clusters-")
             .tempdir()
@@ -180,6 +184,7 @@ impl Clusters {
             options,
             clusters,
             procs,
+            _cores: Some(cores),
         })
     }
 

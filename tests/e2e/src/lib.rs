@@ -23,6 +23,21 @@ pub const GROUP_WAIT: f64 = 1.0;
 /// samples only once they are this old. The stack keeps the default, as users do.
 pub const VM_LATENCY_OFFSET: f64 = 30.0;
 
+/// Who may run at once on the two cores: any number of single stacks (read), or the
+/// clusters stack alone (write): its seven servers beside another stack's slowed both
+/// past their deadlines (webhook latency over 500 ms, vmalert missing evaluations).
+pub static CORES: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// A share of the cores for one stack; a panicking holder does not lock out the rest.
+pub fn shared_cores() -> std::sync::RwLockReadGuard<'static, ()> {
+    CORES.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The cores to one stack alone.
+pub fn all_cores() -> std::sync::RwLockWriteGuard<'static, ()> {
+    CORES.write().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A child process killed (and reaped) on drop.
 pub struct Proc {
     name: &'static str,
@@ -165,6 +180,8 @@ pub struct Stack {
     procs: Vec<Proc>,
     exporter: Option<Proc>,
     exporter_cmd: (PathBuf, Vec<String>),
+    /// Stacks share the two cores; the clusters stack runs alone ([`CORES`]).
+    _cores: std::sync::RwLockReadGuard<'static, ()>,
 }
 
 impl Drop for Stack {
@@ -313,6 +330,7 @@ impl Stack {
         echo_notifications: bool,
         faults: &[&str],
     ) -> Result<Stack, String> {
+        let cores = shared_cores();
         let exporter = exporter_binary()?;
         let dir = tempfile::Builder::new()
             .prefix("slo-e2e-")
@@ -391,6 +409,7 @@ impl Stack {
             procs,
             exporter,
             exporter_cmd,
+            _cores: cores,
         })
     }
 
