@@ -23,8 +23,8 @@ pub const GROUP_WAIT: f64 = 1.0;
 /// samples only once they are this old. The stack keeps the default, as users do.
 pub const VM_LATENCY_OFFSET: f64 = 30.0;
 
-/// Who may run at once on the two cores: any number of single stacks and timed tests
-/// (read), or the clusters stack alone (write): its seven servers beside another stack's slowed both
+/// Who may run at once on the two cores: any number of single stacks (read), or the
+/// clusters stack or a timed test alone (write): its seven servers beside another stack's slowed both
 /// past their deadlines (webhook latency over 500 ms, vmalert missing evaluations).
 pub static CORES: std::sync::RwLock<()> = std::sync::RwLock::new(());
 

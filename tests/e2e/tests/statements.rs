@@ -135,8 +135,9 @@ fn measured(cmd: &Path, args: &[&str]) -> (u64, f64, String) {
 #[test]
 // Long: one scenario read top to bottom; its steps share one Prometheus and one clock.
 fn statements_for_ten_thousand_accounts_in_a_minute_and_a_gibibyte() {
-    // It times rule evaluation against its interval: never beside the clusters stack.
-    let _cores = e2e::shared_cores();
+    // It times rule evaluation against its interval: alone on the cores (beside other
+    // stacks, CI runs saw 33.7 s and 42.6 s of a 30 s interval).
+    let _cores = e2e::all_cores();
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let specs = d.join("specs");
