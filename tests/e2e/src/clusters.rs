@@ -11,8 +11,6 @@ use super::{
 };
 use serde_json::Value;
 use slo_gen::names::series;
-use slo_gen::outputs::{self, Dirs};
-use slo_gen::rules::emit::RulesFormat;
 use slo_gen::rules::Options;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -75,24 +73,6 @@ impl Logs for Clusters {
     }
 }
 
-/// Writes the specs' outputs in `layout` (split or not) under `d`: `rules/`,
-/// `dashboards/`, `alertmanager/`.
-fn generate(services: &[slo_spec::Service], d: &Path, opts: &Options) -> Result<(), String> {
-    let (rules, dashboards, am) = (
-        d.join("rules"),
-        d.join("dashboards"),
-        d.join("alertmanager"),
-    );
-    let dirs = Dirs {
-        rules: &rules,
-        dashboards: &dashboards,
-        alertmanager: &am,
-    };
-    let outs = outputs::outputs(services, dirs, RulesFormat::Prometheus, opts);
-    outputs::write(&outs, &dirs.all()).map_err(|e| e.to_string())?;
-    Ok(())
-}
-
 impl Clusters {
     /// Starts everything for the specs in `slos`, each exporter at `traffic` req/s.
     // Long: the processes of the stack in start order, each a few lines of configuration.
@@ -110,8 +90,8 @@ impl Clusters {
             remote_write_delay: REMOTE_WRITE_DELAY,
             ..Options::default()
         };
-        generate(&services, &d.join("split"), &options)?;
-        generate(&services, &d.join("single"), &Options::default())?;
+        super::write_outputs(&services, &d.join("split"), &options)?;
+        super::write_outputs(&services, &d.join("single"), &Options::default())?;
 
         let mut procs = Vec::new();
         let (notifications, recv_port) = receiver(false);
@@ -204,15 +184,7 @@ impl Clusters {
 
     /// The alerts vmalert holds now, pending and firing (its `/api/v1/alerts`).
     pub fn active_alerts(&self) -> Result<Vec<Value>, String> {
-        let agent = super::http(Duration::from_secs(10));
-        let url = format!("{}/api/v1/alerts", self.vmalert_url);
-        let mut r = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
-        let v: Value = serde_json::from_str(
-            &r.body_mut()
-                .read_to_string()
-                .map_err(|e| format!("{url}: {e}"))?,
-        )
-        .map_err(|e| format!("{url}: {e}"))?;
+        let v = super::get_json(&format!("{}/api/v1/alerts", self.vmalert_url), &[])?;
         Ok(v["data"]["alerts"].as_array().cloned().unwrap_or_default())
     }
 

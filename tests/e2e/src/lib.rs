@@ -348,23 +348,8 @@ impl Stack {
                 checked.diagnostics
             ));
         }
-        let (rules, dashboards, am_dir) = (
-            d.join("rules"),
-            d.join("dashboards"),
-            d.join("alertmanager"),
-        );
-        let dirs = slo_gen::outputs::Dirs {
-            rules: &rules,
-            dashboards: &dashboards,
-            alertmanager: &am_dir,
-        };
-        let outputs = slo_gen::outputs::outputs(
-            &checked.services,
-            dirs,
-            slo_gen::rules::emit::RulesFormat::Prometheus,
-            &Default::default(),
-        );
-        slo_gen::outputs::write(&outputs, &dirs.all()).map_err(|e| e.to_string())?;
+        write_outputs(&checked.services, &d, &Default::default())?;
+        let am_dir = d.join("alertmanager");
 
         // Our receiver binds port 0; the exporter keeps one port across its restarts and
         // the third-party servers take theirs on the command line.
@@ -555,6 +540,48 @@ impl Stack {
     }
 }
 
+/// Writes the specs' outputs under `d` as `slo-gen generate --output d` does: `rules/`,
+/// `dashboards/`, `alertmanager/`, in the layout `opts` asks for.
+pub fn write_outputs(
+    services: &[slo_spec::Service],
+    d: &Path,
+    opts: &slo_gen::rules::Options,
+) -> Result<(), String> {
+    let (rules, dashboards, am) = (
+        d.join("rules"),
+        d.join("dashboards"),
+        d.join("alertmanager"),
+    );
+    let dirs = slo_gen::outputs::Dirs {
+        rules: &rules,
+        dashboards: &dashboards,
+        alertmanager: &am,
+    };
+    let outs = slo_gen::outputs::outputs(
+        services,
+        dirs,
+        slo_gen::rules::emit::RulesFormat::Prometheus,
+        opts,
+    );
+    slo_gen::outputs::write(&outs, &dirs.all()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// GETs `url` (with `params`) from a server answering JSON, within ten seconds.
+pub fn get_json(url: &str, params: &[(&str, &str)]) -> Result<Value, String> {
+    let agent = http(Duration::from_secs(10));
+    let mut req = agent.get(url);
+    for (k, v) in params {
+        req = req.query(*k, *v);
+    }
+    let mut resp = req.call().map_err(|e| format!("{url}: {e}"))?;
+    let text = resp
+        .body_mut()
+        .read_to_string()
+        .map_err(|e| format!("{url}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{url}: {e}"))
+}
+
 /// Sets (`Some`) or removes a fault through an exporter's admin listener at `admin_url`.
 pub fn set_fault(admin_url: &str, name: &str, value: Option<&str>) -> Result<(), String> {
     let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
@@ -569,24 +596,13 @@ pub fn set_fault(admin_url: &str, name: &str, value: Option<&str>) -> Result<(),
 /// An instant query of the Prometheus-compatible API at `url`, at `time` (Unix seconds)
 /// or now: the result vector.
 pub fn query_at(url: &str, expr: &str, time: Option<f64>) -> Result<Vec<Value>, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
-    let mut req = agent
-        .get(&format!("{url}/api/v1/query"))
-        .query("query", expr);
-    if let Some(t) = time {
-        req = req.query("time", format!("{t:.3}"));
+    let time = time.map(|t| format!("{t:.3}"));
+    let mut params = vec![("query", expr)];
+    if let Some(t) = &time {
+        params.push(("time", t));
     }
-    let mut resp = req.call().map_err(|e| format!("{expr}: {e}"))?;
-    let v: Value = serde_json::from_str(
-        &resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| e.to_string())?,
-    )
-    .map_err(|e| e.to_string())?;
+    let v =
+        get_json(&format!("{url}/api/v1/query"), &params).map_err(|e| format!("{expr}: {e}"))?;
     if v["status"] != "success" {
         return Err(format!("{expr}: {v}"));
     }
@@ -596,20 +612,11 @@ pub fn query_at(url: &str, expr: &str, time: Option<f64>) -> Result<Vec<Value>, 
 /// The samples a Prometheus at `url` reads to evaluate `expr` now (its query statistics'
 /// `totalQueryableSamples`).
 pub fn samples_read(url: &str, expr: &str) -> Result<u64, String> {
-    let agent = http(Duration::from_secs(10));
-    let mut resp = agent
-        .get(&format!("{url}/api/v1/query"))
-        .query("query", expr)
-        .query("stats", "all")
-        .call()
-        .map_err(|e| format!("{expr}: {e}"))?;
-    let v: Value = serde_json::from_str(
-        &resp
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| e.to_string())?,
+    let v = get_json(
+        &format!("{url}/api/v1/query"),
+        &[("query", expr), ("stats", "all")],
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| format!("{expr}: {e}"))?;
     v["data"]["stats"]["samples"]["totalQueryableSamples"]
         .as_u64()
         .ok_or_else(|| format!("{expr}: no query statistics in {v}"))
