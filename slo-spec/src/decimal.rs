@@ -150,17 +150,59 @@ impl Decimal {
 }
 
 impl fmt::Display for Decimal {
+    // Digits on the stack, 64-bit arithmetic where the units fit: rule files print tens of
+    // thousands of objectives and thresholds, and `u128::to_string` divides in software.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sign = if self.units < 0 { "-" } else { "" };
-        let digits = self.units.unsigned_abs().to_string();
+        if self.units < 0 {
+            f.write_str("-")?;
+        }
+        let mut buf = [b'0'; 40];
+        let digits = ascii_digits(self.units.unsigned_abs(), &mut buf);
         let scale = self.scale as usize;
         if scale == 0 {
-            return write!(f, "{sign}{digits}");
+            return f.write_str(digits);
         }
-        let padded = format!("{digits:0>width$}", width = scale + 1);
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        write!(f, "{sign}{int}.{frac}")
+        let zeros = "000000000000000000000000000000";
+        match digits.len().checked_sub(scale) {
+            Some(int) if int > 0 => {
+                f.write_str(&digits[..int])?;
+                f.write_str(".")?;
+                f.write_str(&digits[int..])
+            }
+            _ => {
+                f.write_str("0.")?;
+                f.write_str(&zeros[..scale - digits.len()])?;
+                f.write_str(digits)
+            }
+        }
     }
+}
+
+/// `n` in decimal, written at the end of `buf` (40 bytes hold every `u128`).
+fn ascii_digits(n: u128, buf: &mut [u8; 40]) -> &str {
+    let mut i = buf.len();
+    match u64::try_from(n) {
+        Ok(mut small) => loop {
+            i -= 1;
+            buf[i] = b'0' + (small % 10) as u8;
+            small /= 10;
+            if small == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut big = n;
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (big % 10) as u8;
+                big /= 10;
+                if big == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    std::str::from_utf8(&buf[i..]).expect("ASCII digits")
 }
 
 #[cfg(test)]
@@ -182,6 +224,14 @@ mod tests {
             ("9.99e1", "99.9"),
             ("-2.50", "-2.5"),
             ("0.0", "0"),
+            ("0.25", "0.25"),
+            ("-0.0001", "-0.0001"),
+            // Past u64: printed through the 128-bit path.
+            ("123456789012345678901234.5", "123456789012345678901234.5"),
+            (
+                "0.000000000000000000000000000001",
+                "0.000000000000000000000000000001",
+            ),
         ] {
             assert_eq!(d(text).to_string(), printed, "{text}");
         }

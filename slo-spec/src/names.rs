@@ -1,6 +1,7 @@
 //! Rules for names Prometheus and this toolkit accept (services, SLOs, labels, alerts,
 //! metrics) and duration text. Pure predicates; the loader reports what they refuse.
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 /// Labels the generated rules set themselves; a spec may not set them.
@@ -69,8 +70,24 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 /// Prometheus duration text: `5m`, `1h`, `4w`, `4m40s`, as rules and promtool print it.
+/// Remembered per thread: the rules of 10,000 SLOs print about two million durations, of a
+/// few dozen values (a short list searched in order beats hashing them).
 pub fn format_duration(d: Duration) -> String {
-    promql_parser::util::display_duration(&d)
+    /// Enough for every window, lookback and `for` of a large spec set; past it, printed.
+    const REMEMBERED: usize = 64;
+    thread_local! {
+        static PRINTED: RefCell<Vec<(Duration, String)>> = const { RefCell::new(Vec::new()) };
+    }
+    PRINTED.with_borrow_mut(|printed| {
+        if let Some((_, text)) = printed.iter().find(|(seen, _)| *seen == d) {
+            return text.clone();
+        }
+        let text = promql_parser::util::display_duration(&d);
+        if printed.len() < REMEMBERED {
+            printed.push((d, text.clone()));
+        }
+        text
+    })
 }
 
 /// The alert name used when a spec gives none: `payments` + `webhook-availability` ->

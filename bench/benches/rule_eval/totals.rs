@@ -35,7 +35,7 @@ pub fn write(prom: &str, dir: &Path, (start, end): (i64, i64), step: i64) -> Vec
                 Count::Events
             };
             let points = rates
-                .entry((series::total(count), labels(&r["metric"])))
+                .entry((series::total(count).to_string(), labels(&r["metric"])))
                 .or_default();
             for p in r["values"].as_array().unwrap() {
                 let v: f64 = p[1].as_str().unwrap().parse().unwrap();

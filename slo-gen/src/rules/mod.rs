@@ -84,9 +84,13 @@ pub fn service_split(svc: &Service, opts: &Options) -> split::Split {
     out
 }
 
-pub(crate) fn record(record: String, expr: String, labels: &BTreeMap<String, String>) -> Rule {
+pub(crate) fn record(
+    record: impl Into<String>,
+    expr: String,
+    labels: &BTreeMap<String, String>,
+) -> Rule {
     Rule::Record {
-        record,
+        record: record.into(),
         expr,
         labels: labels.clone(),
     }
@@ -139,7 +143,7 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
         ),
     ];
     if let Some(inputs) = base.inputs {
-        fast.push(record(series::INPUTS.into(), inputs, &ids));
+        fast.push(record(series::INPUTS, inputs, &ids));
     }
     // A period's start is taken before this evaluation adds to the totals.
     if let Some(calendar) = slo.calendar() {
@@ -152,8 +156,7 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
     if let Some(calendar) = slo.calendar() {
         fast.extend(totals::calendar(&plan, calendar, &sel, &ids));
     }
-    let constant =
-        |name: &str, value: String| record(name.into(), format!("vector({value})"), &ids);
+    let constant = |name: &str, value: String| record(name, format!("vector({value})"), &ids);
     fast.push(constant(
         series::OBJECTIVE,
         slo.objective.ratio_decimal().to_string(),
@@ -161,25 +164,21 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
     fast.push(constant(series::ERROR_BUDGET, budget.to_string()));
     fast.push(constant(series::PERIOD, plan.period.as_secs().to_string()));
     fast.push(record(
-        series::CURRENT_BURN_RATE.into(),
+        series::CURRENT_BURN_RATE,
         format!("{}{sel} / {budget}", series::error_ratio(plan.current)),
         &ids,
     ));
     if let Some(ex) = exclusions::excluded(&slo.exclusions) {
-        fast.push(record(
-            series::EXCLUDED.into(),
-            format!("vector({ex})"),
-            &ids,
-        ));
+        fast.push(record(series::EXCLUDED, format!("vector({ex})"), &ids));
     }
     fast.push(record(
-        series::INFO.into(),
+        series::INFO,
         "vector(1)".into(),
         &info(svc, slo, &ids),
     ));
     // The budget of a calendar SLO is the period's to date; of a rolling one, the window's.
     fast.push(record(
-        series::BUDGET_REMAINING.into(),
+        series::BUDGET_REMAINING,
         match slo.calendar() {
             Some(_) => format!("1 - {}{sel} / {budget}", series::ERROR_RATIO_CALENDAR),
             None => format!("1 - {}{sel} / {budget}", series::error_ratio(plan.period)),
@@ -187,7 +186,7 @@ pub fn plan_groups(svc: &Service, slo: &Slo, plan: &slo_eval::Plan, opts: &Optio
         &ids,
     ));
     fast.push(record(
-        series::BUDGET_EXHAUSTION.into(),
+        series::BUDGET_EXHAUSTION,
         exhaustion(&sel, plan.period),
         &ids,
     ));

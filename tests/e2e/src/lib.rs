@@ -11,6 +11,7 @@ use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -62,7 +63,29 @@ impl Drop for Proc {
     }
 }
 
+/// A port for a server that cannot bind port 0 and say which it got (Prometheus,
+/// Alertmanager, VictoriaMetrics): free now, and below the kernel's ephemeral range, so no
+/// outgoing connection takes it before the server binds it. One from `bind(0)` is in that
+/// range, and with a dozen stacks scraping and querying one was taken in a CI run
+/// (Alertmanager never became ready).
 pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let (low, high) = (10_000, ephemeral_low.min(65_536));
+    if high > low + 1_000 {
+        let span = high - low;
+        // Each test process starts elsewhere in the range: several run at once.
+        let start = std::process::id().wrapping_mul(7_919) % span;
+        for _ in 0..span {
+            let port = low + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+            if TcpListener::bind(("127.0.0.1", port as u16)).is_ok() {
+                return port as u16;
+            }
+        }
+    }
     TcpListener::bind("127.0.0.1:0")
         .expect("bind 127.0.0.1:0")
         .local_addr()
