@@ -359,7 +359,9 @@ pub fn to_text<T: Serialize>(v: &T) -> String {
 /// of kilobytes, and growing the buffer by doubling copied it over and over.
 pub fn to_text_sized<T: Serialize>(v: &T, capacity: usize) -> String {
     let mut out = Vec::with_capacity(capacity);
-    serde_json::to_writer_pretty(&mut out, v).expect("dashboards always serialise");
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut out, super::pretty::Pretty::default());
+    v.serialize(&mut ser).expect("dashboards always serialise");
     out.push(b'\n');
     String::from_utf8(out).expect("serde_json writes UTF-8")
 }

@@ -6,6 +6,7 @@
 pub mod grafana;
 pub mod overview;
 pub mod panel_config;
+mod pretty;
 pub mod service;
 
 pub use grafana::to_text;
