@@ -64,7 +64,7 @@ pub fn totals(plan: &Plan, sel: &str, ids: &Labels) -> Vec<Rule> {
             total,
             format!(
                 "(\n  (\n    {}\n    or {}\n  )\n  +\n  {}{sel} * scalar(max({}{sel} or vector({interval})))\n)\n>= 0",
-                latest(&total, sel),
+                latest(total, sel),
                 previous(plan, c, sel),
                 series::rate(c, plan.base),
                 series::TOTALS_INTERVAL,
@@ -165,7 +165,7 @@ fn total_before(c: Count, window: Duration, sel: &str) -> String {
         "min without (",
         RESUME_LABEL,
         ") (\n    last_over_time(",
-        &series::total(c),
+        series::total(c),
         sel,
         "[",
         &format_duration(CHECKPOINT_EVERY),
@@ -179,7 +179,7 @@ fn total_before(c: Count, window: Duration, sel: &str) -> String {
         "] offset ",
         &w,
         ")\n    or min_over_time(",
-        &series::resume(c),
+        series::resume(c),
         sel,
         "[",
         &w,
@@ -197,7 +197,7 @@ pub fn window(plan: &Plan, w: Duration, sel: &str, ids: &Labels) -> Vec<Rule> {
             let expr = if w == plan.base {
                 format!("{}{sel} * {}", series::rate(c, plan.base), w.as_secs())
             } else {
-                [&series::total(c), sel, "\n-\n", &total_before(c, w, sel)].concat()
+                [series::total(c), sel, "\n-\n", &total_before(c, w, sel)].concat()
             };
             record(series::increase(c, w), expr, ids)
         })
@@ -265,7 +265,7 @@ pub fn calendar_starts(plan: &Plan, calendar: Calendar, sel: &str, ids: &Labels)
                 series::calendar_start(c),
                 format!(
                     "(\n  {}\n  or {}\n)\nunless\n{started}",
-                    latest(&series::total(c), sel),
+                    latest(series::total(c), sel),
                     previous(plan, c, sel),
                 ),
                 ids,
