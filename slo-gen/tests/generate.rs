@@ -270,6 +270,16 @@ fn test_command_passes_and_catches_a_broken_threshold() {
         );
     }
     assert!(stdout.contains("detects page 15.84x in 56m33s"), "{stdout}");
+    // The outage test reads the fastest page pair only: its rule file has none of the
+    // other windows that steady.yaml's file (every pair) holds.
+    let rules_of = |file: &str| {
+        let text = std::fs::read_to_string(d.join("suites/checkout/availability").join(file));
+        text.unwrap()
+            .matches("- record: slo:sli_error:ratio_rate")
+            .count()
+    };
+    assert_eq!(rules_of("rules-outage.yaml"), 2);
+    assert!(rules_of("rules-scraped.yaml") > 2);
 
     // Break the page threshold in every rule file under test: promtool must now fail,
     // on the thresholds' tests and on the tests from scraped counters alike.

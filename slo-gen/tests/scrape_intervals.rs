@@ -118,19 +118,29 @@ fn every_period_at_every_scrape_interval_pages_on_outages_and_not_on_half_the_bu
                 .find(|(_, what, _)| what == "outage")
                 .map(|d| d.2)
                 .expect("every one of them can page on an outage");
+            let work: u64 = suite
+                .tests
+                .iter()
+                .zip(&suite.work)
+                .filter(|((name, _), _)| behaviour.contains(&name.as_str()))
+                .map(|(_, w)| w)
+                .sum();
             jobs.push((
+                work,
                 format!("{} {}", slo.scrape_interval.text, slo.period.text),
                 d,
                 outage,
             ));
         }
     }
+    // The costliest first (popped from the end): both cores stay busy to the end.
+    jobs.sort_by_key(|job| job.0);
     let queue = Mutex::new(jobs);
     let failures = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
             s.spawn(|| loop {
-                let Some((name, d, outage)) = queue.lock().unwrap().pop() else {
+                let Some((_, name, d, outage)) = queue.lock().unwrap().pop() else {
                     break;
                 };
                 let (ok, text) =

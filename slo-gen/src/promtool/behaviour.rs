@@ -18,7 +18,7 @@
 use super::file::Summary;
 use super::file::{steps, Check, Scenario, TestFile};
 use crate::names;
-use crate::rules::{self, emit, Options};
+use crate::rules::{self, Options};
 use slo_eval::Plan;
 use slo_spec::{Numerator, RatioSli, Service, Sli, Slo, Tier, WindowPair, WindowQuery};
 use std::time::Duration;
@@ -28,7 +28,8 @@ const ERRORS: &str = "slo_test_errors_total";
 
 /// The rule files and the test files.
 pub(super) struct Behaviour {
-    pub rules: Vec<(String, String)>,
+    /// Rule files by name, as groups ([`super::reads`] prunes them to what is tested).
+    pub rules: Vec<(String, Vec<rules::Group>)>,
     pub files: Vec<TestFile>,
 }
 
@@ -121,13 +122,8 @@ pub(super) fn suite(
     let test_slo = scraped(slo);
     let groups = rules::slo_groups(svc, &test_slo, opts);
     let order: Vec<String> = groups.iter().map(|g| g.name.clone()).collect();
-    let text = |groups: &[rules::Group]| {
-        let mut t = String::new();
-        emit::groups(&mut t, 0, groups);
-        t
-    };
     let mut out = Behaviour {
-        rules: vec![("rules-scraped.yaml".into(), text(&groups))],
+        rules: vec![("rules-scraped.yaml".into(), groups)],
         files: Vec::new(),
     };
 
@@ -160,7 +156,7 @@ pub(super) fn suite(
         let mut fastest = test_slo.clone();
         fastest.alerting.page.windows = vec![pair.clone()];
         let groups = rules::slo_groups(svc, &fastest, opts);
-        out.rules.push(("rules-outage.yaml".into(), text(&groups)));
+        out.rules.push(("rules-outage.yaml".into(), groups));
         let threshold = pair.burn_rate.to_f64();
         let warm = steps(pair.long, s);
         let t0 = s * warm as u32;

@@ -12,7 +12,7 @@ use super::behaviour::{self, fastest_page_pair, fmt, on_grid, Behaviour};
 use super::file::{num, steps, Check, Scenario, Summary, TestFile};
 use crate::names::series::Count;
 use crate::names::{self, series};
-use crate::rules::{self, emit, Options};
+use crate::rules::{self, Options};
 use slo_eval::Plan;
 use slo_spec::exclusion::{Exclusion, Weekday, When};
 use slo_spec::{Service, Slo};
@@ -94,9 +94,8 @@ pub(super) fn suite(
         test_slo.exclusions = vec![e.clone()];
         let groups = rules::slo_groups(svc, &test_slo, opts);
         let rules_name = format!("rules-exclusion-{kind}.yaml");
-        let mut text = String::new();
-        emit::groups(&mut text, 0, &groups);
-        out.rules.push((rules_name.clone(), text));
+        let order = groups.iter().map(|g| g.name.clone()).collect();
+        out.rules.push((rules_name.clone(), groups));
         let again = on_grid(end + s * 5 + Duration::from_secs(60) + for_, step);
         let n = steps(again, s) + 1;
         let inside = end - on_grid(start + step, step);
@@ -155,7 +154,7 @@ pub(super) fn suite(
             rules: rules_name,
             step,
             input_interval: s,
-            groups: groups.iter().map(|g| g.name.clone()).collect(),
+            groups: order,
             scenarios: vec![Scenario {
                 name: format!(
                     "a full outage pages before a {kind} exclusion of {}, nothing fires and the totals stand still inside it, and it pages again within {} after",

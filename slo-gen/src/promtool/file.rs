@@ -58,6 +58,15 @@ pub(super) struct TestFile {
 }
 
 impl TestFile {
+    /// How many times promtool evaluates the rules: each scenario runs to its last check.
+    pub fn evaluations(&self) -> u64 {
+        let last = |s: &Scenario| s.checks.iter().map(|c| c.at).max().unwrap_or_default();
+        self.scenarios
+            .iter()
+            .map(|s| steps(last(s), self.step) + 1)
+            .sum()
+    }
+
     pub fn write(&self) -> String {
         let mut t = String::new();
         let _ = writeln!(t, "rule_files:\n  - {}", self.rules);

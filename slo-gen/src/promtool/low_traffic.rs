@@ -8,7 +8,7 @@
 
 use super::behaviour::{fastest_page_pair, fmt, on_grid, scraped, test_series, Behaviour};
 use super::file::{Check, Scenario, Summary, TestFile};
-use crate::rules::{self, emit, Options};
+use crate::rules::{self, Options};
 use slo_eval::Plan;
 use slo_spec::significance;
 use slo_spec::{Service, Slo};
@@ -44,8 +44,6 @@ pub(super) fn suite(
     let (s, step) = (plan.scrape, plan.interval);
     let (events, errors) = test_series(slo);
     let groups = rules::slo_groups(svc, &scraped(slo), opts);
-    let mut text = String::new();
-    emit::groups(&mut text, 0, &groups);
     let page = super::file::alerts_count(&slo.alerting.name, &svc.name, &slo.name, Some("page"));
     // Clean traffic fills the long window first; arrivals fall on the scrape grid.
     let warm = on_grid(pair.long + plan.base, GAP);
@@ -147,7 +145,7 @@ pub(super) fn suite(
     summary.scenarios += file.scenarios.len();
     summary.checks += file.scenarios.iter().map(|s| s.checks.len()).sum::<usize>();
     Some(Behaviour {
-        rules: vec![("rules-low-traffic.yaml".into(), text)],
+        rules: vec![("rules-low-traffic.yaml".into(), groups)],
         files: vec![file],
     })
 }

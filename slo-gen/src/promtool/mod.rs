@@ -8,6 +8,7 @@ mod calendar;
 mod exclusions;
 mod file;
 mod low_traffic;
+mod reads;
 pub mod suite;
 
 pub use file::round_secs;
@@ -74,21 +75,15 @@ pub fn run(
             for (name, text) in &suite.rules {
                 std::fs::write(d.join(name), text).map_err(io(&d))?;
             }
-            for (name, text) in &suite.tests {
+            for ((name, text), work) in suite.tests.iter().zip(&suite.work) {
                 std::fs::write(d.join(name), text).map_err(io(&d))?;
-                jobs.push((slos.len(), d.clone(), name.clone()));
+                jobs.push((*work, slos.len(), d.clone(), name.clone()));
             }
             slos.push((svc.name.clone(), slo.name.clone(), d, suite.summary));
         }
     }
-    // Longest files first keep both cores busy to the end.
-    jobs.sort_by_key(|(_, d, name)| {
-        std::cmp::Reverse(
-            std::fs::metadata(d.join(name))
-                .map(|m| m.len())
-                .unwrap_or(0),
-        )
-    });
+    // The costliest files first (popped from the end) keep every core busy to the end.
+    jobs.sort_by_key(|(work, ..)| *work);
     let queue = Mutex::new(jobs);
     let results: Mutex<Vec<(usize, String, bool, String)>> = Mutex::new(Vec::new());
     let workers = std::thread::available_parallelism()
@@ -97,7 +92,7 @@ pub fn run(
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let Some((i, d, file)) = queue.lock().expect("queue").pop() else {
+                let Some((_, i, d, file)) = queue.lock().expect("queue").pop() else {
                     break;
                 };
                 let out = Command::new(promtool)

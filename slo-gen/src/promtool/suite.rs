@@ -14,7 +14,7 @@ use super::file::{
     alerts_count, checkpoints, num, repeat, round_secs, steps, BaseScenario, Check, Scenario,
     Summary, TestFile,
 };
-use super::{absent, behaviour, calendar, exclusions, low_traffic};
+use super::{absent, behaviour, calendar, exclusions, low_traffic, reads};
 use crate::names::{self, series};
 use crate::rules::emit;
 use crate::rules::{self, Group, Options, Rule};
@@ -30,6 +30,9 @@ pub struct Suite {
     pub rules: Vec<(String, String)>,
     /// Test files by name.
     pub tests: Vec<(String, String)>,
+    /// What each test file costs promtool, in the order of `tests`: evaluations times the
+    /// rules evaluated ([`super::run`] starts the costliest first).
+    pub work: Vec<u64>,
     pub summary: Summary,
 }
 
@@ -49,7 +52,7 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
     let mut steps: Vec<Duration> = files.iter().map(|f| f.step).collect();
     steps.sort();
     steps.dedup();
-    let mut rules: Vec<(String, String)> = steps
+    let mut rules: Vec<(String, Vec<Group>)> = steps
         .into_iter()
         .map(|step| {
             let at_step = Plan {
@@ -69,9 +72,7 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
                     g
                 })
                 .collect();
-            let mut text = String::new();
-            emit::groups(&mut text, 0, &groups);
-            (base_rules(step), text)
+            (base_rules(step), groups)
         })
         .collect();
     let scraped = [behaviour::suite, exclusions::suite, low_traffic::suite];
@@ -82,9 +83,37 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
         rules.extend(b.rules);
         files.extend(b.files);
     }
+    let mut sizes = Vec::new();
+    let rules = rules
+        .into_iter()
+        .map(|(name, groups)| {
+            let users = files.iter().filter(|f| f.rules == name);
+            let reads = users.flat_map(|f| &f.scenarios).flat_map(|s| &s.checks);
+            let groups = reads::needed(groups, reads.map(|c| c.expr.as_str()));
+            for f in files.iter_mut().filter(|f| f.rules == name) {
+                f.groups
+                    .retain(|g| groups.iter().any(|kept| kept.name == *g));
+            }
+            sizes.push((
+                name.clone(),
+                groups.iter().map(|g| g.rules.len()).sum::<usize>(),
+            ));
+            let mut text = String::new();
+            emit::groups(&mut text, 0, &groups);
+            (name, text)
+        })
+        .collect();
+    let work = files
+        .iter()
+        .map(|f| {
+            let rules = sizes.iter().find(|(n, _)| *n == f.rules).map_or(0, |s| s.1);
+            f.evaluations() * rules as u64
+        })
+        .collect();
     Suite {
         rules,
         tests: files.iter().map(|f| (f.name.clone(), f.write())).collect(),
+        work,
         summary,
     }
 }
