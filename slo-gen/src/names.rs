@@ -237,6 +237,8 @@ pub mod series {
     pub const INPUTS: &str = "slo:sli_inputs:count";
     /// Prometheus' own series of alert states.
     pub const ALERTS: &str = "ALERTS";
+    /// Prometheus' own series of when each pending or firing alert became active.
+    pub const ALERTS_FOR_STATE: &str = "ALERTS_FOR_STATE";
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ fn selects(sel: &Selector, rule: &Rule) -> bool {
     match rule {
         Rule::Record { record, .. } => sel.name == *record,
         Rule::Alert { alert, labels, .. } => {
-            (sel.name == series::ALERTS || sel.name == "ALERTS_FOR_STATE")
+            (sel.name == series::ALERTS || sel.name == series::ALERTS_FOR_STATE)
                 && sel.matchers.iter().all(|m| match m.name.as_str() {
                     "alertname" => m.is_match(alert),
                     label => labels.get(label).is_none_or(|v| m.is_match(v)),

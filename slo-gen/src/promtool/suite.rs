@@ -83,31 +83,26 @@ pub fn suite(svc: &Service, slo: &Slo, opts: &Options) -> Suite {
         rules.extend(b.rules);
         files.extend(b.files);
     }
-    let mut sizes = Vec::new();
+    let mut work = vec![0; files.len()];
     let rules = rules
         .into_iter()
         .map(|(name, groups)| {
             let users = files.iter().filter(|f| f.rules == name);
             let reads = users.flat_map(|f| &f.scenarios).flat_map(|s| &s.checks);
             let groups = reads::needed(groups, reads.map(|c| c.expr.as_str()));
-            for f in files.iter_mut().filter(|f| f.rules == name) {
+            let size: usize = groups.iter().map(|g| g.rules.len()).sum();
+            let users = files
+                .iter_mut()
+                .zip(&mut work)
+                .filter(|(f, _)| f.rules == name);
+            for (f, work) in users {
                 f.groups
                     .retain(|g| groups.iter().any(|kept| kept.name == *g));
+                *work = f.evaluations() * size as u64;
             }
-            sizes.push((
-                name.clone(),
-                groups.iter().map(|g| g.rules.len()).sum::<usize>(),
-            ));
             let mut text = String::new();
             emit::groups(&mut text, 0, &groups);
             (name, text)
-        })
-        .collect();
-    let work = files
-        .iter()
-        .map(|f| {
-            let rules = sizes.iter().find(|(n, _)| *n == f.rules).map_or(0, |s| s.1);
-            f.evaluations() * rules as u64
         })
         .collect();
     Suite {
