@@ -25,7 +25,8 @@ pub const GROUP_WAIT: f64 = 1.0;
 pub const VM_LATENCY_OFFSET: f64 = 30.0;
 
 /// Who may run at once on the two cores: any number of single stacks (read), or the
-/// clusters stack or a timed test alone (write): its seven servers beside another stack's slowed both
+/// clusters stack or a timed test alone (write; those are in `tests/alone/`, named to
+/// start first): its seven servers beside another stack's slowed both
 /// past their deadlines (webhook latency over 500 ms, vmalert missing evaluations).
 pub static CORES: std::sync::RwLock<()> = std::sync::RwLock::new(());
 

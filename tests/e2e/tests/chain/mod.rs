@@ -2,7 +2,6 @@
 //! loopback ports it got from port 0 or probed free) and mostly waits on it.
 
 mod absent;
-mod clusters;
 mod drift;
 mod engines;
 mod freshness;
