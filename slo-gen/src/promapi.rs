@@ -203,7 +203,7 @@ impl Client {
             .map_err(|e| transport(e.to_string()))?;
         let status = response.status();
         let text = body_text(&mut response).map_err(|e| transport(e.to_string()))?;
-        let body: Value = serde_json::from_str(&text).map_err(|_| {
+        let mut body: Value = serde_json::from_str(&text).map_err(|_| {
             self.server(
                 query,
                 format!(
@@ -219,7 +219,8 @@ impl Client {
             };
             return Err(self.server(query, message));
         }
-        Ok(body["data"].clone())
+        // Moved out, not cloned: a range chunk holds up to 11,000 points per series.
+        Ok(body["data"].take())
     }
 }
 
